@@ -1,0 +1,49 @@
+# Thin targets: each one calls a script in hack/ that does one job.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VALUES ?= values/dev.yaml
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: help setup lint render test scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Create .venv from uv.lock and install pinned helm 3, helm 4 and kubectl into .tools/bin
+	@hack/setup.sh
+
+lint: setup ## ruff (with Airflow AIR rules), yamllint and helm lint --strict on Helm 3 and 4
+	@hack/lint.sh
+
+render: setup ## Print the chart rendered with VALUES (default values/dev.yaml)
+	@hack/render.sh "$(VALUES)"
+
+test: setup ## Run the whole test suite
+	@hack/test.sh
+
+scan: setup ## Conformance and security gates over every values scenario and DAG pod
+	@hack/scan.sh
+
+images: ## Build the Airflow image and the example task image (needs Docker)
+	@hack/build-images.sh
+
+dev-objects: setup ## Create the Secret, ConfigMap and pull secret the DAGs reference (dev placeholders)
+	@hack/create-dev-objects.sh
+
+cluster-up: setup ## Start the local control plane (built from Kubernetes source, no Docker needed)
+	@hack/cluster-up.sh
+
+cluster-down: ## Stop the local control plane
+	@hack/cluster-down.sh
+
+deploy-dev: setup ## Bring up a dev cluster (kind, or the local control plane without Docker) and install everything
+	@hack/deploy-dev.sh
+
+bench: setup ## Measure render, parse, suite and cluster costs into bench/results.json
+	@hack/bench.sh
+
+docs: setup ## Regenerate the chart README's values table from values.yaml
+	@hack/gen-chart-readme.sh
+
+clean: ## Remove .venv and .tools (the download cache in ~/.cache stays)
+	rm -rf .venv .tools .pytest_cache .ruff_cache

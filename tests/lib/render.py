@@ -1,0 +1,121 @@
+"""Render the chart with the real helm binary, once per (scenario, helm major) per test run.
+
+A scenario is a name plus values (files and/or an inline dict). Rendering is cached in-process, so
+every test that asks for the same scenario shares one `helm template` call.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from . import tools
+from .paths import CHART
+
+RELEASE = "airflow"
+NAMESPACE = "airflow"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of values. `values` is stored as JSON so the scenario stays hashable."""
+
+    name: str
+    files: tuple[Path, ...] = ()
+    values_json: str = "{}"
+
+    @classmethod
+    def of(cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = ()) -> "Scenario":
+        return cls(name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True))
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return json.loads(self.values_json)
+
+
+@dataclass
+class Rendered:
+    """The objects of one rendered chart, with small queries tests use."""
+
+    scenario: Scenario
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # template path of each object, same order
+
+    def all(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return [o for o in self.objects if kind is None or o.get("kind") == kind]
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        found = [o for o in self.all(kind) if o["metadata"]["name"] == name]
+        if len(found) != 1:
+            names = sorted(o["metadata"]["name"] for o in self.all(kind))
+            raise KeyError(f"{kind}/{name} rendered {len(found)} times in {self.scenario.name}; {kind}s: {names}")
+        return found[0]
+
+    def maybe(self, kind: str, name: str) -> dict[str, Any] | None:
+        found = [o for o in self.all(kind) if o["metadata"]["name"] == name]
+        return found[0] if found else None
+
+    def from_template(self, suffix: str) -> list[dict[str, Any]]:
+        return [o for o, s in zip(self.objects, self.sources) if s.endswith(suffix)]
+
+
+class HelmError(RuntimeError):
+    def __init__(self, stderr: str):
+        super().__init__(stderr)
+        self.stderr = stderr
+
+
+def _helm_template(values: dict[str, Any], files: tuple[Path, ...], helm_major: int,
+                   extra_args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
+        yaml.safe_dump(values, fh)
+        inline = fh.name
+    try:
+        cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
+        for f in files:
+            cmd += ["--values", str(f)]
+        cmd += ["--values", inline, *extra_args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        Path(inline).unlink(missing_ok=True)
+
+
+def parse_manifests(text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    objects, sources = [], []
+    for chunk in text.split("\n---"):
+        source = ""
+        for line in chunk.splitlines():
+            if line.startswith("# Source: "):
+                source = line[len("# Source: "):].strip()
+                break
+        doc = yaml.safe_load(chunk)
+        if isinstance(doc, dict) and doc:
+            objects.append(doc)
+            sources.append(source)
+    return objects, sources
+
+
+@functools.cache
+def render(scenario: Scenario, helm_major: int = 3, show_hooks: bool = True) -> Rendered:
+    """Render `scenario` (cached). Raises HelmError with helm's stderr when helm refuses the values."""
+    extra = () if show_hooks else ("--no-hooks",)
+    proc = _helm_template(scenario.values, scenario.files, helm_major, extra)
+    if proc.returncode != 0:
+        raise HelmError(proc.stderr)
+    objects, sources = parse_manifests(proc.stdout)
+    return Rendered(scenario=scenario, objects=objects, sources=sources)
+
+
+def render_error(values: dict[str, Any], files: Iterable[Path] = (), helm_major: int = 3) -> str:
+    """Render values that must be refused; return helm's error text (fails if helm accepted them)."""
+    proc = _helm_template(values, tuple(files), helm_major)
+    if proc.returncode == 0:
+        raise AssertionError(f"helm accepted values that should be refused: {values}")
+    return proc.stderr
