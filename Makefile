@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VALUES ?= values/dev.yaml
-export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.venv/bin:$(PATH)
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
 
 .PHONY: help setup lint render test scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
 
