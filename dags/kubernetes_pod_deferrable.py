@@ -1,0 +1,36 @@
+"""Deferrable mode: the worker hands the wait for the pod to the triggerer and frees its slot.
+
+With `deferrable=True` the task creates the pod, then defers; the triggerer watches the pod
+asynchronously and the task resumes on a worker only to fetch logs and clean up. Useful for long pods:
+no worker pod sits idle for hours. Needs a running triggerer (the chart deploys one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pod_defaults
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sdk import DAG
+
+with DAG(
+    dag_id="kubernetes-pod-deferrable",
+    description="Wait for a long pod in the triggerer instead of a worker",
+    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["kubernetes-pod-operator", "deferrable"],
+) as dag:
+    KubernetesPodOperator(
+        **pod_defaults.pod_kwargs(
+            task_id="long_running_pod",
+            name="long-running",
+            arguments=["--sleep", "30"],
+            deferrable=True,
+            # How often the triggerer checks the pod, and fetches its logs, while waiting.
+            poll_interval=10,
+            logging_interval=30,
+        )
+    )

@@ -1,0 +1,138 @@
+"""The pods the DAG bundle would launch, built by the provider's own code without a cluster.
+
+For every pod task of every DAG in `dags/`, `dag_pods()` returns the V1Pod that
+KubernetesPodOperator would submit, as the plain dict the Kubernetes API receives
+(`ApiClient().sanitize_for_serialization`), with its dag_id, task_id and map_index.
+
+How each kind of task is built:
+- KubernetesPodOperator: `build_pod_request_obj(context=None, dry_run=True)` (provider 10.25), which
+  skips everything that needs a live API client.
+- Mapped tasks (`.partial(...).expand(...)`): expanded over their literal lists the way Airflow does
+  (one task instance per combination, in map_index order), each unmapped with the SDK's own
+  `MappedOperator.unmap`, then built as above. Expansion over an upstream XCom cannot be known
+  without a run, so such a task raises `UnresolvableMappingError` naming it.
+- `@task.kubernetes`: the provider sets the container command only in `execute()`; the helper sets
+  it with the operator's own `_generate_cmds()` so the pod carries the command that would run. The
+  two env vars holding the pickled function and its input are omitted (values only, they reference
+  no object).
+Jinja templates in fields (e.g. `arguments`) are left unrendered: there is no run to render them for.
+
+Airflow is imported lazily, after `prepare_airflow_env()` points AIRFLOW_HOME at a throwaway
+directory, so importing this module is cheap and tests never touch a developer's Airflow setup.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import itertools
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from .paths import DAGS
+
+BUNDLE_NAME = "dags-folder"
+
+
+class UnresolvableMappingError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DagPod:
+    dag_id: str
+    task_id: str
+    map_index: int  # -1 when the task is not mapped
+    pod: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        suffix = f"[{self.map_index}]" if self.map_index >= 0 else ""
+        return f"{self.dag_id}.{self.task_id}{suffix}"
+
+
+def prepare_airflow_env() -> None:
+    """Point Airflow at a throwaway home and at this bundle, before Airflow is first imported."""
+    if "airflow" in sys.modules:
+        return
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+
+
+@functools.cache
+def dag_bag():
+    """The bundle parsed once per process, as the DAG processor parses it (bundle dir on sys.path)."""
+    prepare_airflow_env()
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    return BundleDagBag(dag_folder=DAGS, bundle_path=DAGS, bundle_name=BUNDLE_NAME)
+
+
+def _is_pod_task(task: Any) -> bool:
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    cls = task.operator_class if isinstance(task, MappedOperator) else type(task)
+    return isinstance(cls, type) and issubclass(cls, KubernetesPodOperator)
+
+
+def _literal_expansions(mapped: Any) -> list[dict[str, Any]]:
+    """The mapped kwargs of each map_index, for expansions over literal values."""
+    from airflow.sdk.bases.decorator import DecoratedMappedOperator
+    from airflow.sdk.definitions._internal.expandinput import DictOfListsExpandInput, ListOfDictsExpandInput
+    from airflow.sdk.definitions.xcom_arg import XComArg
+
+    expand_input = mapped._get_specified_expand_input()
+    where = f"{mapped.dag_id}.{mapped.task_id}"
+    if isinstance(expand_input, DictOfListsExpandInput):
+        if any(isinstance(v, XComArg) or not isinstance(v, (list, tuple)) for v in expand_input.value.values()):
+            raise UnresolvableMappingError(f"{where} expands over a value known only at run time")
+        names = list(expand_input.value)
+        combos = [dict(zip(names, values)) for values in itertools.product(*expand_input.value.values())]
+    elif isinstance(expand_input, ListOfDictsExpandInput) and isinstance(expand_input.value, (list, tuple)):
+        combos = [dict(item) for item in expand_input.value]
+    else:
+        raise UnresolvableMappingError(f"{where} expands over a value known only at run time")
+    if isinstance(mapped, DecoratedMappedOperator):  # @task-style mapping expands the function's kwargs
+        combos = [{"op_kwargs": {**mapped.partial_kwargs.get("op_kwargs", {}), **c}} for c in combos]
+    return combos
+
+
+def _operators(task: Any) -> list[tuple[int, Any]]:
+    """(map_index, concrete operator) pairs for one task of the bundle."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    if isinstance(task, MappedOperator):
+        return [(i, task.unmap(kwargs)) for i, kwargs in enumerate(_literal_expansions(task))]
+    return [(-1, copy.deepcopy(task))]
+
+
+def build_pod(operator: Any) -> dict[str, Any]:
+    """The pod `operator` would submit, as the API-ready dict."""
+    from kubernetes.client import ApiClient
+
+    from airflow.providers.cncf.kubernetes.decorators.kubernetes import _KubernetesDecoratedOperator
+
+    if isinstance(operator, _KubernetesDecoratedOperator):
+        operator.cmds = operator._generate_cmds()
+    pod = operator.build_pod_request_obj(context=None, dry_run=True)
+    return ApiClient().sanitize_for_serialization(pod)
+
+
+@functools.cache
+def dag_pods() -> tuple[DagPod, ...]:
+    """Every pod every DAG of the bundle would launch (built once per process)."""
+    found = []
+    bag = dag_bag()
+    for dag_id in sorted(bag.dags):
+        dag = bag.dags[dag_id]
+        for task in sorted(dag.tasks, key=lambda t: t.task_id):
+            if not _is_pod_task(task):
+                continue
+            for map_index, operator in _operators(task):
+                found.append(DagPod(dag_id, task.task_id, map_index, build_pod(operator)))
+    return tuple(found)
