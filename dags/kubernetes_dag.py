@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pod_defaults
-from kubernetes.client import models as k8s
-
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
+from kubernetes.client import models as k8s
+
+import pod_defaults
 
 # The seed mailed its author; this placeholder stands in for your team's alert address.
 ALERT_EMAIL = "data-alerts@example.com"

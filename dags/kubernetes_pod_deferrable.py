@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pod_defaults
-
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
+
+import pod_defaults
 
 with DAG(
     dag_id="kubernetes-pod-deferrable",

@@ -10,12 +10,12 @@ Trigger with config `{"fail": true}` to see a kept pod.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
-import pod_defaults
+from datetime import datetime
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, Param
+
+import pod_defaults
 
 with DAG(
     dag_id="kubernetes-pod-keep-on-failure",

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pod_defaults
-from kubernetes.client import models as k8s
-
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
+from kubernetes.client import models as k8s
+
+import pod_defaults
 
 CONFIG_DIR = "/etc/task-example"
 SCRATCH_DIR = "/scratch"

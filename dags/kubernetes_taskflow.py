@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pod_defaults
-
 from airflow.sdk import DAG, task
 
+import pod_defaults
 
-@task.kubernetes(**pod_defaults.pod_kwargs(name="summarise", do_xcom_push=True))
+
+# One XCom holding the whole dict (not one per key): the next task takes the dict as it is.
+@task.kubernetes(multiple_outputs=False, **pod_defaults.pod_kwargs(name="summarise", do_xcom_push=True))
 def summarise(values: list[int]) -> dict:
     """Runs inside the pod: only the standard library is available there."""
     import statistics

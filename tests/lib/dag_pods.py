@@ -113,9 +113,8 @@ def _operators(task: Any) -> list[tuple[int, Any]]:
 
 def build_pod(operator: Any) -> dict[str, Any]:
     """The pod `operator` would submit, as the API-ready dict."""
-    from kubernetes.client import ApiClient
-
     from airflow.providers.cncf.kubernetes.decorators.kubernetes import _KubernetesDecoratedOperator
+    from kubernetes.client import ApiClient
 
     if isinstance(operator, _KubernetesDecoratedOperator):
         operator.cmds = operator._generate_cmds()
