@@ -1,0 +1,589 @@
+{{/*
+Named helpers shared by every template. Most take `list $ "<component>"` so they can reach the
+root context and know which component they describe.
+*/}}
+
+{{/* Object name of a component: <release>-<component>, cut to the 63 characters names allow. */}}
+{{- define "airflow.name" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s" $root.Release.Name (index . 1) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "airflow.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels that select a component's pods; never change them after a release, selectors are immutable. */}}
+{{- define "airflow.selectorLabels" -}}
+{{- $root := index . 0 -}}
+app.kubernetes.io/name: airflow
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end -}}
+
+{{- define "airflow.labels" -}}
+{{- $root := index . 0 -}}
+{{ include "airflow.selectorLabels" . }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+app.kubernetes.io/part-of: airflow
+helm.sh/chart: {{ include "airflow.chart" $root }}
+{{- end -}}
+
+{{- define "airflow.image" -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+
+{{- define "airflow.serviceAccountName" -}}
+{{- include "airflow.name" . -}}
+{{- end -}}
+
+{{/* Namespaces whose pods the workers may manage (KubernetesPodOperator). */}}
+{{- define "airflow.podLaunchNamespaces" -}}
+{{- $root := . -}}
+{{- $namespaces := .Values.rbac.podLaunchNamespaces | default (list .Release.Namespace) -}}
+{{- toJson (uniq $namespaces) -}}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- Security contexts */}}
+
+{{/* Pod-level restricted security context for Airflow pods (official image: uid 50000, gid 0). */}}
+{{- define "airflow.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 50000
+runAsGroup: 0
+fsGroup: 0
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container-level restricted security context (Pod Security Standard "restricted"). */}}
+{{- define "airflow.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "airflow.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* nodeSelector, tolerations and affinity of a component: `list $ .Values.<component>`. */}}
+{{- define "airflow.scheduling" -}}
+{{- $values := index . 1 -}}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- Secrets */}}
+
+{{- define "airflow.fernetKeySecretName" -}}
+{{- .Values.fernetKeySecretName | default (include "airflow.name" (list . "fernet-key")) -}}
+{{- end -}}
+
+{{- define "airflow.jwtSecretName" -}}
+{{- .Values.jwtSecretName | default (include "airflow.name" (list . "jwt-secret")) -}}
+{{- end -}}
+
+{{- define "airflow.apiSecretKeySecretName" -}}
+{{- .Values.apiSecretKeySecretName | default (include "airflow.name" (list . "api-secret-key")) -}}
+{{- end -}}
+
+{{- define "airflow.metadataSecretName" -}}
+{{- .Values.data.metadataSecretName | default (include "airflow.name" (list . "metadata")) -}}
+{{- end -}}
+
+{{- define "airflow.simpleAuthSecretName" -}}
+{{- .Values.auth.simple.passwordsSecretName | default (include "airflow.name" (list . "simple-auth-passwords")) -}}
+{{- end -}}
+
+{{/*
+The value of a chart-managed secret: kept from the live Secret on upgrade (lookup), generated on
+first install. Memoised on the root context so the Secret and every checksum annotation in the
+same render see one value (each `include` would otherwise draw a new random string).
+Takes `list $ "<secret name>" "<key>" "<fernet|token>"`; returns the plain (not base64) value.
+*/}}
+{{- define "airflow.secretValue" -}}
+{{- $root := index . 0 -}}
+{{- $secretName := index . 1 -}}
+{{- $key := index . 2 -}}
+{{- $kind := index . 3 -}}
+{{- if not (hasKey $root "airflowSecretValues") -}}
+{{- $_ := set $root "airflowSecretValues" dict -}}
+{{- end -}}
+{{- $cache := get $root "airflowSecretValues" -}}
+{{- $cacheKey := printf "%s/%s" $secretName $key -}}
+{{- if not (hasKey $cache $cacheKey) -}}
+{{- $value := "" -}}
+{{- $live := lookup "v1" "Secret" $root.Release.Namespace $secretName -}}
+{{- if and $live $live.data (hasKey $live.data $key) -}}
+{{- $value = index $live.data $key | b64dec -}}
+{{- else if eq $kind "fernet" -}}
+{{- /* A fernet key is 32 bytes, url-safe base64 encoded. */ -}}
+{{- $value = randAlphaNum 32 | b64enc | replace "+" "-" | replace "/" "_" -}}
+{{- else -}}
+{{- $value = randAlphaNum 48 -}}
+{{- end -}}
+{{- $_ := set $cache $cacheKey $value -}}
+{{- end -}}
+{{- get $cache $cacheKey -}}
+{{- end -}}
+
+{{/* SimpleAuthManager passwords file: live passwords kept, one generated per new user. Memoised like secretValue. */}}
+{{- define "airflow.simpleAuthPasswords" -}}
+{{- $root := . -}}
+{{- if not (hasKey $root "airflowSecretValues") -}}
+{{- $_ := set $root "airflowSecretValues" dict -}}
+{{- end -}}
+{{- $cache := get $root "airflowSecretValues" -}}
+{{- $secretName := include "airflow.simpleAuthSecretName" $root -}}
+{{- $cacheKey := printf "%s/passwords.json" $secretName -}}
+{{- if not (hasKey $cache $cacheKey) -}}
+{{- $livePasswords := dict -}}
+{{- $live := lookup "v1" "Secret" $root.Release.Namespace $secretName -}}
+{{- if and $live $live.data (hasKey $live.data "passwords.json") -}}
+{{- $livePasswords = index $live.data "passwords.json" | b64dec | fromJson -}}
+{{- end -}}
+{{- $passwords := dict -}}
+{{- range $root.Values.auth.simple.users -}}
+{{- $user := first (splitList ":" .) -}}
+{{- $_ := set $passwords $user (get $livePasswords $user | default (randAlphaNum 20)) -}}
+{{- end -}}
+{{- $_ := set $cache $cacheKey (toJson $passwords) -}}
+{{- end -}}
+{{- get $cache $cacheKey -}}
+{{- end -}}
+
+{{/* Metadata database URL of the embedded PostgreSQL. */}}
+{{- define "airflow.embeddedDatabaseUrl" -}}
+{{- $password := include "airflow.secretValue" (list . (include "airflow.name" (list . "postgresql")) "password" "token") -}}
+{{- printf "postgresql://%s:%s@%s.%s:5432/%s" .Values.postgresql.username $password (include "airflow.name" (list . "postgresql")) .Release.Namespace .Values.postgresql.database -}}
+{{- end -}}
+
+{{/*
+Checksum of one Secret's content: the chart-managed value, or for a Secret the user names, its
+live data (empty during `helm template`), so rotating it and upgrading rolls the pods.
+Takes `list $ "<secret name>" "<key>" "<fernet|token>" <chart-managed bool>`.
+*/}}
+{{- define "airflow.secretChecksum" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- if index . 4 -}}
+{{- include "airflow.secretValue" (list $root $name (index . 2) (index . 3)) | sha256sum -}}
+{{- else -}}
+{{- $live := lookup "v1" "Secret" $root.Release.Namespace $name -}}
+{{- printf "%s:%s" $name (toJson ($live.data | default dict)) | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "airflow.metadataChecksum" -}}
+{{- if .Values.data.metadataSecretName -}}
+{{- include "airflow.secretChecksum" (list . .Values.data.metadataSecretName "connection" "token" false) -}}
+{{- else -}}
+{{- include "airflow.embeddedDatabaseUrl" . | sha256sum -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pod annotations that roll a server component when what it reads changes: airflow.cfg and every
+secret it gets as env. The api-server and the scheduler both carry the JWT checksum, so a new JWT
+secret restarts the token issuer and the token checker together.
+*/}}
+{{- define "airflow.checksumAnnotations" -}}
+checksum/config: {{ include "airflow.config" . | sha256sum }}
+checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airflow.fernetKeySecretName" .) "fernet-key" "fernet" (not .Values.fernetKeySecretName)) }}
+checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
+checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}
+checksum/metadata: {{ include "airflow.metadataChecksum" . }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- airflow.cfg */}}
+
+{{/* DAGs folder inside the containers: git-sync publishes the repo under a `repo` link. */}}
+{{- define "airflow.dagsFolder" -}}
+{{- if .Values.dags.gitSync.enabled -}}
+{{- $path := list "/opt/airflow/dags/repo" -}}
+{{- with trimAll "/" .Values.dags.gitSync.subPath }}{{ $path = append $path . }}{{ end -}}
+{{- join "/" $path -}}
+{{- else -}}
+/opt/airflow/dags
+{{- end -}}
+{{- end -}}
+
+{{- define "airflow.executionApiServerUrl" -}}
+{{- printf "http://%s.%s:%v/execution/" (include "airflow.name" (list . "api-server")) .Release.Namespace .Values.apiServer.service.port -}}
+{{- end -}}
+
+{{/* The settings the chart derives, overlaid by the user's `config`, rendered as an ini file. */}}
+{{- define "airflow.config" -}}
+{{- $chart := dict
+  "core" (dict
+    "executor" "KubernetesExecutor"
+    "execution_api_server_url" (include "airflow.executionApiServerUrl" .)
+    "dags_folder" (include "airflow.dagsFolder" .))
+  "kubernetes_executor" (dict
+    "namespace" .Release.Namespace
+    "pod_template_file" "/opt/airflow/pod_templates/pod_template_file.yaml")
+  "scheduler" (dict "enable_health_check" "True")
+-}}
+{{- if eq .Values.auth.manager "simple" -}}
+{{- $_ := set $chart.core "auth_manager" "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager" -}}
+{{- $_ := set $chart.core "simple_auth_manager_users" (join "," .Values.auth.simple.users) -}}
+{{- /* The Secret is mounted read-only; an init container copies it here, where Airflow can lock it. */ -}}
+{{- $_ := set $chart.core "simple_auth_manager_passwords_file" "/opt/airflow/simple-auth/passwords.json" -}}
+{{- end -}}
+{{- $merged := mergeOverwrite $chart (deepCopy .Values.config) -}}
+{{- range $section := keys $merged | sortAlpha }}
+[{{ $section }}]
+{{- $options := get $merged $section }}
+{{- range $key := keys $options | sortAlpha }}
+{{ $key }} = {{ get $options $key }}
+{{- end }}
+{{ end -}}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- Containers */}}
+
+{{/* Env of the server components: every secret as a secretKeyRef, never a literal. */}}
+{{- define "airflow.serverEnv" -}}
+- name: AIRFLOW__CORE__FERNET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "airflow.fernetKeySecretName" . }}
+      key: fernet-key
+- name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "airflow.metadataSecretName" . }}
+      key: connection
+- name: AIRFLOW__API_AUTH__JWT_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "airflow.jwtSecretName" . }}
+      key: jwt-secret
+- name: AIRFLOW__API__SECRET_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "airflow.apiSecretKeySecretName" . }}
+      key: api-secret-key
+{{- end -}}
+
+{{/* Volume mounts shared by every Airflow container: the config file and a writable logs dir. */}}
+{{- define "airflow.baseVolumeMounts" -}}
+- name: config
+  mountPath: /opt/airflow/airflow.cfg
+  subPath: airflow.cfg
+  readOnly: true
+- name: logs
+  mountPath: /opt/airflow/logs
+{{- end -}}
+
+{{- define "airflow.baseVolumes" -}}
+- name: config
+  configMap:
+    name: {{ include "airflow.name" (list . "config") }}
+- name: logs
+  emptyDir: {}
+{{- end -}}
+
+{{/* Where DAG files come from, for components that parse or run them. Empty when baked into the image. */}}
+{{- define "airflow.dagsVolume" -}}
+{{- if .Values.dags.gitSync.enabled }}
+- name: dags
+  emptyDir: {}
+{{- include "airflow.gitSyncVolumes" . }}
+{{- else if .Values.dags.persistence.enabled }}
+- name: dags
+  persistentVolumeClaim:
+    claimName: {{ .Values.dags.persistence.existingClaim | default (include "airflow.name" (list . "dags")) }}
+{{- end }}
+{{- end -}}
+
+{{- define "airflow.dagsVolumeMount" -}}
+{{- if or .Values.dags.gitSync.enabled .Values.dags.persistence.enabled }}
+- name: dags
+  mountPath: /opt/airflow/dags
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* Init container that holds a component until `airflow db migrate` has run. */}}
+{{- define "airflow.waitForMigrations" -}}
+{{- $root := index . 0 -}}
+{{- $values := index . 1 -}}
+- name: wait-for-migrations
+  image: {{ include "airflow.image" $root.Values.images.airflow }}
+  imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
+  args: ["airflow", "db", "check-migrations", "--migration-wait-timeout", "{{ $root.Values.migrations.waitTimeoutSeconds }}"]
+  env:
+    {{- include "airflow.serverEnv" $root | nindent 4 }}
+  volumeMounts:
+    {{- include "airflow.baseVolumeMounts" $root | nindent 4 }}
+  securityContext:
+    {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
+  resources:
+    {{- toYaml $values.resources | nindent 4 }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- git-sync */}}
+
+{{- define "airflow.gitSyncIsSsh" -}}
+{{- if .Values.dags.gitSync.sshKeySecret }}true{{ end -}}
+{{- end -}}
+
+{{- define "airflow.gitSyncVolumes" -}}
+{{- if include "airflow.gitSyncIsSsh" . }}
+- name: git-ssh-key
+  secret:
+    secretName: {{ .Values.dags.gitSync.sshKeySecret }}
+    defaultMode: 0440
+    items:
+      - key: ssh-privatekey
+        path: ssh
+      {{- if not .Values.dags.gitSync.knownHosts }}
+      - key: known_hosts
+        path: known_hosts
+      {{- end }}
+{{- if .Values.dags.gitSync.knownHosts }}
+- name: git-known-hosts
+  configMap:
+    name: {{ include "airflow.name" (list . "git-known-hosts") }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+git-sync container: `list $ true` for the one-shot init container of worker pods, `list $ false`
+for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the synced worktree.
+*/}}
+{{- define "airflow.gitSyncContainer" -}}
+{{- $root := index . 0 -}}
+{{- $oneTime := index . 1 -}}
+{{- $git := $root.Values.dags.gitSync -}}
+- name: {{ $oneTime | ternary "git-sync-init" "git-sync" }}
+  image: {{ include "airflow.image" $root.Values.images.gitSync }}
+  imagePullPolicy: {{ $root.Values.images.gitSync.pullPolicy }}
+  env:
+    - name: GITSYNC_REPO
+      value: {{ $git.repo | quote }}
+    - name: GITSYNC_REF
+      value: {{ $git.rev | default $git.branch | quote }}
+    - name: GITSYNC_ROOT
+      value: /git
+    - name: GITSYNC_LINK
+      value: repo
+    - name: GITSYNC_DEPTH
+      value: {{ $git.depth | quote }}
+    - name: GITSYNC_PERIOD
+      value: {{ $git.period | quote }}
+    - name: GITSYNC_ONE_TIME
+      value: {{ $oneTime | quote }}
+    {{- if not $oneTime }}
+    - name: GITSYNC_HTTP_BIND
+      value: ":8000"
+    {{- end }}
+    {{- if $git.credentialsSecret }}
+    - name: GITSYNC_USERNAME
+      valueFrom:
+        secretKeyRef:
+          name: {{ $git.credentialsSecret }}
+          key: username
+    - name: GITSYNC_PASSWORD
+      valueFrom:
+        secretKeyRef:
+          name: {{ $git.credentialsSecret }}
+          key: password
+    {{- end }}
+    {{- if include "airflow.gitSyncIsSsh" $root }}
+    - name: GITSYNC_SSH_KEY_FILE
+      value: /etc/git-secret/ssh
+    - name: GITSYNC_SSH_KNOWN_HOSTS
+      value: "true"
+    - name: GITSYNC_SSH_KNOWN_HOSTS_FILE
+      value: /etc/git-known-hosts/known_hosts
+    {{- end }}
+  {{- if not $oneTime }}
+  ports:
+    - name: git-sync
+      containerPort: 8000
+  # git-sync answers 200 on / once it has synced and while syncs keep succeeding.
+  livenessProbe:
+    httpGet:
+      path: /
+      port: git-sync
+    initialDelaySeconds: 30
+    periodSeconds: 30
+    failureThreshold: 10
+  readinessProbe:
+    httpGet:
+      path: /
+      port: git-sync
+    periodSeconds: 10
+  {{- end }}
+  volumeMounts:
+    - name: dags
+      mountPath: /git
+    {{- if include "airflow.gitSyncIsSsh" $root }}
+    - name: git-ssh-key
+      mountPath: /etc/git-secret/ssh
+      subPath: ssh
+      readOnly: true
+    - name: {{ $git.knownHosts | ternary "git-known-hosts" "git-ssh-key" }}
+      mountPath: /etc/git-known-hosts/known_hosts
+      subPath: known_hosts
+      readOnly: true
+    {{- end }}
+  securityContext:
+    {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
+    runAsUser: {{ $git.uid }}
+  resources:
+    {{- toYaml $git.resources | nindent 4 }}
+{{- end -}}
+
+{{/* DAG source containers of a long-running component: the git-sync sidecar when enabled. */}}
+{{- define "airflow.gitSyncSidecar" -}}
+{{- if .Values.dags.gitSync.enabled }}
+{{ include "airflow.gitSyncContainer" (list . false) }}
+{{- end }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- Small per-component objects */}}
+
+{{/* ServiceAccount of a component; tokens are mounted only by the pod specs that use them. */}}
+{{- define "airflow.serviceAccount" -}}
+{{- $root := index . 0 -}}
+{{- if $root.Values.serviceAccounts.create }}
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {{ include "airflow.serviceAccountName" . }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "airflow.labels" . | nindent 4 }}
+automountServiceAccountToken: false
+{{- end }}
+{{- end -}}
+
+{{/* PodDisruptionBudget for a component running more than one replica: `list $ "<component>" <replicas>`. */}}
+{{- define "airflow.podDisruptionBudget" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- if gt (int (index . 2)) 1 }}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ include "airflow.name" (list $root $component) }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "airflow.labels" (list $root $component) | nindent 4 }}
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels:
+      {{- include "airflow.selectorLabels" (list $root $component) | nindent 6 }}
+{{- end }}
+{{- end -}}
+
+{{/* NetworkPolicy admitting no ingress to a component nobody connects to (probes come from the node). */}}
+{{- define "airflow.denyIngressPolicy" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- if $root.Values.networkPolicies.enabled }}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ include "airflow.name" (list $root $component) }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "airflow.labels" (list $root $component) | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "airflow.selectorLabels" (list $root $component) | nindent 6 }}
+  policyTypes: [Ingress]
+  ingress: []
+{{- end }}
+{{- end -}}
+
+{{/*
+Deployment of a component that runs one Airflow job and reads DAG files (dag-processor,
+triggerer): `list $ "<component>" .Values.<component> "<JobType>"`. Its liveness probe asks the
+database whether this pod's job still heartbeats.
+*/}}
+{{- define "airflow.jobDeployment" -}}
+{{- $root := index . 0 -}}
+{{- $component := index . 1 -}}
+{{- $values := index . 2 -}}
+{{- $jobType := index . 3 -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "airflow.name" (list $root $component) }}
+  namespace: {{ $root.Release.Namespace }}
+  labels:
+    {{- include "airflow.labels" (list $root $component) | nindent 4 }}
+spec:
+  replicas: {{ $values.replicas }}
+  selector:
+    matchLabels:
+      {{- include "airflow.selectorLabels" (list $root $component) | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "airflow.labels" (list $root $component) | nindent 8 }}
+      annotations:
+        {{- include "airflow.checksumAnnotations" $root | nindent 8 }}
+    spec:
+      serviceAccountName: {{ include "airflow.serviceAccountName" (list $root $component) }}
+      automountServiceAccountToken: false
+      securityContext:
+        {{- include "airflow.podSecurityContext" $root | nindent 8 }}
+      {{- include "airflow.imagePullSecrets" $root | nindent 6 }}
+      {{- include "airflow.scheduling" (list $root $values) | nindent 6 }}
+      initContainers:
+        {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
+      containers:
+        - name: {{ $component }}
+          image: {{ include "airflow.image" $root.Values.images.airflow }}
+          imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
+          args: ["airflow", {{ $component | quote }}]
+          env:
+            {{- include "airflow.serverEnv" $root | nindent 12 }}
+          # Starting the airflow CLI costs a few seconds of CPU: probe rarely, allow a slow answer.
+          livenessProbe:
+            exec:
+              command: ["airflow", "jobs", "check", "--job-type", {{ $jobType | quote }}, "--local"]
+            initialDelaySeconds: 60
+            periodSeconds: 60
+            timeoutSeconds: 30
+            failureThreshold: 5
+          volumeMounts:
+            {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
+            {{- include "airflow.dagsVolumeMount" $root | nindent 12 }}
+          securityContext:
+            {{- include "airflow.containerSecurityContext" $root | nindent 12 }}
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+        {{- include "airflow.gitSyncSidecar" $root | nindent 8 }}
+      volumes:
+        {{- include "airflow.baseVolumes" $root | nindent 8 }}
+        {{- include "airflow.dagsVolume" $root | nindent 8 }}
+{{- end -}}

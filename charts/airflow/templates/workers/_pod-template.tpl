@@ -1,0 +1,51 @@
+{{/*
+The worker pod template: the KubernetesExecutor starts every task from this pod, in the release
+namespace, filling in the `base` container's command. The scheduler mounts it (see
+pod-template-configmap.yaml) and hashes it into a checksum so a change rolls the scheduler.
+
+Workers talk to the api-server's execution API with the per-task token the scheduler gives them,
+so unlike the server components they get no database URL, fernet key or JWT secret: code in a
+task cannot read the metadata database or forge tokens.
+*/}}
+{{- define "airflow.workerPodTemplate" -}}
+{{- $values := .Values.workers -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: placeholder-name
+  labels:
+    {{- include "airflow.labels" (list . "worker") | nindent 4 }}
+spec:
+  serviceAccountName: {{ include "airflow.serviceAccountName" (list . "worker") }}
+  # Tasks running KubernetesPodOperator call the Kubernetes API with this token.
+  automountServiceAccountToken: true
+  restartPolicy: Never
+  securityContext:
+    {{- include "airflow.podSecurityContext" . | nindent 4 }}
+  {{- include "airflow.imagePullSecrets" . | nindent 2 }}
+  {{- include "airflow.scheduling" (list . $values) | nindent 2 }}
+  {{- if .Values.dags.gitSync.enabled }}
+  initContainers:
+    {{- include "airflow.gitSyncContainer" (list . true) | nindent 4 }}
+  {{- end }}
+  containers:
+    # The executor requires this name. No probes: a task runs to completion and a liveness
+    # probe would kill long, quiet tasks.
+    - name: base
+      image: {{ include "airflow.image" .Values.images.airflow }}
+      imagePullPolicy: {{ .Values.images.airflow.pullPolicy }}
+      env:
+        # The image's entrypoint would wait for a database the worker has no URL for.
+        - name: CONNECTION_CHECK_MAX_COUNT
+          value: "0"
+      volumeMounts:
+        {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
+        {{- include "airflow.dagsVolumeMount" . | nindent 8 }}
+      securityContext:
+        {{- include "airflow.containerSecurityContext" . | nindent 8 }}
+      resources:
+        {{- toYaml $values.resources | nindent 8 }}
+  volumes:
+    {{- include "airflow.baseVolumes" . | nindent 4 }}
+    {{- include "airflow.dagsVolume" . | nindent 4 }}
+{{- end -}}
