@@ -45,7 +45,7 @@ def rows_in(partition: str) -> int:
     return calendar.monthrange(int(match[1]), int(match[2]))[1]
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--partition", default="2026-01", help="the YYYY-MM partition to process")
     parser.add_argument("--xcom", action="store_true", help="write the result as the task's XCom")
@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-dir", type=Path, help="print the files of this directory (a mounted ConfigMap)")
     parser.add_argument("--scratch-dir", type=Path, help="write and read back a file here (an emptyDir)")
     parser.add_argument("--exit-code", type=int, default=0, help="exit with this code (non-zero: fail on purpose)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     show_environment(dict(os.environ))
     result = {"partition": args.partition, "rows": rows_in(args.partition)}

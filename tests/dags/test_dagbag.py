@@ -1,0 +1,63 @@
+"""The bundle parses cleanly and every DAG says who owns it, how it retries and what it shows."""
+
+from __future__ import annotations
+
+from lib.paths import DAGS
+
+EXPECTED_DAG_IDS = {
+    "kubernetes-dag",
+    "kubernetes-pod-mapping",
+    "kubernetes-pod-xcom",
+    "kubernetes-pod-deferrable",
+    "kubernetes-pod-volumes",
+    "kubernetes-pod-keep-on-failure",
+    "kubernetes-taskflow",
+}
+HELPER_MODULES = {"pod_defaults.py"}
+
+
+def test_no_import_errors(dag_bag):
+    assert dag_bag.import_errors == {}
+
+
+def test_every_pattern_is_loaded(dags):
+    assert set(dags) == EXPECTED_DAG_IDS
+
+
+def test_every_dag_file_defines_one_dag_and_helpers_none(dag_bag):
+    """One pattern per file; the helper module is skipped by .airflowignore, not parsed as a DAG file."""
+    parsed = {stat.file.lstrip("/"): stat.dag_num for stat in dag_bag.dagbag_stats}
+    dag_files = {p.name for p in DAGS.glob("*.py")} - HELPER_MODULES
+    assert parsed == dict.fromkeys(dag_files, 1)
+
+
+def test_helper_modules_are_airflowignored():
+    ignored = (DAGS / ".airflowignore").read_text().split()
+    assert HELPER_MODULES <= set(ignored)
+
+
+def test_every_dag_has_a_docstring_description_and_tags(dags):
+    for dag_id, dag in dags.items():
+        assert dag.doc_md or dag.description, dag_id
+        assert dag.tags, f"{dag_id} has no tags"
+        assert "kubernetes-pod-operator" in dag.tags, f"{dag_id} misses the bundle's common tag"
+
+
+def test_every_dag_module_has_a_docstring():
+    for path in DAGS.glob("*.py"):
+        first = path.read_text().lstrip()
+        assert first.startswith('"""'), f"{path.name} has no module docstring saying what it shows"
+
+
+def test_every_task_has_an_owner_and_retries_set(dags):
+    for dag_id, dag in dags.items():
+        assert "owner" in dag.default_args and "retries" in dag.default_args, f"{dag_id} default_args"
+        for task in dag.tasks:
+            assert task.owner not in ("", "airflow"), f"{dag_id}.{task.task_id} keeps the default owner"
+            assert task.retries == dag.default_args["retries"], f"{dag_id}.{task.task_id}"
+
+
+def test_no_catchup_and_a_fixed_start_date(dags):
+    for dag_id, dag in dags.items():
+        assert dag.catchup is False, dag_id
+        assert dag.start_date is not None, dag_id

@@ -1,0 +1,41 @@
+"""The objects `make dev-objects` creates for the DAG bundle, read from dags/dev_objects.yaml.
+
+The same file is what hack/create-dev-objects.sh applies, so names are written down once.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .paths import DAGS
+
+FILE = DAGS / "dev_objects.yaml"
+PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"
+
+
+@dataclass(frozen=True)
+class DevObjects:
+    objects: tuple[dict[str, Any], ...]
+
+    def names(self, kind: str, namespace: str, secret_type: str | None = None) -> set[str]:
+        return {o["metadata"]["name"] for o in self.objects
+                if o["kind"] == kind and o["metadata"].get("namespace") == namespace
+                and (secret_type is None or o.get("type") == secret_type)}
+
+    def keys(self, kind: str, namespace: str, name: str) -> set[str]:
+        """The data keys of one Secret or ConfigMap (data and stringData)."""
+        for o in self.objects:
+            meta = o["metadata"]
+            if o["kind"] == kind and meta.get("namespace") == namespace and meta["name"] == name:
+                return set(o.get("data") or {}) | set(o.get("stringData") or {})
+        raise KeyError(f"{kind} {namespace}/{name} is not in {FILE}")
+
+
+@functools.cache
+def load() -> DevObjects:
+    with FILE.open() as fh:
+        return DevObjects(tuple(doc for doc in yaml.safe_load_all(fh) if doc))
