@@ -4,8 +4,8 @@ Two independent signals:
 - a value of a rendered Secret (decoded) that shows up anywhere else in the rendered objects;
 - a sensitive key name (password, token, fernet, sql_alchemy_conn, ...) given a literal value in a
   ConfigMap entry, an airflow.cfg-style line inside one, or a container env `value:`.
-Airflow's `<key>_cmd` / `<key>_secret` options name a command or a secrets-backend entry rather
-than holding the secret, so they are not leaks.
+Airflow's `<key>_cmd` / `<key>_secret` options name a command or a secrets-backend entry, and
+`<key>_file` / `<key>_path` name a mounted file, rather than holding the secret: not leaks.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .pss import CONTAINER_LISTS
 
 SENSITIVE_KEY = re.compile(
     r"password|passwd|secret|token|fernet|sql_alchemy_conn|private[_-]?key|api[_-]?key|credential", re.IGNORECASE)
-INDIRECT_SUFFIX = re.compile(r"_(cmd|secret)$", re.IGNORECASE)
+INDIRECT_SUFFIX = re.compile(r"_(cmd|secret|file|path)$", re.IGNORECASE)
 # Shorter Secret values (a user name such as "airflow", a port) are too common to prove a leak.
 MIN_SECRET_LENGTH = 8
 INI_LINE = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$")
@@ -39,7 +39,7 @@ class Leak:
 def is_sensitive_key(key: str) -> bool:
     base = INDIRECT_SUFFIX.sub("", key)
     if base != key and SENSITIVE_KEY.search(base):
-        return False  # e.g. sql_alchemy_conn_cmd, fernet_key_secret: a pointer to the secret
+        return False  # e.g. sql_alchemy_conn_cmd, passwords_file: a pointer to the secret
     return bool(SENSITIVE_KEY.search(key))
 
 

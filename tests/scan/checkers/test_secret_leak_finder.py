@@ -98,4 +98,6 @@ def test_key_name_rules():
     assert is_sensitive_key("GIT_SYNC_PASSWORD")
     assert not is_sensitive_key("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_SECRET")
     assert not is_sensitive_key("fernet_key_cmd")
+    assert not is_sensitive_key("simple_auth_manager_passwords_file")
+    assert not is_sensitive_key("GITSYNC_PASSWORD_FILE")
     assert not is_sensitive_key("AIRFLOW__CORE__EXECUTOR")

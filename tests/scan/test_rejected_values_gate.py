@@ -1,0 +1,28 @@
+"""The wrong-values corpus (tests/chart/rejected-values/, loaded by lib/rejected_values.py) as one
+column of the scan table: helm 3 refuses every case and names the field.
+
+tests/chart/test_values_rejected.py is the full test (Helm 3 and 4, one-line errors); this gate only
+reports the corpus state next to the other checks, so it renders each case once with helm 3.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.rejected_values import CORPUS_DIR, field_mentions, load_cases
+from lib.render import render_error
+from lib.scan_targets import REJECTED_ROW
+
+SCAN_CHECK = "rejected"
+
+
+@pytest.mark.parametrize("row", [REJECTED_ROW])
+def test_every_wrong_values_file_is_refused_naming_its_field(row):
+    cases = load_cases()
+    assert cases, f"{CORPUS_DIR} holds no case"
+    unnamed = []
+    for case in cases:
+        error = render_error(case.values, helm_major=3)
+        if not any(m in error for m in field_mentions(case.field, 3)):
+            unnamed.append(f"{case.path.name}: error does not name `{case.field}`: {error.strip()[:300]}")
+    assert not unnamed, f"{len(unnamed)}/{len(cases)} cases:\n" + "\n".join(unnamed)

@@ -1,0 +1,26 @@
+"""No Secret material outside Secrets: not in ConfigMaps, env `value:` literals or annotations
+(lib/secret_leaks.py says how each leak is recognised)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.pod_specs import pod_specs
+from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
+from lib.secret_leaks import all_leaks, env_literal_leaks, rendered_secret_leaks
+
+SCAN_CHECK = "secrets"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+def test_no_secret_outside_secrets(scenario):
+    objects = chart_objects(scenario)
+    leaks = all_leaks(objects, pod_specs(objects))
+    assert not leaks, f"{scenario.name}:\n" + "\n".join(map(str, leaks))
+
+
+@pytest.mark.parametrize("row", [DAG_PODS_ROW])
+def test_dag_pods_carry_no_secret_literal(row):
+    leaks = [leak for pod in dag_pod_specs() for leak in env_literal_leaks(pod)]
+    leaks += rendered_secret_leaks([pod for _, pod in dag_pod_objects()])  # a Secret value in an annotation
+    assert not leaks, "\n".join(map(str, leaks))
