@@ -60,6 +60,8 @@ seccompProfile:
 {{/* Container-level restricted security context (Pod Security Standard "restricted"). */}}
 {{- define "airflow.containerSecurityContext" -}}
 allowPrivilegeEscalation: false
+# Writable paths are emptyDirs (/tmp, logs, ...) mounted explicitly.
+readOnlyRootFilesystem: true
 runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
@@ -294,6 +296,8 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
   readOnly: true
 - name: logs
   mountPath: /opt/airflow/logs
+- name: tmp
+  mountPath: /tmp
 {{- end -}}
 
 {{- define "airflow.baseVolumes" -}}
@@ -301,6 +305,8 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
   configMap:
     name: {{ include "airflow.name" (list . "config") }}
 - name: logs
+  emptyDir: {}
+- name: tmp
   emptyDir: {}
 {{- end -}}
 
@@ -441,12 +447,15 @@ for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the sync
   volumeMounts:
     - name: dags
       mountPath: /git
+    # git-sync's HOME is /tmp (git config, ssh state).
+    - name: tmp
+      mountPath: /tmp
     {{- if include "airflow.gitSyncIsSsh" $root }}
     - name: git-ssh-key
       mountPath: /etc/git-secret/ssh
       subPath: ssh
       readOnly: true
-    - name: {{ $git.knownHosts | ternary "git-known-hosts" "git-ssh-key" }}
+    - name: {{ ternary "git-known-hosts" "git-ssh-key" (not (empty $git.knownHosts)) }}
       mountPath: /etc/git-known-hosts/known_hosts
       subPath: known_hosts
       readOnly: true
