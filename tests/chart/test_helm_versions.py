@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from lib import scenarios
 from lib.render import Rendered, Scenario, render
 

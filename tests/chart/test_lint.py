@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+
 from lib import scenarios
 from lib.paths import CHART
 from lib.render import Scenario

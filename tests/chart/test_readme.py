@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from lib.paths import CHART, REPO
 
 README = CHART / "README.md"
