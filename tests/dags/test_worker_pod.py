@@ -28,9 +28,8 @@ def template() -> dict:
 
 @pytest.fixture(scope="module")
 def worker_pod(dags, template) -> dict:
-    from kubernetes.client import ApiClient
-
     from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator
+    from kubernetes.client import ApiClient
 
     task = dags[DAG_ID].get_task(TASK_ID)
     (base,) = [c for c in template["spec"]["containers"] if c["name"] == "base"]
