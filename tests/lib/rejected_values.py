@@ -30,6 +30,11 @@ class RejectedCase:
     field: str  # dotted path; array items as numbers (rbac.podLaunchNamespaces.0)
     values: dict[str, Any]
 
+    @property
+    def by_schema(self) -> bool:
+        """schema-* cases are refused by values.schema.json, fail-* cases by the chart's `fail` checks."""
+        return self.name.startswith("schema-")
+
 
 class CorpusError(ValueError):
     pass
@@ -55,18 +60,20 @@ def load_cases() -> list[RejectedCase]:
     return [load_case(p) for p in sorted(CORPUS_DIR.glob("*.yaml"))]
 
 
-def field_mentions(field: str, helm_major: int) -> list[str]:
-    """The ways helm's error text can name `field`; an error naming it contains one of these.
+def field_mentions(field: str, helm_major: int, by_schema: bool) -> list[str]:
+    """The ways helm's error text names `field`; an error naming it contains one of these.
 
-    Helm 3 writes schema errors with dotted paths ("- scheduler.replicas: Invalid type") and unknown
-    keys as "- scheduler: Additional property replica is not allowed"; Helm 4 writes JSON pointers
-    ("at '/scheduler/replicas'") and "at '/scheduler': additional properties 'replica' not allowed".
-    The chart's own `fail` messages name the field dotted, as the values contract spells it.
+    The chart's own `fail` messages name the field dotted, as the values contract spells it. Schema
+    errors differ per major: Helm 3 writes dotted paths ("- scheduler.replicas: Invalid type") and
+    unknown keys as "- scheduler: Additional property replica is not allowed"; Helm 4 writes JSON
+    pointers ("at '/scheduler/replicas'") and "at '/scheduler': additional properties 'replica' ...".
     """
+    if not by_schema:
+        return [field]
     *parent_parts, key = field.split(".")
     parent = ".".join(parent_parts)
     if helm_major == 3:
-        return [field, f"{parent or '(root)'}: Additional property {key} is not allowed"]
+        return [f"- {field}: ", f"- {parent or '(root)'}: Additional property {key} is not allowed"]
     pointer = "/" + field.replace(".", "/")
     parent_pointer = "/" + parent.replace(".", "/") if parent else ""
-    return [field, f"at '{pointer}'", f"at '{parent_pointer}': additional properties '{key}'"]
+    return [f"at '{pointer}'", f"at '{parent_pointer}': additional properties '{key}'"]
