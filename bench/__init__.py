@@ -1,0 +1,1 @@
+"""`make bench`: what the repo costs, measured. See README.md, section "Benchmarks"."""

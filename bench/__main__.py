@@ -1,0 +1,64 @@
+"""Run the benchmarks, write bench/results.json and print a short table with the targets.
+
+Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from . import dag_parse, footprint, helm_render, suites  # noqa: E402
+from .report import print_report, targets  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+PARTS = ("render", "dags", "footprint", "suites", "cluster")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Measure what the repo costs.")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (for a smoke run)")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    if unknown := only - set(PARTS):
+        print(f"bench: unknown part(s) {sorted(unknown)}; choose from {PARTS}", file=sys.stderr)
+        return 2
+    runs = 5 if args.quick else 21
+    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                 "platform": platform.platform()},
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    if RESULTS.exists():  # keep parts not re-measured in this run
+        results = {**json.loads(RESULTS.read_text()), **results}
+    if "render" in only:
+        results["helm_template"] = helm_render.measure(runs)
+    if "dags" in only:
+        results["dag_parse"] = dag_parse.measure(runs)
+    if "footprint" in only:
+        results["footprint"] = footprint.measure()
+    if "suites" in only:
+        results["suites"] = suites.measure(1 if args.quick else 3)
+    if "cluster" in only:
+        from . import cluster  # noqa: PLC0415
+
+        results["cluster"] = cluster.measure(1 if args.quick else 3)
+    results["targets"] = targets(results)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_report(results)
+    print(f"\nwritten: {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as err:  # a measured command failed: say which, without a stack trace
+        print(f"bench: {err}", file=sys.stderr)
+        sys.exit(1)

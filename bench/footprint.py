@@ -1,0 +1,75 @@
+"""What a values file costs a cluster: pods, and CPU/memory requests and limits per component.
+
+A pod's effective request is max(largest init container, sum of app containers), as the scheduler counts it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from lib import scenarios
+from lib.render import render
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+
+
+def cpu_cores(q: str | int | float | None) -> float:
+    if q is None:
+        return 0.0
+    q = str(q)
+    return float(q[:-1]) / 1000 if q.endswith("m") else float(q)
+
+
+UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+
+def mem_bytes(q: str | int | None) -> float:
+    if q is None:
+        return 0.0
+    q = str(q)
+    for unit in sorted(UNITS, key=len, reverse=True):
+        if q.endswith(unit):
+            return float(q[: -len(unit)]) * UNITS[unit]
+    return float(q)
+
+
+def pod_totals(spec: dict) -> dict[str, float]:
+    def total(containers: list[dict], section: str) -> tuple[float, float]:
+        cpu = sum(cpu_cores(c.get("resources", {}).get(section, {}).get("cpu")) for c in containers)
+        mem = sum(mem_bytes(c.get("resources", {}).get(section, {}).get("memory")) for c in containers)
+        return cpu, mem
+
+    out = {}
+    for section in ("requests", "limits"):
+        app_cpu, app_mem = total(spec.get("containers", []), section)
+        init = [total([c], section) for c in spec.get("initContainers", [])]
+        out[f"{section}_cpu"] = max([app_cpu, *(c for c, _ in init)])
+        out[f"{section}_memory_gib"] = max([app_mem, *(m for _, m in init)]) / 2**30
+    return out
+
+
+def component_of(obj: dict) -> str:
+    labels = obj["metadata"].get("labels", {})
+    return labels.get("component") or labels.get("app.kubernetes.io/component") or obj["metadata"]["name"]
+
+
+def measure() -> list[dict]:
+    rows = []
+    for scenario in (scenarios.DEV, scenarios.PROD):
+        rendered = render(scenario)
+        per_component: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for obj in rendered.objects:
+            if obj.get("kind") not in WORKLOAD_KINDS:
+                continue
+            replicas = obj["spec"].get("replicas", 1)
+            comp = per_component[component_of(obj)]
+            comp["pods"] += replicas
+            for key, value in pod_totals(obj["spec"]["template"]["spec"]).items():
+                comp[key] += value * replicas
+        total: dict[str, float] = defaultdict(float)
+        for name, comp in sorted(per_component.items()):
+            rows.append({"values": scenario.name, "component": name, **comp})
+            for key, value in comp.items():
+                total[key] += value
+        rows.append({"values": scenario.name, "component": "TOTAL", **total})
+    return rows

@@ -1,0 +1,61 @@
+"""The targets the benchmark checks (not tests: timings vary by machine) and the printed table."""
+
+from __future__ import annotations
+
+TEMPLATE_TARGET_S = 0.10
+DAG_PARSE_TARGET_S = 0.010
+OFFLINE_SUITE_TARGET_S = 180
+DEV_CPU_TARGET = 2.0
+DEV_MEMORY_TARGET_GIB = 4.0
+
+
+def targets(results: dict) -> list[dict]:
+    out = []
+
+    def add(name: str, value: float | None, limit: float, unit: str) -> None:
+        if value is not None:
+            out.append({"target": name, "value": round(value, 4), "limit": limit, "unit": unit, "met": value < limit})
+
+    for row in results.get("helm_template", []):
+        if row["scenario"] == "dev":
+            add(f"helm{row['helm']} template values/dev.yaml, median", row["median"], TEMPLATE_TARGET_S, "s")
+    for row in results.get("dag_parse", []):
+        if not row["file"].startswith("("):
+            add(f"parse {row['file']}, warm median", row["median"], DAG_PARSE_TARGET_S, "s")
+    for row in results.get("suites", []):
+        if row["suite"] == "offline" and "median" in row:
+            add("offline suite, warm median", row["median"], OFFLINE_SUITE_TARGET_S, "s")
+    for row in results.get("footprint", []):
+        if row["values"] == "dev" and row["component"] == "TOTAL":
+            add("dev requests CPU", row["requests_cpu"], DEV_CPU_TARGET, "cores")
+            add("dev requests memory", row["requests_memory_gib"], DEV_MEMORY_TARGET_GIB, "GiB")
+    return out
+
+
+def table(rows: list[dict], columns: list[str], title: str) -> None:
+    if not rows:
+        return
+    print(f"\n{title}")
+    cells = [[fmt(r.get(c, "")) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if value < 10 else f"{value:.1f}"
+    return str(value)
+
+
+def print_report(results: dict) -> None:
+    timing = ["median", "p25", "p75", "min", "max", "n"]
+    table(results.get("helm_template", []), ["scenario", "helm", *timing], "helm template (seconds)")
+    table(results.get("dag_parse", []), ["file", *timing], "DAG parse in DagBag, warm (seconds)")
+    table(results.get("footprint", []), ["values", "component", "pods", "requests_cpu", "requests_memory_gib",
+                                         "limits_cpu", "limits_memory_gib"], "footprint (cores, GiB)")
+    table(results.get("suites", []), ["suite", *timing, "skipped"], "test suites (seconds)")
+    table(results.get("cluster", []), ["measure", *timing, "note"], "cluster (seconds)")
+    table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
+          ["target", "value", "limit", "unit", "met"], "targets")
