@@ -29,8 +29,13 @@ python="$(command -v python3.11 || command -v python3 || true)"
 
 rm -rf "$venv"
 # uv is much faster; plain pip with --require-hashes installs the same lock when uv is absent.
-uv="$(command -v uv || true)"
-[[ -z "$uv" && -x /tmp/uvv/bin/uv ]] && uv=/tmp/uvv/bin/uv
+# UV=path picks a uv binary; UV= (empty) forces the pip path.
+if [[ -n "${UV+set}" ]]; then
+  uv="$UV"
+else
+  uv="$(command -v uv || true)"
+  [[ -z "$uv" && -x /tmp/uvv/bin/uv ]] && uv=/tmp/uvv/bin/uv
+fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 if [[ -n "$uv" ]]; then
