@@ -18,7 +18,7 @@ lock="$repo/requirements/checkov.txt"
 venv="$repo/.tools/checkov"
 stamp="$venv/.lock-sha256"
 
-[[ -f "$lock" ]] || die "$lock is missing; regenerate it as its header says"
+[[ -f "$lock" ]] || die "$lock is missing; regenerate it from requirements/checkov.in (the command is in its header)"
 want="$(sha256sum "$lock" | cut -d' ' -f1)"
 if [[ -x "$venv/bin/checkov" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   exit 0
