@@ -33,3 +33,6 @@ UV_PROJECT_ENVIRONMENT="$PWD/.venv" "$UV" sync --frozen --quiet --python "$PYTHO
 echo "setup: tools in .tools/bin"
 # The uv venv has pip, which fetches the tool wheels with the user's own index settings.
 "$CACHE/uv-$UV_VERSION/bin/python" hack/install_tools.py
+
+# checkov (the scan's Kubernetes checks) lives in its own venv: its pins conflict with Airflow's.
+UV="$UV" hack/install-checkov.sh
