@@ -61,3 +61,8 @@ def test_no_catchup_and_a_fixed_start_date(dags):
     for dag_id, dag in dags.items():
         assert dag.catchup is False, dag_id
         assert dag.start_date is not None, dag_id
+
+
+def test_parsing_raises_no_warnings(dag_bag):
+    """No deprecated argument or import anywhere (e.g. task-level `email`, which Airflow 3 deprecates)."""
+    assert dag_bag.captured_warnings == {}
