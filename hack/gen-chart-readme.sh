@@ -4,7 +4,7 @@
 set -o errexit -o nounset -o pipefail
 
 usage() {
-  echo "usage: $0 [README]  (default README: charts/airflow/README.md; values: charts/airflow/values.yaml)" >&2
+  echo "usage: $0 [README [VALUES]]  (defaults: charts/airflow/README.md, charts/airflow/values.yaml)" >&2
 }
 
 die() {
@@ -15,12 +15,12 @@ die() {
 case "${1:-}" in
   -h | --help) usage; exit 0 ;;
 esac
-[[ $# -le 1 ]] || { usage; exit 2; }
+[[ $# -le 2 ]] || { usage; exit 2; }
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 generator_dir="$repo/hack/readme-generator"
-values="$repo/charts/airflow/values.yaml"
 readme="${1:-$repo/charts/airflow/README.md}"
+values="${2:-$repo/charts/airflow/values.yaml}"
 
 command -v node >/dev/null || die "node is not installed: install Node.js 20+ (it runs the README generator)"
 command -v npm >/dev/null || die "npm is not installed: install npm (it installs the pinned README generator)"
@@ -41,7 +41,7 @@ trap 'rm -f "$log"' EXIT
 if ! "$generator_dir/node_modules/.bin/readme-generator" --values "$values" --readme "$readme" >"$log" 2>&1; then
   # The generator prints one "ERROR: ..." line per metadata problem, or a JavaScript stack trace for
   # unparsable YAML; show only the lines that say what is wrong.
-  grep -E '^(ERROR: (Missing|Metadata)|[A-Za-z]*Error: )' "$log" | sed 's/^/gen-chart-readme: /' >&2 || true
-  die "could not generate the values table from $values: fix the '## @param' comments named above"
+  grep -E '^(ERROR: (Missing|Metadata)|[A-Za-z]+Error: )' "$log" | sed 's/^/gen-chart-readme: /' >&2 || true
+  die "could not generate the values table from $values: fix what is named above"
 fi
 echo "gen-chart-readme: values table in $readme regenerated from $values"

@@ -30,8 +30,12 @@ def test_readme_generator_version_is_pinned_and_locked():
     assert locked == wanted, f"package-lock.json has {locked}, package.json pins {wanted}: run npm install there"
 
 
-@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
-                    reason="node and npm are needed to run @bitnami/readme-generator-for-helm; install Node.js 20+")
+needs_node = pytest.mark.skipif(
+    shutil.which("node") is None or shutil.which("npm") is None,
+    reason="node and npm are needed to run @bitnami/readme-generator-for-helm; install Node.js 20+")
+
+
+@needs_node
 def test_readme_values_table_is_in_sync_with_values_yaml(tmp_path: Path):
     assert README.exists(), f"{README} is missing: create it with a '## Parameters' heading, then run `make docs`"
     regenerated = tmp_path / "README.md"
@@ -46,3 +50,18 @@ def test_readme_values_table_is_in_sync_with_values_yaml(tmp_path: Path):
         diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
                                             "README.md (committed)", "README.md (from values.yaml)", n=1))
         pytest.fail(f"charts/airflow/README.md is out of date with values.yaml: run `make docs`\n{diff}")
+
+
+@needs_node
+def test_undocumented_value_is_reported_in_one_line_without_a_stack_trace(tmp_path: Path):
+    values = tmp_path / "values.yaml"
+    values.write_text("## @section Example\n## @param documented A documented value\ndocumented: 1\nundocumented: 2\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("# Example\n\n## Parameters\n")
+
+    proc = subprocess.run([str(GENERATOR), str(readme), str(values)], capture_output=True, text=True, timeout=300,
+                          check=False)
+
+    assert proc.returncode != 0, "a value without a `## @param` comment must fail `make docs`"
+    assert "Missing metadata for key: undocumented" in proc.stderr, proc.stderr
+    assert "    at " not in proc.stderr, f"a JavaScript stack trace leaked:\n{proc.stderr}"
