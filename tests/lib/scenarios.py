@@ -31,3 +31,22 @@ REPLICATED = Scenario.of("replicated", {"scheduler": {"replicas": 2}, "apiServer
 
 OPTION_SCENARIOS = [GITSYNC_HTTPS, GITSYNC_SSH, EXTERNAL_DB, PVC_DAGS, NETWORK_POLICIES, MULTI_NAMESPACE, REPLICATED]
 ALL = [DEFAULT, DEV, PROD, *OPTION_SCENARIOS]
+
+# Option branches only the chart tests need (tests/chart). The scan gates cover ALL above; add a
+# scenario there instead when it changes security-relevant output (and extend expected-rbac.yaml).
+GITSYNC_SSH_KNOWN_HOSTS = Scenario.of("gitsync-ssh-known-hosts", {
+    "dags": {"gitSync": {"enabled": True, "repo": "ssh://git@git.example.com/org/dags.git", "rev": "v1.2.0",
+                         "sshKeySecret": "git-ssh-key",
+                         "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
+})
+EXISTING_SECRETS = Scenario.of("existing-secrets", {
+    "fernetKeySecretName": "my-fernet", "jwtSecretName": "my-jwt", "apiSecretKeySecretName": "my-api-key",
+    "auth": {"simple": {"passwordsSecretName": "my-ui-passwords"}},
+})
+CUSTOM_AUTH = Scenario.of("custom-auth", {
+    "auth": {"manager": "custom"},
+    "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
+})
+NO_RBAC = Scenario.of("no-rbac", {"rbac": {"create": False}, "serviceAccounts": {"create": False}})
+
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC]

@@ -210,7 +210,7 @@ secret it gets as env. The api-server and the scheduler both carry the JWT check
 secret restarts the token issuer and the token checker together.
 */}}
 {{- define "airflow.checksumAnnotations" -}}
-checksum/config: {{ include "airflow.config" . | sha256sum }}
+checksum/config: {{ include "airflow.config" . | trim | sha256sum }}
 checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airflow.fernetKeySecretName" .) "fernet-key" "fernet" (not .Values.fernetKeySecretName)) }}
 checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
 checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}

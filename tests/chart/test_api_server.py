@@ -1,0 +1,81 @@
+"""The api-server: UI, REST API and the execution API that worker pods call."""
+
+from __future__ import annotations
+
+import hashlib
+
+from lib import scenarios
+from lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, secret_data, volumes
+from lib.render import render
+
+HEALTH = "/api/v2/monitor/health"
+
+
+class TestApiServer:
+    def test_runs_the_api_server_on_port_8080_behind_its_service(self):
+        rendered = render(scenarios.DEFAULT)
+        deployment = rendered.get("Deployment", "airflow-api-server")
+        container = containers(deployment)["api-server"]
+        assert container["args"] == ["airflow", "api-server"]
+        assert container["ports"] == [{"name": "http", "containerPort": 8080}]
+        service = rendered.get("Service", "airflow-api-server")
+        assert service["spec"]["ports"] == [{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}]
+        assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
+        assert service["spec"]["selector"]["app.kubernetes.io/component"] == "api-server"
+
+    def test_every_probe_asks_the_health_endpoint(self):
+        container = containers(render(scenarios.DEFAULT).get("Deployment", "airflow-api-server"))["api-server"]
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert container[probe]["httpGet"] == {"path": HEALTH, "port": "http"}, probe
+
+    def test_replicas_follow_values_and_a_pdb_appears_only_above_one(self):
+        single, replicated = render(scenarios.DEFAULT), render(scenarios.REPLICATED)
+        assert single.get("Deployment", "airflow-api-server")["spec"]["replicas"] == 1
+        assert single.maybe("PodDisruptionBudget", "airflow-api-server") is None
+        assert replicated.get("Deployment", "airflow-api-server")["spec"]["replicas"] == 2
+        pdb = replicated.get("PodDisruptionBudget", "airflow-api-server")
+        assert pdb["spec"] == {"maxUnavailable": 1, "selector": {"matchLabels": replicated.get(
+            "Deployment", "airflow-api-server")["spec"]["selector"]["matchLabels"]}}
+
+    def test_simple_auth_passwords_are_copied_from_the_secret_to_a_writable_file(self):
+        rendered = render(scenarios.DEFAULT)
+        deployment = rendered.get("Deployment", "airflow-api-server")
+        passwords_file = airflow_cfg(rendered)["core"]["simple_auth_manager_passwords_file"]
+        copy = init_containers(deployment)["copy-simple-auth-passwords"]
+        assert copy["command"][-1] == passwords_file
+        # The file lands on an emptyDir the api-server mounts writable (Airflow locks it read-write).
+        folder = passwords_file.rsplit("/", 1)[0]
+        main_mount = mounts(containers(deployment)["api-server"])[folder]
+        assert not main_mount.get("readOnly")
+        assert volumes(deployment)[main_mount["name"]] == {"name": main_mount["name"], "emptyDir": {}}
+        assert volumes(deployment)["simple-auth-secret"]["secret"]["secretName"] == "airflow-simple-auth-passwords"
+
+    def test_simple_auth_users_and_generated_password_match(self):
+        rendered = render(scenarios.DEFAULT)
+        assert airflow_cfg(rendered)["core"]["simple_auth_manager_users"] == "admin:admin"
+        passwords = secret_data(rendered, "airflow-simple-auth-passwords")["passwords.json"]
+        assert passwords.startswith('{"admin":"') and len(passwords) > len('{"admin":""}') + 15
+
+    def test_custom_auth_manager_drops_the_simple_auth_parts(self):
+        rendered = render(scenarios.CUSTOM_AUTH)
+        deployment = rendered.get("Deployment", "airflow-api-server")
+        assert "copy-simple-auth-passwords" not in init_containers(deployment)
+        assert rendered.maybe("Secret", "airflow-simple-auth-passwords") is None
+        core = airflow_cfg(rendered)["core"]
+        assert core["auth_manager"] == "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+        assert "simple_auth_manager_users" not in core
+
+    def test_mounts_its_token_only_to_read_worker_logs(self):
+        assert pod_spec(render(scenarios.DEFAULT).get("Deployment", "airflow-api-server"))["automountServiceAccountToken"] is True
+        assert pod_spec(render(scenarios.NO_RBAC).get("Deployment", "airflow-api-server"))["automountServiceAccountToken"] is False
+
+    def test_rolls_when_the_passwords_file_changes(self):
+        rendered = render(scenarios.DEFAULT)
+        passwords = secret_data(rendered, "airflow-simple-auth-passwords")["passwords.json"]
+        annotations = pod_annotations(rendered.get("Deployment", "airflow-api-server"))
+        assert annotations["checksum/simple-auth-passwords"] == hashlib.sha256(passwords.encode()).hexdigest()
+
+    def test_network_policy_admits_only_the_http_port(self):
+        policy = render(scenarios.NETWORK_POLICIES).get("NetworkPolicy", "airflow-api-server")
+        assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api-server"
+        assert policy["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]

@@ -1,0 +1,34 @@
+"""Database migrations: a hook Job, and every component waiting for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import scenarios
+from lib.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
+from lib.render import render
+
+
+class TestMigrations:
+    def test_migrate_runs_as_a_post_install_and_post_upgrade_hook(self):
+        job = render(scenarios.DEFAULT).get("Job", "airflow-run-migrations")
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "post-install,post-upgrade"
+        assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+        assert containers(job)["run-migrations"]["args"] == ["airflow", "db", "migrate"]
+
+    def test_waits_for_the_database_first(self):
+        job = render(scenarios.DEFAULT).get("Job", "airflow-run-migrations")
+        assert init_containers(job)["wait-for-database"]["args"][:3] == ["airflow", "db", "check"]
+
+    def test_reads_the_database_url_from_its_secret_without_a_token(self):
+        job = render(scenarios.EXTERNAL_DB).get("Job", "airflow-run-migrations")
+        refs = secret_refs(containers(job)["run-migrations"])
+        assert refs["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == ("airflow-metadata-db", "connection")
+        assert pod_spec(job)["automountServiceAccountToken"] is False
+        assert pod_spec(job)["serviceAccountName"] == "airflow-run-migrations"
+
+    @pytest.mark.parametrize("name", SERVER_DEPLOYMENTS)
+    def test_components_wait_for_migrations(self, name):
+        waiter = init_containers(render(scenarios.DEFAULT).get("Deployment", name))["wait-for-migrations"]
+        assert waiter["args"] == ["airflow", "db", "check-migrations", "--migration-wait-timeout", "600"]

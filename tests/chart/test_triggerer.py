@@ -1,0 +1,31 @@
+"""The triggerer: runs deferred tasks' triggers."""
+
+from __future__ import annotations
+
+from lib import scenarios
+from lib.chart_objects import containers, init_containers, pod_spec
+from lib.render import render
+
+NAME = "airflow-triggerer"
+
+
+class TestTriggerer:
+    def test_runs_the_triggerer_without_a_token(self):
+        deployment = render(scenarios.DEFAULT).get("Deployment", NAME)
+        container = containers(deployment)["triggerer"]
+        assert container["args"] == ["airflow", "triggerer"]
+        assert container["livenessProbe"]["exec"]["command"] == [
+            "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"]
+        assert pod_spec(deployment)["automountServiceAccountToken"] is False
+        assert pod_spec(deployment)["serviceAccountName"] == NAME
+        assert "wait-for-migrations" in init_containers(deployment)
+
+    def test_gets_dags_like_the_dag_processor(self):
+        deployment = render(scenarios.GITSYNC_SSH).get("Deployment", NAME)
+        assert "git-sync" in containers(deployment)
+
+    def test_replicas_and_pdb(self):
+        rendered = render(scenarios.PROD)
+        assert rendered.get("Deployment", NAME)["spec"]["replicas"] == 2
+        assert rendered.get("PodDisruptionBudget", NAME)["spec"]["maxUnavailable"] == 1
+        assert render(scenarios.DEFAULT).maybe("PodDisruptionBudget", NAME) is None

@@ -1,0 +1,79 @@
+"""The worker pod template the KubernetesExecutor starts every task from."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import scenarios
+from lib.chart_objects import airflow_cfg, env, mounts, secret_refs, worker_pod_as_executor_builds, worker_pod_template
+from lib.render import render
+
+
+def _base(pod):
+    return {c["name"]: c for c in pod["spec"]["containers"]}["base"]
+
+
+class TestWorkerPodTemplate:
+    def test_runs_as_the_worker_service_account_with_its_token(self):
+        spec = worker_pod_template(render(scenarios.DEFAULT))["spec"]
+        assert spec["serviceAccountName"] == "airflow-worker"
+        assert spec["automountServiceAccountToken"] is True  # KubernetesPodOperator calls the API
+        assert spec["restartPolicy"] == "Never"
+
+    def test_base_container_uses_the_airflow_image_and_worker_resources(self):
+        rendered = render(scenarios.DEV)
+        base = _base(worker_pod_template(rendered))
+        assert base["image"] == "airflow-on-k8s/airflow:dev"
+        assert base["imagePullPolicy"] == "IfNotPresent"
+        assert base["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"},
+                                     "limits": {"cpu": "1", "memory": "768Mi"}}
+
+    def test_gets_airflow_cfg_but_no_server_secret(self):
+        # Tasks reach Airflow through the execution API with a per-task token: no DB URL, fernet
+        # key or JWT secret in the pod where user code runs.
+        base = _base(worker_pod_template(render(scenarios.DEFAULT)))
+        assert secret_refs(base) == {}
+        assert mounts(base)["/opt/airflow/airflow.cfg"]["subPath"] == "airflow.cfg"
+        assert env(base)["CONNECTION_CHECK_MAX_COUNT"]["value"] == "0"
+
+    def test_workers_reach_the_execution_api_of_the_api_server_service(self):
+        url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]
+        assert url == "http://airflow-api-server.airflow:8080/execution/"
+
+    def test_git_sync_runs_once_as_an_init_container(self):
+        pod = worker_pod_template(render(scenarios.GITSYNC_HTTPS))
+        (init,) = pod["spec"]["initContainers"]
+        assert init["name"] == "git-sync-init"
+        assert env(init)["GITSYNC_ONE_TIME"]["value"] == "true"
+        assert "livenessProbe" not in init
+        assert mounts(_base(pod))["/opt/airflow/dags"]["readOnly"] is True
+
+    def test_dags_from_a_pvc_or_the_image(self):
+        pvc = worker_pod_template(render(scenarios.PVC_DAGS))
+        assert {"name": "dags", "persistentVolumeClaim": {"claimName": "airflow-dags"}} in pvc["spec"]["volumes"]
+        baked = worker_pod_template(render(scenarios.DEFAULT))
+        assert "initContainers" not in baked["spec"]
+        assert "/opt/airflow/dags" not in mounts(_base(baked))
+
+
+class TestWorkerPodAsTheExecutorBuildsIt:
+    """The provider's own PodGenerator merges the template with the task's pod, as the scheduler does."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def pod(cls):
+        return worker_pod_as_executor_builds(render(scenarios.GITSYNC_HTTPS))
+
+    def test_keeps_the_template_identity_and_security(self, pod):
+        assert pod["spec"]["serviceAccountName"] == "airflow-worker"
+        assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+        base = _base(pod)
+        assert base["securityContext"]["allowPrivilegeEscalation"] is False
+        assert base["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+        assert base["image"] == "apache/airflow:3.3.2"
+
+    def test_adds_the_task_command_and_keeps_the_init_container(self, pod):
+        assert _base(pod)["args"][:3] == ["python", "-m", "airflow.sdk.execution_time.execute_workload"]
+        assert [c["name"] for c in pod["spec"]["initContainers"]] == ["git-sync-init"]
+        assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+        assert pod["metadata"]["namespace"] == "airflow"
