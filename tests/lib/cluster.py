@@ -1,0 +1,111 @@
+"""The Kubernetes cluster the e2e tests run against.
+
+Either the cluster KUBECONFIG already names (kind in CI, or any cluster a user points at), or the
+local control plane `make cluster-up` starts: real kube-apiserver, controller-manager, scheduler and
+etcd built from Kubernetes' source, with KWOK simulating nodes. On the local control plane API
+objects, RBAC and admission are real but containers do not run: KWOK moves pods through their
+lifecycle (hack/kwok/stages.yaml) and serves a placeholder as every container's log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import tools
+from .paths import REPO
+
+LOCAL_KUBECONFIG = REPO / ".kube" / "local-control-plane.yaml"
+BUILD_SCRIPT = REPO / "hack" / "build-control-plane.sh"
+CLUSTER_UP_SCRIPT = REPO / "hack" / "cluster-up.sh"
+LOCAL_CLUSTER_NAME = os.environ.get("LOCAL_CLUSTER_NAME", "airflow-on-k8s")
+# kwokctl keeps each cluster's pid files, logs and PKI under its workdir.
+KWOK_CLUSTER_DIR = Path(os.environ.get("KWOK_WORKDIR", Path.home() / ".kwok")) / "clusters" / LOCAL_CLUSTER_NAME
+
+# KWOK manages nodes carrying this annotation (hack/kwok/nodes.yaml); no kubelet runs behind them.
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+# Annotations read by hack/kwok/stages.yaml to steer a simulated pod's ending.
+OUTCOME_ANNOTATION = "local-control-plane.airflow-on-k8s/outcome"
+RUN_FOR_ANNOTATION = "local-control-plane.airflow-on-k8s/run-for"
+
+
+class ControlPlaneUnavailable(RuntimeError):
+    """The local control plane binaries could not be built; the message says why."""
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    kubeconfig: Path
+    simulated: bool  # True when KWOK simulates the nodes: containers do not run
+
+    def kubectl(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the pinned kubectl against this cluster; output is captured as text."""
+        cmd = [str(tools.kubectl()), "--kubeconfig", str(self.kubeconfig), *args]
+        return subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=check, timeout=120)
+
+    def kubectl_json(self, *args: str) -> Any:
+        return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+
+def kubeconfig_from_env(env: dict[str, str] | None = None) -> Path | None:
+    """The kubeconfig KUBECONFIG names, if it is set to one existing file."""
+    value = (env if env is not None else os.environ).get("KUBECONFIG", "")
+    if not value:
+        return None
+    if os.pathsep in value:
+        raise ValueError(f"KUBECONFIG lists several files ({value}); point it at one file for the e2e tests")
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError(f"KUBECONFIG names {path}, which does not exist; unset it to use the local control plane")
+    return path
+
+
+def _last_lines(text: str, n: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-n:]) or "no output"
+
+
+def build_control_plane() -> None:
+    """Build the control-plane binaries (a no-op when cached). A cold build prints its progress."""
+    proc = subprocess.run([str(BUILD_SCRIPT)], stdout=None, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise ControlPlaneUnavailable(
+            f"{BUILD_SCRIPT.relative_to(REPO)} failed (exit {proc.returncode}): {_last_lines(proc.stderr)}"
+        )
+
+
+def start_local_control_plane() -> Path:
+    """Start (or reuse) the local control plane and return its kubeconfig."""
+    build_control_plane()
+    proc = subprocess.run([str(CLUSTER_UP_SCRIPT)], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"hack/cluster-up.sh failed: {_last_lines(proc.stdout + proc.stderr, 8)}")
+    return LOCAL_KUBECONFIG
+
+
+def control_plane_bin_dir() -> Path:
+    """Where hack/build-control-plane.sh keeps the binaries of the pinned Kubernetes version."""
+    out = subprocess.run([str(BUILD_SCRIPT), "--print-bin-dir"], capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())
+
+
+def local_component_executable(component: str) -> Path:
+    """The executable the running local control-plane component was started from."""
+    pid = (KWOK_CLUSTER_DIR / "pids" / f"{component}.pid").read_text().strip()
+    return Path(os.readlink(f"/proc/{pid}/exe"))
+
+
+def is_simulated(kubeconfig: Path) -> bool:
+    target = ClusterTarget(kubeconfig, simulated=False)
+    nodes = target.kubectl_json("get", "nodes")["items"]
+    return any(KWOK_NODE_ANNOTATION in n["metadata"].get("annotations", {}) for n in nodes)
+
+
+def resolve_target() -> ClusterTarget:
+    """The cluster KUBECONFIG names, else the local control plane (started if needed)."""
+    kubeconfig = kubeconfig_from_env() or start_local_control_plane()
+    return ClusterTarget(kubeconfig=kubeconfig, simulated=is_simulated(kubeconfig))
