@@ -73,3 +73,8 @@ def test_script_refuses_arguments_with_its_usage():
     proc = subprocess.run([str(SCRIPT), "prod"], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: hack/create-dev-objects.sh")
+
+
+def test_the_namespace_enforces_the_restricted_standard():
+    namespace = dev_objects.load().objects[0]
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
