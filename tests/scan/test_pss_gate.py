@@ -3,6 +3,8 @@ launches satisfies the *restricted* Pod Security Standard (lib/pss.py names the 
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from lib import pss
@@ -37,3 +39,10 @@ def test_dag_pods_meet_restricted_standard(row):
     assert pods, "the DAG bundle launches no pod"
     violations = _violations(pods)
     assert not violations, "\n".join(violations)
+
+
+def test_a_weakened_rendered_pod_is_caught():
+    # The gate on real output: re-enable privilege escalation in the first rendered workload.
+    pod = copy.deepcopy(pod_specs(chart_objects(SCENARIOS[0]))[0])
+    pod.spec["containers"][0].setdefault("securityContext", {})["allowPrivilegeEscalation"] = True
+    assert pss.PRIVILEGE_ESCALATION in {v.control for v in pss.check_pod(pod.spec, pod.metadata)}

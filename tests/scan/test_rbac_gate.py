@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,13 @@ def test_nothing_is_granted_cluster_wide(scenario):
 def test_table_lists_exactly_the_known_scenarios():
     table = yaml.safe_load(TABLE.read_text())["scenarios"]
     assert sorted(table) == sorted(s.name for s in SCENARIOS), "expected-rbac.yaml and lib/scenarios.py disagree"
+
+
+def test_a_widened_rendered_role_is_caught():
+    # The gate on real output: give the worker's rendered Role one more resource and expect the diff to name it.
+    objects = copy.deepcopy(chart_objects(SCENARIOS[0]))
+    role = next(o for o in objects if o.get("kind") == "Role"
+                and any("pods/exec" in r.get("resources", []) for r in o.get("rules", [])))
+    role["rules"].append({"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]})
+    lines = differences(effective_permissions(objects, default_namespace=NAMESPACE), expected_for(SCENARIOS[0].name))
+    assert any("secrets: extra ['get']" in line for line in lines), lines
