@@ -158,6 +158,45 @@ def test_pod_namespaces_are_granted_to_the_worker_by_the_chart(pods, scenario):
               for (namespace, resource), verbs in sorted(missing.items())])
 
 
+# What the triggerer does with a deferred pod (KubernetesPodTrigger): read it, stream its logs, watch
+# its events, and delete it when the wait times out.
+TRIGGERER_NEEDS = {"pods": {"get", "delete"}, "pods/log": {"get"}, "events": {"list", "watch"}}
+
+
+def _triggerer(rendered) -> dict[str, Any]:
+    """The pod spec of the chart's triggerer Deployment."""
+    found = [d["spec"]["template"]["spec"] for d in rendered.all("Deployment")
+             if any("triggerer" in c.get("args", []) or "triggerer" in c.get("command", [])
+                    for c in d["spec"]["template"]["spec"]["containers"])]
+    assert len(found) == 1, f"expected one triggerer Deployment, found {len(found)}"
+    return found[0]
+
+
+def test_the_bundle_has_a_deferrable_pod(pods):
+    assert {p.label for p in pods if p.deferrable} == {"kubernetes-pod-deferrable.long_running_pod"}
+
+
+@pytest.mark.parametrize("scenario", [scenarios.DEV, scenarios.PROD], ids=lambda s: s.name)
+def test_the_triggerer_may_watch_deferred_pods(pods, scenario):
+    """In deferrable mode the triggerer talks to the API server with its own ServiceAccount."""
+    rendered = render(scenario)
+    triggerer = _triggerer(rendered)
+    subject = f"{RELEASE_NAMESPACE}/{triggerer.get('serviceAccountName', 'default')}"
+    grants = rbac.effective_permissions(rendered.objects, RELEASE_NAMESPACE).get(subject, {})
+    problems = []
+    if triggerer.get("automountServiceAccountToken") is False:
+        problems.append(f"values/{scenario.name}.yaml: the triggerer mounts no ServiceAccount token, so it "
+                        "cannot reach the API server to watch deferred pods")
+    for namespace in sorted({p.pod["metadata"]["namespace"] for p in pods if p.deferrable}):
+        held = {**grants.get(namespace, {}), **grants.get(rbac.CLUSTER_WIDE, {})}
+        for resource, verbs in TRIGGERER_NEEDS.items():
+            lacking = verbs - set(held.get(resource, []))
+            if lacking:
+                problems.append(f"values/{scenario.name}.yaml: the triggerer ({subject}) may not {sorted(lacking)} "
+                                f"{resource} in namespace {namespace}")
+    _fail_if(problems)
+
+
 def _references(pod: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """(kind, name, key or None) of every Secret and ConfigMap the pod needs to start."""
     refs: list[tuple[str, str, str | None]] = []

@@ -47,6 +47,7 @@ class DagPod:
     task_id: str
     map_index: int  # -1 when the task is not mapped
     pod: dict[str, Any]
+    deferrable: bool = False  # the triggerer, not the worker, watches this pod
 
     @property
     def label(self) -> str:
@@ -133,5 +134,6 @@ def dag_pods() -> tuple[DagPod, ...]:
             if not _is_pod_task(task):
                 continue
             for map_index, operator in _operators(task):
-                found.append(DagPod(dag_id, task.task_id, map_index, build_pod(operator)))
+                found.append(DagPod(dag_id, task.task_id, map_index, build_pod(operator),
+                                    deferrable=bool(getattr(operator, "deferrable", False))))
     return tuple(found)
