@@ -5,7 +5,16 @@ from __future__ import annotations
 import hashlib
 
 from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, secret_data, volumes
+from lib.chart_objects import (
+    airflow_cfg,
+    containers,
+    init_containers,
+    mounts,
+    pod_annotations,
+    pod_spec,
+    secret_data,
+    volumes,
+)
 from lib.render import render
 
 HEALTH = "/api/v2/monitor/health"

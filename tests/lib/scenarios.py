@@ -48,5 +48,9 @@ CUSTOM_AUTH = Scenario.of("custom-auth", {
     "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
 })
 NO_RBAC = Scenario.of("no-rbac", {"rbac": {"create": False}, "serviceAccounts": {"create": False}})
+API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
+    "enabled": True,
+    "apiServerIngressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+}})
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC]
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS]

@@ -1,0 +1,59 @@
+"""airflow.cfg: what the chart derives, what users override, and that every key is real Airflow config."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lib import scenarios
+from lib.chart_objects import airflow_cfg
+from lib.render import render
+
+
+@functools.cache
+def known_options() -> dict[str, set[str]]:
+    """Sections and options Airflow 3.3.2 and the cncf.kubernetes provider declare (installed packages)."""
+    airflow_dir = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])
+    config = yaml.safe_load((airflow_dir / "config_templates" / "config.yml").read_text())
+    options = {section: set(body["options"]) for section, body in config.items()}
+    provider_info = airflow_dir / "providers" / "cncf" / "kubernetes" / "get_provider_info.py"
+    namespace: dict = {}
+    exec(compile(provider_info.read_text(), str(provider_info), "exec"), namespace)  # a plain dict literal
+    for section, body in namespace["get_provider_info"]()["config"].items():
+        options.setdefault(section, set()).update(body["options"])
+    return options
+
+
+class TestAirflowConfig:
+    def test_kubernetes_executor_and_its_settings(self):
+        cfg = airflow_cfg(render(scenarios.DEFAULT))
+        assert cfg["core"]["executor"] == "KubernetesExecutor"
+        assert cfg["core"]["execution_api_server_url"] == "http://airflow-api-server.airflow:8080/execution/"
+        assert cfg["kubernetes_executor"]["namespace"] == "airflow"
+        assert cfg["kubernetes_executor"]["pod_template_file"] == "/opt/airflow/pod_templates/pod_template_file.yaml"
+
+    @pytest.mark.parametrize("scenario,folder", [
+        (scenarios.DEFAULT, "/opt/airflow/dags"),
+        (scenarios.PVC_DAGS, "/opt/airflow/dags"),
+        (scenarios.GITSYNC_HTTPS, "/opt/airflow/dags/repo/dags"),
+        (scenarios.GITSYNC_SSH_KNOWN_HOSTS, "/opt/airflow/dags/repo"),
+    ], ids=lambda v: getattr(v, "name", v))
+    def test_dags_folder_follows_the_dag_source(self, scenario, folder):
+        assert airflow_cfg(render(scenario))["core"]["dags_folder"] == folder
+
+    def test_user_values_are_rendered_and_win(self):
+        assert airflow_cfg(render(scenarios.DEV))["core"]["parallelism"] == "6"
+        assert airflow_cfg(render(scenarios.PROD))["core"]["parallelism"] == "64"
+
+    @pytest.mark.parametrize("scenario", scenarios.ALL + scenarios.DETAIL_SCENARIOS, ids=lambda s: s.name)
+    def test_every_key_is_one_airflow_declares(self, scenario):
+        known = known_options()
+        cfg = airflow_cfg(render(scenario))
+        for section in cfg.sections():
+            assert section in known, f"[{section}] is not an Airflow config section"
+            for option in cfg[section]:
+                assert option in known[section], f"[{section}] {option} is not an Airflow 3.3.2 option"

@@ -1,0 +1,41 @@
+"""NetworkPolicies: none unless enabled; then every pod the chart creates is selected by one."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import scenarios
+from lib.pod_specs import pod_specs
+from lib.render import render
+
+
+def _selects(policy, labels) -> bool:
+    selector = policy["spec"]["podSelector"]
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        assert expression["operator"] == "In", "extend _selects for this operator"
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+class TestNetworkPolicies:
+    def test_none_by_default(self):
+        assert render(scenarios.DEFAULT).all("NetworkPolicy") == []
+
+    @pytest.mark.parametrize("scenario", [scenarios.NETWORK_POLICIES, scenarios.PROD], ids=lambda s: s.name)
+    def test_every_pod_is_selected(self, scenario):
+        rendered = render(scenario)
+        policies = rendered.all("NetworkPolicy")
+        for pod in pod_specs(rendered.objects):
+            labels = pod.metadata.get("labels") or {}
+            assert any(_selects(p, labels) for p in policies), f"no NetworkPolicy selects {pod.origin}"
+
+    def test_api_server_admits_release_pods_and_the_listed_peers(self):
+        rendered = render(scenarios.API_SERVER_PEERS)
+        (rule,) = rendered.get("NetworkPolicy", "airflow-api-server")["spec"]["ingress"]
+        assert rule["from"] == [
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "airflow", "app.kubernetes.io/name": "airflow"}}},
+            *scenarios.API_SERVER_PEERS.values["networkPolicies"]["apiServerIngressFrom"],
+        ]

@@ -1,0 +1,26 @@
+"""NOTES.txt tells the user how to reach the UI and get the login."""
+
+from __future__ import annotations
+
+from lib import scenarios
+from lib.notes import render_notes
+
+
+class TestNotes:
+    def test_port_forward_and_generated_password(self):
+        notes = render_notes(scenarios.DEFAULT)
+        assert "kubectl --namespace airflow port-forward service/airflow-api-server 8080:8080" in notes
+        assert "user:     admin" in notes
+        assert "get secret airflow-simple-auth-passwords" in notes
+        assert "helm test airflow --namespace airflow" in notes
+        assert "PersistentVolumeClaim" in notes  # the embedded database warning
+
+    def test_existing_passwords_secret_and_no_dev_warning_in_prod(self):
+        notes = render_notes(scenarios.PROD)
+        assert "get secret airflow-ui-passwords" in notes
+        assert "generated on first install" not in notes
+        assert "embedded PostgreSQL" not in notes
+
+    def test_custom_auth_manager_named(self):
+        notes = render_notes(scenarios.CUSTOM_AUTH)
+        assert "FabAuthManager" in notes and "passwords" not in notes

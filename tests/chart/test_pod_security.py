@@ -1,0 +1,61 @@
+"""Every pod the chart creates, in every scenario: restricted security context, bounded resources,
+probes on long-running containers, and a service account token only where the Kubernetes API is used."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import scenarios
+from lib.pod_specs import pod_specs
+from lib.render import render
+
+ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
+# Pods that call the Kubernetes API: the executor, live log reading, KubernetesPodOperator.
+TOKEN_USERS = {"Deployment/airflow-scheduler", "Deployment/airflow-api-server",
+               "ConfigMap/airflow-pod-template[pod_template_file.yaml]"}
+# Run-to-completion pods: a liveness probe would only kill a long, quiet task or migration.
+RUN_TO_COMPLETION = {"Job/airflow-run-migrations", "Pod/airflow-test-api-server-health",
+                     "ConfigMap/airflow-pod-template[pod_template_file.yaml]"}
+
+
+def _all_containers(spec):
+    return spec["containers"] + (spec.get("initContainers") or [])
+
+
+@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
+class TestPodSecurity:
+    def test_restricted_security_contexts(self, scenario):
+        for pod in pod_specs(render(scenario).objects):
+            context = pod.spec["securityContext"]
+            assert context["runAsNonRoot"] is True and context["runAsUser"] > 0, pod.origin
+            assert context["seccompProfile"] == {"type": "RuntimeDefault"}, pod.origin
+            for container in _all_containers(pod.spec):
+                security = container["securityContext"]
+                where = f"{pod.origin}/{container['name']}"
+                assert security["allowPrivilegeEscalation"] is False, where
+                assert security["capabilities"] == {"drop": ["ALL"]}, where
+                assert security["readOnlyRootFilesystem"] is True, where
+                assert security.get("runAsUser", context["runAsUser"]) > 0, where
+
+    def test_requests_and_limits_everywhere(self, scenario):
+        for pod in pod_specs(render(scenario).objects):
+            for container in _all_containers(pod.spec):
+                resources = container["resources"]
+                for part in ("requests", "limits"):
+                    assert {"cpu", "memory"} <= set(resources[part]), f"{pod.origin}/{container['name']} {part}"
+
+    def test_long_running_containers_have_a_liveness_probe(self, scenario):
+        for pod in pod_specs(render(scenario).objects):
+            if pod.origin in RUN_TO_COMPLETION:
+                continue
+            for container in pod.spec["containers"]:
+                assert "livenessProbe" in container, f"{pod.origin}/{container['name']}"
+
+    def test_token_only_where_the_api_is_used(self, scenario):
+        rendered = render(scenario)
+        for pod in pod_specs(rendered.objects):
+            mounted = pod.spec.get("automountServiceAccountToken")
+            if pod.origin in TOKEN_USERS and scenario is not scenarios.NO_RBAC:
+                assert mounted is True, pod.origin
+            elif pod.origin not in TOKEN_USERS:
+                assert mounted is False, pod.origin

@@ -1,0 +1,91 @@
+"""RBAC: exact rules per role, a Role per launch namespace, never a ClusterRole, wildcard or secret read."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib import scenarios
+from lib.render import render
+
+POD_LAUNCHER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
+]
+POD_MANAGER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},
+]
+POD_LOG_READER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+]
+
+
+def _in_namespace(rendered, kind, name):
+    return {o["metadata"]["namespace"]: o for o in rendered.all(kind) if o["metadata"]["name"] == name}
+
+
+class TestSchedulerPodManager:
+    def test_exact_rules_in_the_release_namespace(self):
+        rendered = render(scenarios.DEFAULT)
+        role = rendered.get("Role", "airflow-pod-manager")
+        assert role["metadata"]["namespace"] == "airflow"
+        assert role["rules"] == POD_MANAGER_RULES
+        binding = rendered.get("RoleBinding", "airflow-pod-manager")
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "airflow-pod-manager"}
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}]
+
+
+class TestApiServerPodLogReader:
+    def test_exact_rules_bound_to_the_api_server(self):
+        rendered = render(scenarios.DEFAULT)
+        assert rendered.get("Role", "airflow-pod-log-reader")["rules"] == POD_LOG_READER_RULES
+        assert rendered.get("RoleBinding", "airflow-pod-log-reader")["subjects"] == [
+            {"kind": "ServiceAccount", "name": "airflow-api-server", "namespace": "airflow"}]
+
+
+class TestWorkerPodLauncher:
+    def test_release_namespace_by_default(self):
+        roles = _in_namespace(render(scenarios.DEFAULT), "Role", "airflow-pod-launcher")
+        assert list(roles) == ["airflow"]
+        assert roles["airflow"]["rules"] == POD_LAUNCHER_RULES
+
+    @pytest.mark.parametrize("scenario,namespaces", [
+        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
+        (scenarios.DEV, ["airflow", "development"]),
+    ], ids=["multi-namespace", "dev"])
+    def test_a_role_and_binding_in_each_launch_namespace(self, scenario, namespaces):
+        rendered = render(scenario)
+        roles = _in_namespace(rendered, "Role", "airflow-pod-launcher")
+        bindings = _in_namespace(rendered, "RoleBinding", "airflow-pod-launcher")
+        assert sorted(roles) == sorted(bindings) == namespaces
+        for namespace in namespaces:
+            assert roles[namespace]["rules"] == POD_LAUNCHER_RULES
+            # The binding lives in the launch namespace; the account stays in the release namespace.
+            assert bindings[namespace]["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}]
+
+
+@pytest.mark.parametrize("scenario", scenarios.ALL + scenarios.DETAIL_SCENARIOS, ids=lambda s: s.name)
+class TestLeastPrivilegeEverywhere:
+    def test_no_cluster_wide_grant(self, scenario):
+        rendered = render(scenario)
+        assert rendered.all("ClusterRole") == [] and rendered.all("ClusterRoleBinding") == []
+
+    def test_no_wildcard_and_no_secret_access(self, scenario):
+        for role in render(scenario).all("Role"):
+            for rule in role["rules"]:
+                assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], role["metadata"]["name"]
+                assert "secrets" not in rule["resources"], role["metadata"]["name"]
+
+    def test_service_accounts_do_not_automount_tokens(self, scenario):
+        for account in render(scenario).all("ServiceAccount"):
+            assert account["automountServiceAccountToken"] is False, account["metadata"]["name"]
+
+
+class TestRbacDisabled:
+    def test_no_roles_no_service_accounts_but_pods_keep_their_account_names(self):
+        rendered = render(scenarios.NO_RBAC)
+        assert rendered.all("Role") == rendered.all("RoleBinding") == rendered.all("ServiceAccount") == []
+        spec = rendered.get("Deployment", "airflow-scheduler")["spec"]["template"]["spec"]
+        assert spec["serviceAccountName"] == "airflow-scheduler"

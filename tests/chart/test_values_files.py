@@ -1,0 +1,79 @@
+"""values/dev.yaml and values/prod.yaml: what each environment promises."""
+
+from __future__ import annotations
+
+from lib import scenarios
+from lib.chart_objects import airflow_cfg, containers, env, init_containers, pod_spec, quantity, worker_pod_template
+from lib.pod_specs import pod_specs
+from lib.render import render
+
+GIB = 2**30
+
+
+def _pod_requests(spec) -> tuple[float, float]:
+    """Effective pod request: the larger of the biggest init container and the sum of containers."""
+    def total(items):
+        return (sum(quantity(c["resources"]["requests"]["cpu"]) for c in items),
+                sum(quantity(c["resources"]["requests"]["memory"]) for c in items))
+    running = total(spec["containers"])
+    inits = [total([c]) for c in spec.get("initContainers") or []] or [(0.0, 0.0)]
+    return max(running[0], *(i[0] for i in inits)), max(running[1], *(i[1] for i in inits))
+
+
+class TestDevValues:
+    def test_project_image_and_embedded_postgres(self):
+        rendered = render(scenarios.DEV)
+        image = containers(rendered.get("Deployment", "airflow-scheduler"))["scheduler"]
+        assert (image["image"], image["imagePullPolicy"]) == ("airflow-on-k8s/airflow:dev", "IfNotPresent")
+        assert rendered.get("StatefulSet", "airflow-postgresql")
+
+    def test_dags_come_from_the_image(self):
+        rendered = render(scenarios.DEV)
+        assert "git-sync" not in containers(rendered.get("Deployment", "airflow-dag-processor"))
+        assert rendered.all("PersistentVolumeClaim") == []
+        assert airflow_cfg(rendered)["core"]["dags_folder"] == "/opt/airflow/dags"
+
+    def test_everything_fits_in_2_cpu_and_4_gib_with_parallelism_workers_running(self):
+        rendered = render(scenarios.DEV)
+        long_running = [rendered.get(k, n) for k, n in [
+            ("Deployment", "airflow-api-server"), ("Deployment", "airflow-scheduler"),
+            ("Deployment", "airflow-dag-processor"), ("Deployment", "airflow-triggerer"),
+            ("StatefulSet", "airflow-postgresql")]]
+        cpu = sum(_pod_requests(pod_spec(o))[0] * o["spec"]["replicas"] for o in long_running)
+        memory = sum(_pod_requests(pod_spec(o))[1] * o["spec"]["replicas"] for o in long_running)
+        workers = int(airflow_cfg(rendered)["core"]["parallelism"])
+        worker_cpu, worker_memory = _pod_requests(worker_pod_template(rendered)["spec"])
+        assert cpu + workers * worker_cpu <= 2.0
+        assert memory + workers * worker_memory <= 4 * GIB
+
+    def test_every_pod_has_requests_and_limits(self):
+        for pod in pod_specs(render(scenarios.DEV).objects):
+            for container in pod.spec["containers"] + (pod.spec.get("initContainers") or []):
+                assert set(container["resources"]) == {"requests", "limits"}, f"{pod.origin}/{container['name']}"
+
+
+class TestProdValues:
+    def test_external_database_and_no_generated_secret(self):
+        rendered = render(scenarios.PROD)
+        assert rendered.maybe("StatefulSet", "airflow-postgresql") is None
+        assert rendered.all("Secret") == []
+        job = rendered.get("Job", "airflow-run-migrations")
+        assert env(containers(job)["run-migrations"])["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]["valueFrom"][
+            "secretKeyRef"] == {"name": "airflow-metadata-db", "key": "connection"}
+
+    def test_git_sync_of_the_dags_folder_over_https(self):
+        rendered = render(scenarios.PROD)
+        sidecar = env(containers(rendered.get("Deployment", "airflow-dag-processor"))["git-sync"])
+        assert sidecar["GITSYNC_REPO"]["value"].startswith("https://")
+        assert sidecar["GITSYNC_USERNAME"]["valueFrom"]["secretKeyRef"]["name"] == "airflow-git-credentials"
+        assert airflow_cfg(rendered)["core"]["dags_folder"] == "/opt/airflow/dags/repo/dags"
+        assert init_containers(rendered.get("Deployment", "airflow-dag-processor"))  # still waits for migrations
+
+    def test_replicated_with_disruption_budgets(self):
+        rendered = render(scenarios.PROD)
+        for name in ("airflow-scheduler", "airflow-api-server"):
+            assert rendered.get("Deployment", name)["spec"]["replicas"] == 2
+            assert rendered.get("PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
+
+    def test_network_policies_on(self):
+        assert render(scenarios.PROD).all("NetworkPolicy")
