@@ -28,9 +28,6 @@ volume_mounts = [
     k8s.V1VolumeMount(name="scratch", mount_path=SCRATCH_DIR),
 ]
 
-# The pod default context plus a read-only root filesystem: the emptyDir is the only writable path.
-read_only_root = pod_defaults.pod_kwargs()["container_security_context"]
-read_only_root.read_only_root_filesystem = True
 
 with DAG(
     dag_id="kubernetes-pod-volumes",
@@ -48,6 +45,7 @@ with DAG(
             arguments=["--read-dir", CONFIG_DIR, "--scratch-dir", SCRATCH_DIR],
             volumes=volumes,
             volume_mounts=volume_mounts,
-            container_security_context=read_only_root,
+            # A read-only root filesystem: the emptyDir is the only writable path.
+            container_security_context=pod_defaults.container_security_context(read_only_root_filesystem=True),
         )
     )

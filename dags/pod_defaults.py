@@ -50,6 +50,16 @@ CONTAINER_SECURITY_CONTEXT = k8s.V1SecurityContext(
 )
 
 
+def container_security_context(**overrides: Any) -> k8s.V1SecurityContext:
+    """The restricted container context with `overrides` on top, e.g. read_only_root_filesystem=True."""
+    context = copy.deepcopy(CONTAINER_SECURITY_CONTEXT)
+    for name, value in overrides.items():
+        if not hasattr(type(context), name):
+            raise TypeError(f"V1SecurityContext has no field {name!r}")
+        setattr(context, name, value)
+    return context
+
+
 def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str) -> k8s.V1ResourceRequirements:
     """Container requests and limits; every pod task sets both so the scheduler can place it."""
     return k8s.V1ResourceRequirements(
