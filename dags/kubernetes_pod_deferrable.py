@@ -1,8 +1,9 @@
 """Deferrable mode: the worker hands the wait for the pod to the triggerer and frees its slot.
 
-With `deferrable=True` the task creates the pod, then defers; the triggerer watches the pod
-asynchronously and the task resumes on a worker only to fetch logs and clean up. Useful for long pods:
-no worker pod sits idle for hours. Needs a running triggerer (the chart deploys one).
+With `deferrable=True` the task creates the pod, then defers; the triggerer watches the pod and streams
+its logs asynchronously, and the task resumes on a worker only when the pod has ended, to collect the
+result and clean up. Useful for long pods: no worker pod sits idle for hours. Needs a running
+triggerer whose ServiceAccount may read pods, their logs and events in the pod's namespace.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ with DAG(
             name="long-running",
             arguments=["--sleep", "30"],
             deferrable=True,
-            # The triggerer checks the pod every 10 s; every 30 s the task resumes briefly on a
-            # worker to copy the pod's new log lines into the task log.
+            # The triggerer checks the pod every 10 s and copies its new log lines into the task
+            # log every 30 s (so the triggerer's ServiceAccount needs pods/log too).
             poll_interval=10,
             logging_interval=30,
         )

@@ -37,7 +37,7 @@ def test_xcom_result_is_read_downstream(dags):
 def test_deferrable_pod_waits_in_the_triggerer(dags):
     task = dags["kubernetes-pod-deferrable"].get_task("long_running_pod")
     assert task.deferrable is True
-    assert task.logging_interval == 30  # the triggerer hands back to a worker to fetch logs this often
+    assert task.logging_interval == 30  # the triggerer streams the pod's logs meanwhile
 
 
 def test_volumes_mount_a_configmap_and_an_emptydir_on_a_read_only_root(pods):
