@@ -123,17 +123,20 @@ def build_pod(operator: Any) -> dict[str, Any]:
     return ApiClient().sanitize_for_serialization(pod)
 
 
+def pods_of_dag(dag: Any) -> list[DagPod]:
+    """Every pod one DAG would launch, in task_id then map_index order."""
+    found = []
+    for task in sorted(dag.tasks, key=lambda t: t.task_id):
+        if not _is_pod_task(task):
+            continue
+        for map_index, operator in _operators(task):
+            found.append(DagPod(dag.dag_id, task.task_id, map_index, build_pod(operator),
+                                deferrable=bool(getattr(operator, "deferrable", False))))
+    return found
+
+
 @functools.cache
 def dag_pods() -> tuple[DagPod, ...]:
     """Every pod every DAG of the bundle would launch (built once per process)."""
-    found = []
     bag = dag_bag()
-    for dag_id in sorted(bag.dags):
-        dag = bag.dags[dag_id]
-        for task in sorted(dag.tasks, key=lambda t: t.task_id):
-            if not _is_pod_task(task):
-                continue
-            for map_index, operator in _operators(task):
-                found.append(DagPod(dag_id, task.task_id, map_index, build_pod(operator),
-                                    deferrable=bool(getattr(operator, "deferrable", False))))
-    return tuple(found)
+    return tuple(pod for dag_id in sorted(bag.dags) for pod in pods_of_dag(bag.dags[dag_id]))
