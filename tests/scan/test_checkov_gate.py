@@ -8,6 +8,7 @@ hack/install-checkov.sh.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,10 @@ SCAN_CHECK = "checkov"
 
 def _write(folder: Path, labelled_objects) -> None:
     folder.mkdir()
-    # One document per file keeps checkov's resource names and file paths easy to read back.
-    for i, (_, obj) in enumerate(labelled_objects):
-        (folder / f"{i:03d}-{obj['kind'].lower()}.yaml").write_text(yaml.safe_dump(as_applied(obj), sort_keys=False))
+    # One document per file, named after its object (or DAG task), so a failure names what to fix.
+    for i, (label, obj) in enumerate(labelled_objects):
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-")
+        (folder / f"{i:03d}-{name}.yaml").write_text(yaml.safe_dump(as_applied(obj), sort_keys=False))
 
 
 @pytest.fixture(scope="module")
