@@ -48,7 +48,8 @@ BASELINE_ADDABLE_CAPABILITIES = frozenset({
 })
 # Restricted "Capabilities (v1.22+)": drop must include ALL, add may only name NET_BIND_SERVICE.
 RESTRICTED_ADDABLE_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
-# Baseline "Sysctls": the namespaced, pod-isolated "safe" set, as of Kubernetes 1.29+ (we target 1.30+).
+# Baseline "Sysctls": the namespaced, pod-isolated "safe" set as of Kubernetes 1.29. Newer releases add
+# more (net.ipv4.tcp_rmem/tcp_wmem in 1.32); we keep the 1.29 set because 1.30 and 1.31 must admit our pods.
 SAFE_SYSCTLS = frozenset({
     "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
     "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
@@ -60,7 +61,8 @@ SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm
 # Baseline "AppArmor" and "Seccomp": profile types that keep the runtime's confinement.
 APPARMOR_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 SECCOMP_TYPES = frozenset({"RuntimeDefault", "Localhost"})
-# Restricted "Volume Types": every volume must be one of these core types.
+# Restricted "Volume Types": every volume must be one of these core types (the set every release from
+# 1.30 on accepts).
 ALLOWED_VOLUME_TYPES = frozenset({
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret",
 })
