@@ -65,3 +65,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for row in rows:
         cells = [f"{_cell_text(_outcomes.get((row, c), [])):<9}" for c in columns]
         terminalreporter.write_line(f"{row:<{width}}  " + "  ".join(cells))
+    terminalreporter.write_line("pass: every test of the cell passed; FAIL n/m: n of its m tests failed; "
+                                "skip: not applicable here; -: not checked for this row")
