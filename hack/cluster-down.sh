@@ -20,7 +20,7 @@ fi
 export PATH="${REPO}/.tools/bin:${BIN_DIR}:${PATH}"
 
 if kwokctl get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then
-  kwokctl delete cluster --name "${CLUSTER_NAME}" --kubeconfig "${KUBECONFIG_PATH}"
+  kwokctl -v WARN delete cluster --name "${CLUSTER_NAME}" --kubeconfig "${KUBECONFIG_PATH}"
   echo "local control plane '${CLUSTER_NAME}' deleted"
 else
   echo "local control plane '${CLUSTER_NAME}' is not running; nothing to do"

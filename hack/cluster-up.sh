@@ -45,12 +45,11 @@ api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/
 if cluster_exists; then
   if api_ready; then
     echo "local control plane '${CLUSTER_NAME}' is already running"
-    print_usage_hint
-    exit 0
+  else
+    echo "local control plane '${CLUSTER_NAME}' exists but is stopped; starting it"
+    kwokctl -v WARN start cluster --name "${CLUSTER_NAME}" --timeout 2m
+    kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
   fi
-  echo "local control plane '${CLUSTER_NAME}' exists but is stopped; starting it"
-  kwokctl start cluster --name "${CLUSTER_NAME}" --timeout 2m
-  kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
 else
   mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
   rm -f "${KUBECONFIG_PATH}"
@@ -68,7 +67,7 @@ spec:
     follow: false
 EOF
   echo "creating local control plane '${CLUSTER_NAME}' (kubernetes ${KUBE_VERSION}, binary runtime)"
-  kwokctl create cluster --name "${CLUSTER_NAME}" \
+  kwokctl -v WARN create cluster --name "${CLUSTER_NAME}" \
     --config "${REPO}/hack/kwok/cluster.yaml" \
     --config "${REPO}/hack/kwok/stages.yaml" \
     --config "${logs_config}" \
@@ -82,6 +81,10 @@ EOF
 fi
 
 kubectl_ apply -f "${REPO}/hack/kwok/nodes.yaml" -f "${REPO}/hack/kwok/storage.yaml" >/dev/null
+# No provisioner runs here to clean volumes: make the ones whose claim was deleted available again.
+for pv in $(kubectl_ get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{end}'); do
+  kubectl_ patch pv "${pv}" --type json -p '[{"op": "remove", "path": "/spec/claimRef"}]' >/dev/null
+done
 kubectl_ wait --for=condition=Ready node --all --timeout=60s >/dev/null
 echo "local control plane '${CLUSTER_NAME}' is up: $(kubectl_ get nodes --no-headers | wc -l) simulated nodes Ready"
 print_usage_hint

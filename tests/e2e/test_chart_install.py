@@ -21,7 +21,6 @@ from lib.paths import CHART, VALUES_DIR
 
 RELEASE = "airflow"
 DEV_VALUES = VALUES_DIR / "dev.yaml"
-TASK_NAMESPACE = "development"  # where values/dev.yaml lets workers launch pods
 
 
 def helm(target: ClusterTarget, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
@@ -35,9 +34,11 @@ def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
     if not (CHART / "Chart.yaml").is_file() or not DEV_VALUES.is_file():
         pytest.skip(f"the chart ({CHART}) or {DEV_VALUES} is not in the repository yet")
     namespace = f"e2e-airflow-{uuid.uuid4().hex[:8]}"
-    for ns in (namespace, TASK_NAMESPACE):
-        created = cluster_target.kubectl("create", "namespace", ns, check=False)
-        assert created.returncode == 0 or "AlreadyExists" in created.stderr, created.stderr
+    # dev.yaml's task namespace (`development`) may hold a `make deploy-dev` release's Roles:
+    # this release launches its tasks in a namespace of its own instead.
+    task_namespace = f"{namespace}-tasks"
+    for ns in (namespace, task_namespace):
+        cluster_target.kubectl("create", "namespace", ns)
     cluster_target.kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
 
     result = helm(
@@ -45,8 +46,7 @@ def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
         "upgrade", "--install", RELEASE, str(CHART),
         "--namespace", namespace,
         "--values", str(DEV_VALUES),
-        # The release namespace is ours, not `airflow`; keep the task namespace of dev.yaml.
-        "--set-json", f"rbac.podLaunchNamespaces={json.dumps([namespace, TASK_NAMESPACE])}",
+        "--set-json", f"rbac.podLaunchNamespaces={json.dumps([namespace, task_namespace])}",
         "--wait", "--timeout", "10m",
     )  # fmt: skip
     try:
@@ -54,7 +54,7 @@ def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
         yield namespace
     finally:
         helm(cluster_target, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "5m")
-        cluster_target.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        cluster_target.kubectl("delete", "namespace", namespace, task_namespace, "--wait=false", check=False)
 
 
 def test_release_is_deployed(cluster_target: ClusterTarget, installed_release: str) -> None:
