@@ -2,8 +2,8 @@
 
 The ConfigMap volume turns each key of ConfigMap `task-example-files` into a read-only file under
 /etc/task-example. The emptyDir is a per-pod scratch directory that lives as long as the pod (with a
-size limit so one task cannot fill the node's disk); use it when the container's own filesystem is
-read-only, as it is here.
+size limit so one task cannot fill the node's disk): with the read-only root filesystem every bundle
+pod has, volumes are the only places a task can write.
 """
 
 from __future__ import annotations
@@ -45,7 +45,5 @@ with DAG(
             arguments=["--read-dir", CONFIG_DIR, "--scratch-dir", SCRATCH_DIR],
             volumes=volumes,
             volume_mounts=volume_mounts,
-            # A read-only root filesystem: the emptyDir is the only writable path.
-            container_security_context=pod_defaults.container_security_context(read_only_root_filesystem=True),
         )
     )

@@ -15,7 +15,8 @@ import pod_defaults
 
 
 # One XCom holding the whole dict (not one per key): the next task takes the dict as it is.
-@task.kubernetes(multiple_outputs=False, **pod_defaults.pod_kwargs(name="summarise", do_xcom_push=True))
+# writable_tmp: the provider writes the function's script to /tmp, and the root filesystem is read-only.
+@task.kubernetes(multiple_outputs=False, **pod_defaults.pod_kwargs(name="summarise", do_xcom_push=True, writable_tmp=True))
 def summarise(values: list[int]) -> dict:
     """Runs inside the pod: only the standard library is available there."""
     import statistics
@@ -23,7 +24,7 @@ def summarise(values: list[int]) -> dict:
     return {"count": len(values), "mean": statistics.mean(values), "max": max(values)}
 
 
-@task.kubernetes(**pod_defaults.pod_kwargs(name="check-summary"))
+@task.kubernetes(**pod_defaults.pod_kwargs(name="check-summary", writable_tmp=True))
 def check_summary(summary: dict) -> None:
     """Runs in a second pod, fed the first pod's return value."""
     if summary["count"] == 0:

@@ -2,7 +2,9 @@
 
 Every pod built from these settings satisfies the Kubernetes *restricted* Pod Security Standard:
 non-root user, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp — set at pod
-level and on the main container, and on the XCom sidecar when a task pushes XComs.
+level and on the main container, and on the XCom sidecar when a task pushes XComs. Beyond the
+standard: a read-only root filesystem (tasks write to volumes: the XCom emptyDir, or the /tmp emptyDir
+of `pod_kwargs(writable_tmp=True)`) and no ServiceAccount token (task pods never call the API server).
 
 The DAG folder is on ``sys.path`` in Airflow, so DAG files import this as ``import pod_defaults``.
 ``.airflowignore`` keeps the DAG processor from parsing it as a DAG file.
@@ -47,17 +49,13 @@ CONTAINER_SECURITY_CONTEXT = k8s.V1SecurityContext(
     allow_privilege_escalation=False,
     capabilities=k8s.V1Capabilities(drop=["ALL"]),
     seccomp_profile=_SECCOMP,
+    read_only_root_filesystem=True,
 )
 
-
-def container_security_context(**overrides: Any) -> k8s.V1SecurityContext:
-    """The restricted container context with `overrides` on top, e.g. read_only_root_filesystem=True."""
-    context = copy.deepcopy(CONTAINER_SECURITY_CONTEXT)
-    for name, value in overrides.items():
-        if not hasattr(type(context), name):
-            raise TypeError(f"V1SecurityContext has no field {name!r}")
-        setattr(context, name, value)
-    return context
+# A writable /tmp for tasks that need one on the read-only root filesystem (e.g. @task.kubernetes,
+# which writes its script there), sized so one task cannot fill the node's disk.
+TMP_VOLUME = k8s.V1Volume(name="tmp", empty_dir=k8s.V1EmptyDirVolumeSource(size_limit="64Mi"))
+TMP_MOUNT = k8s.V1VolumeMount(name="tmp", mount_path="/tmp")
 
 
 def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limit: str) -> k8s.V1ResourceRequirements:
@@ -71,11 +69,12 @@ def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limi
 DEFAULT_RESOURCES = resources("100m", "128Mi", "500m", "256Mi")
 
 
-def pod_kwargs(**overrides: Any) -> dict[str, Any]:
+def pod_kwargs(*, writable_tmp: bool = False, **overrides: Any) -> dict[str, Any]:
     """Keyword arguments for KubernetesPodOperator (or @task.kubernetes), with `overrides` on top.
 
-    A fresh deep copy each call: the operator mutates some of these objects (labels, env) while
-    building the pod, and tasks must never share them.
+    `writable_tmp` adds an emptyDir at /tmp to the task's own volumes. A fresh deep copy each call:
+    the operator mutates some of these objects (labels, env) while building the pod, and tasks must
+    never share them.
     """
     defaults: dict[str, Any] = {
         "namespace": NAMESPACE,
@@ -87,6 +86,7 @@ def pod_kwargs(**overrides: Any) -> dict[str, Any]:
         "container_security_context": CONTAINER_SECURITY_CONTEXT,
         "xcom_sidecar_container_security_context": CONTAINER_SECURITY_CONTEXT,
         "container_resources": DEFAULT_RESOURCES,
+        "automount_service_account_token": False,
         # Pods hold node resources; remove them when the task ends.
         "on_finish_action": "delete_pod",
         "get_logs": True,
@@ -96,4 +96,7 @@ def pod_kwargs(**overrides: Any) -> dict[str, Any]:
     merged = {**defaults, **overrides}
     if "labels" in overrides:
         merged["labels"] = {**LABELS, **overrides["labels"]}
+    if writable_tmp:
+        merged["volumes"] = [*merged.get("volumes", []), TMP_VOLUME]
+        merged["volume_mounts"] = [*merged.get("volume_mounts", []), TMP_MOUNT]
     return copy.deepcopy(merged)

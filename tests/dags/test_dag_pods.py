@@ -98,6 +98,18 @@ def test_restricted_fields_are_set_explicitly_on_pod_and_every_container(pods):
     _fail_if(problems)
 
 
+def test_containers_have_a_read_only_root_filesystem(pods):
+    problems = [f"{p.label} container {c['name']}: root filesystem is writable" for p in pods
+                for c in _containers(p.pod) if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
+    _fail_if(problems)
+
+
+def test_pods_mount_no_service_account_token(pods):
+    """Task pods never call the Kubernetes API, so they get no token to leak."""
+    _fail_if([f"{p.label}: automountServiceAccountToken is not false" for p in pods
+              if p.pod["spec"].get("automountServiceAccountToken") is not False])
+
+
 def test_xcom_pods_carry_the_sidecar(pods):
     """The XCom and TaskFlow patterns push results, so the provider must have added its sidecar."""
     with_sidecar = {p.label for p in pods if any(c["name"] == XCOM_SIDECAR for c in p.pod["spec"]["containers"])}

@@ -75,3 +75,7 @@ def test_taskflow_runs_functions_in_pods_and_chains_their_results(dags, pods):
     assert dag.get_task("check_summary").upstream_task_ids == {"summarise"}
     built = pods_of(pods, "kubernetes-taskflow")
     assert "/airflow/xcom/return.json" in main_container(built["summarise"])["command"][-1]
+    for pod in built.values():  # the provider writes the script to /tmp, on a read-only root filesystem
+        assert "/tmp/script.py" in main_container(pod)["command"][-1]
+        assert {"name": "tmp", "mountPath": "/tmp"} in main_container(pod)["volumeMounts"]
+        assert {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}} in pod["spec"]["volumes"]
