@@ -10,8 +10,9 @@ from lib.pod_specs import pod_specs
 from lib.render import render
 
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
-# Pods that call the Kubernetes API: the executor, live log reading, KubernetesPodOperator.
-TOKEN_USERS = {"Deployment/airflow-scheduler", "Deployment/airflow-api-server",
+# Pods that call the Kubernetes API: the executor, live log reading, deferred pod triggers,
+# KubernetesPodOperator.
+TOKEN_USERS = {"Deployment/airflow-scheduler", "Deployment/airflow-api-server", "Deployment/airflow-triggerer",
                "ConfigMap/airflow-pod-template[pod_template_file.yaml]"}
 # Run-to-completion pods: a liveness probe would only kill a long, quiet task or migration.
 RUN_TO_COMPLETION = {"Job/airflow-run-migrations", "Pod/airflow-test-api-server-health",

@@ -16,6 +16,11 @@ POD_LAUNCHER_RULES = [
 POD_MANAGER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},
 ]
+DEFERRED_POD_WATCHER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "delete"]},
+    {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["list", "watch"]},
+]
 POD_LOG_READER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
@@ -64,6 +69,22 @@ class TestWorkerPodLauncher:
             assert roles[namespace]["rules"] == POD_LAUNCHER_RULES
             # The binding lives in the launch namespace; the account stays in the release namespace.
             assert bindings[namespace]["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}]
+
+
+class TestTriggererDeferredPodWatcher:
+    @pytest.mark.parametrize("scenario,namespaces", [
+        (scenarios.DEFAULT, ["airflow"]),
+        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
+    ], ids=["default", "multi-namespace"])
+    def test_watch_but_never_create_pods_where_they_launch(self, scenario, namespaces):
+        rendered = render(scenario)
+        roles = _in_namespace(rendered, "Role", "airflow-deferred-pod-watcher")
+        bindings = _in_namespace(rendered, "RoleBinding", "airflow-deferred-pod-watcher")
+        assert sorted(roles) == sorted(bindings) == namespaces
+        for namespace in namespaces:
+            assert roles[namespace]["rules"] == DEFERRED_POD_WATCHER_RULES
+            assert bindings[namespace]["subjects"] == [
+                {"kind": "ServiceAccount", "name": "airflow-triggerer", "namespace": "airflow"}]
 
 
 @pytest.mark.parametrize("scenario", scenarios.ALL + scenarios.DETAIL_SCENARIOS, ids=lambda s: s.name)

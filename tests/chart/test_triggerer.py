@@ -10,14 +10,15 @@ NAME = "airflow-triggerer"
 
 
 class TestTriggerer:
-    def test_runs_the_triggerer_without_a_token(self):
+    def test_runs_the_triggerer_with_a_token_for_deferred_pods(self):
         deployment = render(scenarios.DEFAULT).get("Deployment", NAME)
         container = containers(deployment)["triggerer"]
         assert container["args"] == ["airflow", "triggerer"]
         assert container["livenessProbe"]["exec"]["command"] == [
             "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"]
-        assert pod_spec(deployment)["automountServiceAccountToken"] is False
+        assert pod_spec(deployment)["automountServiceAccountToken"] is True
         assert pod_spec(deployment)["serviceAccountName"] == NAME
+        assert pod_spec(render(scenarios.NO_RBAC).get("Deployment", NAME))["automountServiceAccountToken"] is False
         assert "wait-for-migrations" in init_containers(deployment)
 
     def test_gets_dags_like_the_dag_processor(self):

@@ -511,7 +511,7 @@ spec:
 {{- end }}
 {{- end -}}
 
-{{/* NetworkPolicy admitting no ingress to a component nobody connects to (probes come from the node). */}}
+{{/* NetworkPolicy admitting no ingress to a component nobody connects to (kubelet probes come from the node, which common network plugins always admit). */}}
 {{- define "airflow.denyIngressPolicy" -}}
 {{- $root := index . 0 -}}
 {{- $component := index . 1 -}}
@@ -534,14 +534,15 @@ spec:
 
 {{/*
 Deployment of a component that runs one Airflow job and reads DAG files (dag-processor,
-triggerer): `list $ "<component>" .Values.<component> "<JobType>"`. Its liveness probe asks the
-database whether this pod's job still heartbeats.
+triggerer): `list $ "<component>" .Values.<component> "<JobType>" <mounts its token>`. Its
+liveness probe asks the database whether this pod's job still heartbeats.
 */}}
 {{- define "airflow.jobDeployment" -}}
 {{- $root := index . 0 -}}
 {{- $component := index . 1 -}}
 {{- $values := index . 2 -}}
 {{- $jobType := index . 3 -}}
+{{- $token := index . 4 -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -562,7 +563,7 @@ spec:
         {{- include "airflow.checksumAnnotations" $root | nindent 8 }}
     spec:
       serviceAccountName: {{ include "airflow.serviceAccountName" (list $root $component) }}
-      automountServiceAccountToken: false
+      automountServiceAccountToken: {{ $token }}
       securityContext:
         {{- include "airflow.podSecurityContext" $root | nindent 8 }}
       {{- include "airflow.imagePullSecrets" $root | nindent 6 }}
