@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +116,19 @@ def test_deleted_pod_goes_away(cluster_target: ClusterTarget, restricted_namespa
 
     result = cluster_target.kubectl("get", "-n", restricted_namespace, "pod/deleted", check=False)
     assert result.returncode != 0 and "NotFound" in result.stderr
+
+
+def test_serviceaccount_token_authenticates_and_rbac_denies_by_default(
+    cluster_target: ClusterTarget, restricted_namespace: str, tmp_path: Path
+) -> None:
+    cluster_target.kubectl("create", "serviceaccount", "smoke", "-n", restricted_namespace)
+    token = cluster_target.kubectl("create", "token", "smoke", "-n", restricted_namespace, "--duration=10m").stdout
+    as_sa = cluster_target.with_token(token.strip(), tmp_path)
+
+    who = as_sa.kubectl_json("auth", "whoami")["status"]["userInfo"]["username"]
+    assert who == f"system:serviceaccount:{restricted_namespace}:smoke"
+    denied = as_sa.kubectl("get", "pods", "-n", restricted_namespace, check=False)
+    assert denied.returncode != 0 and "Forbidden" in denied.stderr, denied.stderr
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ lifecycle (hack/kwok/stages.yaml) and serves a placeholder as every container's 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -49,6 +50,20 @@ class ClusterTarget:
 
     def kubectl_json(self, *args: str) -> Any:
         return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def with_token(self, token: str, directory: Path) -> ClusterTarget:
+        """The same cluster seen through a bearer token alone (e.g. a ServiceAccount's), no client cert.
+
+        The kubeconfig is written into `directory`; its server and CA are this cluster's.
+        """
+        config = self.kubectl_json("config", "view", "--raw", "--minify", "--flatten")
+        context = config["contexts"][0]["context"]
+        config["users"] = [{"name": "token", "user": {"token": token}}]
+        context["user"] = "token"
+        path = directory / f"token-{hashlib.sha256(token.encode()).hexdigest()[:12]}.kubeconfig"
+        path.write_text(json.dumps(config))
+        path.chmod(0o600)
+        return ClusterTarget(kubeconfig=path, simulated=self.simulated)
 
 
 def kubeconfig_from_env(env: dict[str, str] | None = None) -> Path | None:
