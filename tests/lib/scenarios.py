@@ -53,4 +53,6 @@ API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
     "apiServerIngressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
 }})
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS]
+LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
+
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC]

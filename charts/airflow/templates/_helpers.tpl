@@ -305,7 +305,12 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
   configMap:
     name: {{ include "airflow.name" (list . "config") }}
 - name: logs
+  {{- if .Values.logs.persistence.enabled }}
+  persistentVolumeClaim:
+    claimName: {{ .Values.logs.persistence.existingClaim | default (include "airflow.name" (list . "logs")) }}
+  {{- else }}
   emptyDir: {}
+  {{- end }}
 - name: tmp
   emptyDir: {}
 {{- end -}}
