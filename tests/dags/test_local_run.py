@@ -3,19 +3,22 @@
 One subprocess (tests/dags/local_run.py) runs every DAG against a sqlite DB in a throwaway
 AIRFLOW_HOME, with KUBECONFIG pointing at a file that does not exist and no in-cluster environment,
 so nothing can reach a real cluster. The whole run is bounded; each DAG must finish within seconds.
+The DAGs run from a copy of dags/ made the way docker/airflow/Dockerfile copies it, outside the
+repository, so a DAG importing anything from outside its folder fails here as it would in the image.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from lib.paths import DAGS, REPO
+from lib.paths import DAGS
 
 RUNNER = Path(__file__).parent / "local_run.py"
 TIMEOUT_SECONDS = 240
@@ -27,10 +30,11 @@ NO_CLUSTER_MESSAGE = "Invalid kube-config file. No configuration found."
 def runs(tmp_path_factory) -> dict[str, tuple[dict, str]]:
     """dag_id -> (result JSON, that DAG's log)."""
     home = tmp_path_factory.mktemp("airflow-home")
+    bundle = shutil.copytree(DAGS, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "KUBERNETES_SERVICE"))}
-    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(DAGS), AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__CORE__DAGS_FOLDER=str(bundle), AIRFLOW__CORE__LOAD_EXAMPLES="False",
                KUBECONFIG=str(home / "no-such-kubeconfig"))
-    proc = subprocess.run([sys.executable, str(RUNNER)], cwd=REPO, env=env, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, str(RUNNER), str(bundle)], cwd=home, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT_SECONDS)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
