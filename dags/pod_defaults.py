@@ -24,7 +24,8 @@ NAMESPACE = "development"
 TASK_IMAGE = "airflow-on-k8s/task-example:dev"
 
 # The uid the task images run as (docker/task-example uses USER 10001); any non-zero uid passes
-# the restricted standard. The group gives the XCom sidecar read access to the shared emptyDir.
+# the restricted standard. Every container of a pod, the XCom sidecar included, runs as this user,
+# so the sidecar can read the result file the task writes; fsGroup makes volumes writable for it.
 RUN_AS_USER = 10001
 RUN_AS_GROUP = 10001
 
