@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
+import sys
 
 import pytest
 
@@ -78,3 +81,18 @@ def test_script_refuses_arguments_with_its_usage():
 def test_the_namespace_enforces_the_restricted_standard():
     namespace = dev_objects.load().objects[0]
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_pull_secret_is_a_valid_docker_config(created):
+    """The API server parses .dockerconfigjson and refuses the Secret when it is not JSON with `auths`."""
+    (secret,) = [o for o in created.objects if o.get("type") == dev_objects.PULL_SECRET_TYPE]
+    config = json.loads(secret["stringData"][".dockerconfigjson"])
+    for registry, login in config["auths"].items():
+        user, password = base64.b64decode(login["auth"]).decode().split(":", 1)
+        assert (user, password) == (login["username"], login["password"]), registry
+
+
+def test_file_passes_yamllint():
+    proc = subprocess.run([sys.executable, "-m", "yamllint", "--strict", "--config-file", str(REPO / ".yamllint"),
+                           str(dev_objects.FILE)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout
