@@ -13,4 +13,5 @@ esac
 
 [ -x .venv/bin/python ] || { echo "scan: .venv is missing: run 'make setup' first" >&2; exit 1; }
 hack/install-checkov.sh
-exec .venv/bin/python -m pytest -q tests/scan "$@"
+# -rfE: list only failures and errors under the table (the skips are explained by the table itself).
+exec .venv/bin/python -m pytest -q -rfE tests/scan "$@"
