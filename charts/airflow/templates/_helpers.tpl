@@ -571,8 +571,8 @@ spec:
       automountServiceAccountToken: {{ $token }}
       securityContext:
         {{- include "airflow.podSecurityContext" $root | nindent 8 }}
-      {{- include "airflow.imagePullSecrets" $root | nindent 6 }}
-      {{- include "airflow.scheduling" (list $root $values) | nindent 6 }}
+      {{- with include "airflow.imagePullSecrets" $root | trim }}{{ nindent 6 . }}{{- end }}
+      {{- with include "airflow.scheduling" (list $root $values) | trim }}{{ nindent 6 . }}{{- end }}
       initContainers:
         {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
       containers:
@@ -592,13 +592,13 @@ spec:
             failureThreshold: 5
           volumeMounts:
             {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
-            {{- include "airflow.dagsVolumeMount" $root | nindent 12 }}
+            {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
           securityContext:
             {{- include "airflow.containerSecurityContext" $root | nindent 12 }}
           resources:
             {{- toYaml $values.resources | nindent 12 }}
-        {{- include "airflow.gitSyncSidecar" $root | nindent 8 }}
+        {{- with include "airflow.gitSyncSidecar" $root | trim }}{{ nindent 8 . }}{{- end }}
       volumes:
         {{- include "airflow.baseVolumes" $root | nindent 8 }}
-        {{- include "airflow.dagsVolume" $root | nindent 8 }}
+        {{- with include "airflow.dagsVolume" $root | trim }}{{ nindent 8 . }}{{- end }}
 {{- end -}}

@@ -22,8 +22,8 @@ spec:
   restartPolicy: Never
   securityContext:
     {{- include "airflow.podSecurityContext" . | nindent 4 }}
-  {{- include "airflow.imagePullSecrets" . | nindent 2 }}
-  {{- include "airflow.scheduling" (list . $values) | nindent 2 }}
+  {{- with include "airflow.imagePullSecrets" . | trim }}{{ nindent 2 . }}{{- end }}
+  {{- with include "airflow.scheduling" (list . $values) | trim }}{{ nindent 2 . }}{{- end }}
   {{- if .Values.dags.gitSync.enabled }}
   initContainers:
     {{- include "airflow.gitSyncContainer" (list . true) | nindent 4 }}
@@ -40,12 +40,12 @@ spec:
           value: "0"
       volumeMounts:
         {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
-        {{- include "airflow.dagsVolumeMount" . | nindent 8 }}
+        {{- with include "airflow.dagsVolumeMount" . | trim }}{{ nindent 8 . }}{{- end }}
       securityContext:
         {{- include "airflow.containerSecurityContext" . | nindent 8 }}
       resources:
         {{- toYaml $values.resources | nindent 8 }}
   volumes:
     {{- include "airflow.baseVolumes" . | nindent 4 }}
-    {{- include "airflow.dagsVolume" . | nindent 4 }}
+    {{- with include "airflow.dagsVolume" . | trim }}{{ nindent 4 . }}{{- end }}
 {{- end -}}
