@@ -3,19 +3,24 @@
 For every pod task of every DAG in `dags/`, `dag_pods()` returns the V1Pod that
 KubernetesPodOperator would submit, as the plain dict the Kubernetes API receives
 (`ApiClient().sanitize_for_serialization`), with its dag_id, task_id and map_index.
+`pods_of_dag(dag)` does the same for any one DAG (tests use it on DAGs they define).
 
 How each kind of task is built:
 - KubernetesPodOperator: `build_pod_request_obj(context=None, dry_run=True)` (provider 10.25), which
   skips everything that needs a live API client.
-- Mapped tasks (`.partial(...).expand(...)`): expanded over their literal lists the way Airflow does
-  (one task instance per combination, in map_index order), each unmapped with the SDK's own
+- Mapped tasks (`.partial(...).expand(...)`, `.expand_kwargs([...])`, and mapped `@task.kubernetes`
+  whose function kwargs are expanded): expanded over their literal values the way Airflow does (one
+  task instance per combination, in map_index order), each unmapped with the SDK's own
   `MappedOperator.unmap`, then built as above. Expansion over an upstream XCom cannot be known
   without a run, so such a task raises `UnresolvableMappingError` naming it.
 - `@task.kubernetes`: the provider sets the container command only in `execute()`; the helper sets
   it with the operator's own `_generate_cmds()` so the pod carries the command that would run. The
   two env vars holding the pickled function and its input are omitted (values only, they reference
   no object).
-Jinja templates in fields (e.g. `arguments`) are left unrendered: there is no run to render them for.
+Without a run there is no context: Jinja templates in fields (e.g. `arguments`) stay unrendered and
+the per-run labels (dag_id, task_id, run_id, try_number) are absent. The XCom sidecar's image and
+resources come from the `kubernetes_default` connection, so they follow whatever
+AIRFLOW_CONN_KUBERNETES_DEFAULT this process has (none by default: the provider's defaults).
 
 Airflow is imported lazily, after `prepare_airflow_env()` points AIRFLOW_HOME at a throwaway
 directory, so importing this module is cheap and tests never touch a developer's Airflow setup.
