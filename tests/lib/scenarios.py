@@ -55,4 +55,11 @@ API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
 
 LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC]
+EXTRA_ENV = Scenario.of("extra-env", {
+    "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
+    "extraEnvFrom": [{"configMapRef": {"name": "airflow-extra-settings"}}],
+    "workers": {"extraEnvFrom": [{"secretRef": {"name": "task-credentials"}}]},
+})
+
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+                    EXTRA_ENV]

@@ -286,6 +286,17 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
     secretKeyRef:
       name: {{ include "airflow.apiSecretKeySecretName" . }}
       key: api-secret-key
+{{- with .Values.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* `envFrom:` of a container from a list of sources (`extraEnvFrom`, `workers.extraEnvFrom`); empty when none. */}}
+{{- define "airflow.envFrom" -}}
+{{- with . }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Volume mounts shared by every Airflow container: the config file and a writable logs dir. */}}
@@ -346,6 +357,7 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
   args: ["airflow", "db", "check-migrations", "--migration-wait-timeout", "{{ $root.Values.migrations.waitTimeoutSeconds }}"]
   env:
     {{- include "airflow.serverEnv" $root | nindent 4 }}
+  {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 2 . }}{{- end }}
   volumeMounts:
     {{- include "airflow.baseVolumeMounts" $root | nindent 4 }}
   securityContext:
@@ -582,6 +594,7 @@ spec:
           args: ["airflow", {{ $component | quote }}]
           env:
             {{- include "airflow.serverEnv" $root | nindent 12 }}
+          {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
           # Starting the airflow CLI costs a few seconds of CPU: probe rarely, allow a slow answer.
           livenessProbe:
             exec:

@@ -38,6 +38,10 @@ spec:
         # The image's entrypoint would wait for a database the worker has no URL for.
         - name: CONNECTION_CHECK_MAX_COUNT
           value: "0"
+        {{- with $values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with include "airflow.envFrom" $values.extraEnvFrom | trim }}{{ nindent 6 . }}{{- end }}
       volumeMounts:
         {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
         {{- with include "airflow.dagsVolumeMount" . | trim }}{{ nindent 8 . }}{{- end }}
