@@ -75,5 +75,15 @@ class TestProdValues:
             assert rendered.get("Deployment", name)["spec"]["replicas"] == 2
             assert rendered.get("PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
 
+    def test_replicas_prefer_different_nodes(self):
+        rendered = render(scenarios.PROD)
+        for name in ("airflow-scheduler", "airflow-api-server"):
+            deployment = rendered.get("Deployment", name)
+            (term,) = pod_spec(deployment)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+            selector = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
+            assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+            # The selector must match the replicas' own labels, or the rule spreads nothing.
+            assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items(), name
+
     def test_network_policies_on(self):
         assert render(scenarios.PROD).all("NetworkPolicy")
