@@ -77,7 +77,15 @@ EOF
     --kube-scheduler-binary "${BIN_DIR}/kube-scheduler" \
     --kwok-controller-binary "${BIN_DIR}/kwok" \
     --kubeconfig "${KUBECONFIG_PATH}" \
-    --wait 2m
+    --wait 2m || {
+    # Show why before removing the half-made cluster, so a re-run starts clean.
+    for log in "${KWOK_WORKDIR:-${HOME}/.kwok}/clusters/${CLUSTER_NAME}/logs/"*.log; do
+      [[ -f "${log}" ]] && { echo "--- last lines of ${log##*/}:"; tail -n 5 "${log}"; } >&2
+    done
+    kwokctl -v ERROR delete cluster --name "${CLUSTER_NAME}" --kubeconfig "${KUBECONFIG_PATH}" >/dev/null 2>&1 || true
+    echo "error: the local control plane did not come up (see above); it was removed, re-run to retry" >&2
+    exit 1
+  }
 fi
 
 kubectl_ apply -f "${REPO}/hack/kwok/nodes.yaml" -f "${REPO}/hack/kwok/storage.yaml" >/dev/null
