@@ -66,7 +66,16 @@ step() {
   local name="$1"; shift
   local t0=${SECONDS}
   echo "==> ${name}: started $(date +%H:%M:%S)"
-  nice -n 19 "$@"
+  nice -n 19 "$@" &
+  local pid=$! next=$((SECONDS + 60))
+  while kill -0 "${pid}" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS >= next)); then
+      echo "    ${name}: still building, $((SECONDS - t0))s so far"
+      next=$((next + 60))
+    fi
+  done
+  wait "${pid}"
   local took=$((SECONDS - t0))
   printf '%s %ds\n' "${name}" "${took}" | tee -a "${TIMES}"
 }
