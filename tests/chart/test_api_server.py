@@ -88,3 +88,15 @@ class TestApiServer:
         policy = render(scenarios.NETWORK_POLICIES).get("NetworkPolicy", "airflow-api-server")
         assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api-server"
         assert policy["spec"]["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+
+    def test_ingress_routes_the_host_to_the_service_and_sets_base_url(self):
+        rendered = render(scenarios.INGRESS)
+        spec = rendered.get("Ingress", "airflow-api-server")["spec"]
+        assert spec["ingressClassName"] == "nginx"
+        assert spec["tls"] == [{"hosts": ["airflow.example.com"], "secretName": "airflow-tls"}]
+        (rule,) = spec["rules"]
+        assert rule["host"] == "airflow.example.com"
+        assert rule["http"]["paths"][0]["backend"]["service"] == {"name": "airflow-api-server", "port": {"name": "http"}}
+        assert airflow_cfg(rendered)["api"]["base_url"] == "https://airflow.example.com"
+        assert render(scenarios.DEFAULT).all("Ingress") == []
+        assert "base_url" not in airflow_cfg(render(scenarios.DEFAULT))["api"]

@@ -24,3 +24,7 @@ class TestNotes:
     def test_custom_auth_manager_named(self):
         notes = render_notes(scenarios.CUSTOM_AUTH)
         assert "FabAuthManager" in notes and "passwords" not in notes
+
+    def test_ingress_url_instead_of_port_forward(self):
+        notes = render_notes(scenarios.INGRESS)
+        assert "https://airflow.example.com/" in notes and "port-forward" not in notes

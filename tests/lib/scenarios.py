@@ -61,5 +61,8 @@ EXTRA_ENV = Scenario.of("extra-env", {
     "workers": {"extraEnvFrom": [{"secretRef": {"name": "task-credentials"}}]},
 })
 
+INGRESS = Scenario.of("ingress", {"apiServer": {"ingress": {
+    "enabled": True, "className": "nginx", "host": "airflow.example.com", "tlsSecretName": "airflow-tls"}}})
+
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV]
+                    EXTRA_ENV, INGRESS]

@@ -246,6 +246,12 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
     "pod_template_file" "/opt/airflow/pod_templates/pod_template_file.yaml")
   "scheduler" (dict "enable_health_check" "True")
 -}}
+{{- with .Values.apiServer.ingress }}
+{{- if and .enabled .host }}
+{{- /* Links the UI builds must use the name users reach it by. */ -}}
+{{- $_ := set $chart "api" (dict "base_url" (printf "%s://%s" (ternary "https" "http" (not (empty .tlsSecretName))) .host)) }}
+{{- end }}
+{{- end -}}
 {{- if eq .Values.auth.manager "simple" -}}
 {{- $_ := set $chart.core "auth_manager" "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager" -}}
 {{- $_ := set $chart.core "simple_auth_manager_users" (join "," .Values.auth.simple.users) -}}
