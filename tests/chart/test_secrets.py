@@ -53,6 +53,15 @@ class TestGeneratedSecrets:
             assert 'include "airflow.secretValue"' in (CHART / "templates" / "secrets" / template).read_text(), template
 
 
+    def test_fernet_key_and_database_password_outlive_uninstall(self):
+        # Data encrypted with the key, and the data volume initialised with the password, stay too.
+        rendered = render(scenarios.DEFAULT)
+        for name in ("airflow-fernet-key", "airflow-postgresql"):
+            assert rendered.get("Secret", name)["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+        for name in ("airflow-jwt-secret", "airflow-api-secret-key", "airflow-metadata"):
+            assert "annotations" not in rendered.get("Secret", name)["metadata"], name
+
+
 class TestChecksums:
     def test_jwt_secret_change_rolls_api_server_and_scheduler_together(self):
         rendered = render(scenarios.DEFAULT)
