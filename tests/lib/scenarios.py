@@ -64,5 +64,11 @@ EXTRA_ENV = Scenario.of("extra-env", {
 INGRESS = Scenario.of("ingress", {"apiServer": {"ingress": {
     "enabled": True, "className": "nginx", "host": "airflow.example.com", "tlsSecretName": "airflow-tls"}}})
 
+SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
+    "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
+    "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
+                        "scheduler": {"name": "airflow-scheduler-sa"}},
+})
+
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES]

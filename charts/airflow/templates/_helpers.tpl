@@ -34,8 +34,16 @@ helm.sh/chart: {{ include "airflow.chart" $root }}
 {{- printf "%s:%s" .repository .tag -}}
 {{- end -}}
 
+{{/* The serviceAccounts.<key> values of a component: `list $ "<component>"`. */}}
+{{- define "airflow.serviceAccountValues" -}}
+{{- $keys := dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
+  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" -}}
+{{- toJson (get (index . 0).Values.serviceAccounts (get $keys (index . 1)) | default dict) -}}
+{{- end -}}
+
+{{/* ServiceAccount name of a component: serviceAccounts.<key>.name, else <release>-<component>. */}}
 {{- define "airflow.serviceAccountName" -}}
-{{- include "airflow.name" . -}}
+{{- (include "airflow.serviceAccountValues" . | fromJson).name | default (include "airflow.name" .) -}}
 {{- end -}}
 
 {{/* Namespaces whose pods the workers may manage (KubernetesPodOperator). */}}
@@ -510,6 +518,10 @@ metadata:
   namespace: {{ $root.Release.Namespace }}
   labels:
     {{- include "airflow.labels" . | nindent 4 }}
+  {{- with (include "airflow.serviceAccountValues" . | fromJson).annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 automountServiceAccountToken: false
 {{- end }}
 {{- end -}}
