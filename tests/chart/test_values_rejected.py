@@ -61,11 +61,11 @@ def _airflow_sensitive_options() -> list[tuple[str, str]]:
 # marks sensitive must be refused, so an Airflow upgrade that adds a secret option fails here first.
 ACCEPTED_SENSITIVE = {
     # JSON settings Airflow masks as a precaution; they usually hold no credential (pool sizes, prefixes,
-    # a role name) and the chart offers no other way to set them.
+    # a role name). One that does goes in a Secret, passed as AIRFLOW__<SECTION>__<KEY> through extraEnv.
     ("core", "asset_manager_kwargs"), ("database", "sql_alchemy_engine_args"),
     ("logging", "remote_task_handler_kwargs"), ("secrets", "backend_kwargs"),
     ("workers", "secrets_backend_kwargs"),
-    # A Sentry DSN is a client key meant to ship inside apps; there is no Secret-backed value for it yet.
+    # A Sentry DSN is a client key Sentry designs to ship inside apps; extraEnv can still read it from a Secret.
     ("sentry", "sentry_dsn"),
 }
 REFUSED_SENSITIVE = [o for o in _airflow_sensitive_options() if o not in ACCEPTED_SENSITIVE]
