@@ -76,9 +76,9 @@ def test_restricted_namespace_refuses_a_privileged_pod(
 def test_restricted_pod_is_admitted_runs_and_succeeds(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod(
         "succeeds",
-        "echo smoke test ran; sleep 8",
+        "echo smoke test ran; sleep 5",
         RESTRICTED_CONTAINER_SECURITY,
-        annotations={RUN_FOR_ANNOTATION: "8s"},
+        annotations={RUN_FOR_ANNOTATION: "5s"},
     )
     cluster_target.kubectl("create", "-n", restricted_namespace, "-f", "-", stdin=manifest)
 
