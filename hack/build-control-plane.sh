@@ -52,6 +52,18 @@ if is_cached; then
   exit 0
 fi
 
+# One build at a time per version (e.g. `make cluster-up` while the test suite starts one).
+mkdir -p "${ROOT}"
+exec 9>"${ROOT}/.build.lock"
+if ! flock --nonblock 9; then
+  echo "another build of control plane ${KUBE_VERSION} is running; waiting for it"
+  flock 9
+fi
+if is_cached; then
+  echo "control plane ${KUBE_VERSION} already built in ${BIN_DIR}"
+  exit 0
+fi
+
 command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build the control plane" >&2; exit 1; }
 
 # Static binaries, as upstream builds them; nice so other work on a small machine keeps going.
