@@ -62,6 +62,14 @@ def test_release_is_deployed(cluster_target: ClusterTarget, installed_release: s
     assert status["info"]["status"] == "deployed"
 
 
+def test_migration_job_hook_succeeded(cluster_target: ClusterTarget, installed_release: str) -> None:
+    # The Job deletes itself on success (hook-succeeded); helm keeps the record of its run.
+    status = json.loads(helm(cluster_target, "status", RELEASE, "-n", installed_release, "-o", "json").stdout)
+    jobs = [h for h in status.get("hooks", []) if h["kind"] == "Job" and "post-install" in h["events"]]
+    assert jobs, "the release has no post-install Job hook (database migrations)"
+    assert {h["name"]: h["last_run"]["phase"] for h in jobs} == {h["name"]: "Succeeded" for h in jobs}
+
+
 def test_every_deployment_is_available(cluster_target: ClusterTarget, installed_release: str) -> None:
     deployments = cluster_target.kubectl_json("get", "deployments", "-n", installed_release)["items"]
     assert deployments, "the release created no Deployment"
