@@ -10,10 +10,10 @@ from lib.render import render
 
 
 class TestPostgresql:
-    def test_official_image_as_its_postgres_user(self):
+    def test_official_image_as_a_high_uid(self):
         statefulset = render(scenarios.DEFAULT).get("StatefulSet", "airflow-postgresql")
         spec = pod_spec(statefulset)
-        assert spec["securityContext"]["runAsUser"] == 999 and spec["securityContext"]["fsGroup"] == 999
+        assert spec["securityContext"]["runAsUser"] == 10001 and spec["securityContext"]["fsGroup"] == 10001
         container = containers(statefulset)["postgresql"]
         assert container["image"] == "postgres:17.6"
         assert env(container)["PGDATA"]["value"] == "/var/lib/postgresql/data/pgdata"
