@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lib import scenarios
@@ -35,6 +37,15 @@ class TestWorkerPodTemplate:
         assert secret_refs(base) == {}
         assert mounts(base)["/opt/airflow/airflow.cfg"]["subPath"] == "airflow.cfg"
         assert env(base)["CONNECTION_CHECK_MAX_COUNT"]["value"] == "0"
+
+    def test_sizes_the_xcom_sidecar_through_the_kubernetes_default_connection(self):
+        # The provider reads the sidecar's resources only from this connection; it must carry nothing
+        # else, or the hook would stop using the in-cluster token.
+        connection = json.loads(env(_base(worker_pod_template(render(scenarios.DEFAULT))))[
+            "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
+        assert connection == {"conn_type": "kubernetes", "extra": {"xcom_sidecar_container_resources": json.dumps(
+            {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
+            separators=(",", ":"))}}
 
     def test_workers_reach_the_execution_api_of_the_api_server_service(self):
         url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]

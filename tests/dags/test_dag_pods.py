@@ -128,11 +128,12 @@ def test_main_containers_have_cpu_and_memory_requests_and_limits(pods):
     _fail_if(problems)
 
 
-def test_every_container_has_requests(pods):
-    # The XCom sidecar's resources come from the provider (requests only) unless the kubernetes_default
-    # connection sets `xcom_sidecar_container_resources`; its requests must at least be there.
-    problems = [f"{p.label} container {c['name']}: no requests" for p in pods for c in _containers(p.pod)
-                if not (c.get("resources") or {}).get("requests")]
+def test_every_container_has_requests_and_limits(pods):
+    # The XCom sidecar's resources come from the `kubernetes_default` connection the chart sets on
+    # worker pods (workers.podOperator.xcomSidecarResources); without it the sidecar has no limits.
+    problems = [f"{p.label} container {c['name']}: {kind} lacks {sorted({'cpu', 'memory'} - set(have))}"
+                for p in pods for c in _containers(p.pod) for kind in ("requests", "limits")
+                if {"cpu", "memory"} - set(have := (c.get("resources") or {}).get(kind) or {})]
     _fail_if(problems)
 
 

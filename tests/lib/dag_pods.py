@@ -19,8 +19,8 @@ How each kind of task is built:
   no object).
 Without a run there is no context: Jinja templates in fields (e.g. `arguments`) stay unrendered and
 the per-run labels (dag_id, task_id, run_id, try_number) are absent. The XCom sidecar's image and
-resources come from the `kubernetes_default` connection, so they follow whatever
-AIRFLOW_CONN_KUBERNETES_DEFAULT this process has (none by default: the provider's defaults).
+resources come from the `kubernetes_default` connection: `prepare_airflow_env()` gives this process the
+Airflow env vars the chart sets on worker pods (values/dev.yaml), so pods are built as a worker builds them.
 
 Airflow is imported lazily, after `prepare_airflow_env()` points AIRFLOW_HOME at a throwaway
 directory, so importing this module is cheap and tests never touch a developer's Airflow setup.
@@ -67,6 +67,22 @@ def prepare_airflow_env() -> None:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ.update(chart_worker_airflow_env())
+
+
+def chart_worker_airflow_env() -> dict[str, str]:
+    """The literal AIRFLOW_* env vars of the chart's worker pod template in values/dev.yaml.
+
+    Tasks run in that pod, so KubernetesPodOperator sees them (e.g. the `kubernetes_default` connection
+    that sizes the XCom sidecar).
+    """
+    from .chart_objects import worker_pod_template
+    from .render import render
+    from .scenarios import DEV
+
+    template = worker_pod_template(render(DEV))
+    (base,) = [c for c in template["spec"]["containers"] if c["name"] == "base"]
+    return {e["name"]: e["value"] for e in base.get("env", []) if e["name"].startswith("AIRFLOW_") and "value" in e}
 
 
 @functools.cache
