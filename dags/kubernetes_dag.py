@@ -71,7 +71,9 @@ with DAG(
         **pod_defaults.pod_kwargs(
             task_id="kubernetespodoperator",
             namespace="development",
-            image="test/image",
+            # The seed's image, with a fixed tag: an untagged image means `latest`, which changes
+            # under a running schedule (`make images` builds docker/task-example as test/image:1.0).
+            image="test/image:1.0",
             name="job",
             # Env var TEST from key TEST of Secret test-env (the seed's `test_env`: see module docstring).
             secrets=[Secret(deploy_type="env", deploy_target="TEST", secret="test-env", key="TEST")],

@@ -2,7 +2,7 @@
 # Usage: hack/build-images.sh
 # Builds the two images of this repo with the local Docker daemon:
 #   docker/airflow       -> airflow-on-k8s/airflow:dev
-#   docker/task-example  -> airflow-on-k8s/task-example:dev, also tagged test/image:latest (the seed DAG's image)
+#   docker/task-example  -> airflow-on-k8s/task-example:dev, also tagged test/image:1.0 (the seed DAG's image)
 # Load them into kind afterwards with `kind load docker-image <tag>`; the DAGs pull IfNotPresent.
 # Without a reachable Docker daemon it says so in one line and exits 1.
 set -o errexit -o nounset -o pipefail
@@ -26,7 +26,7 @@ export DOCKER_BUILDKIT=1
 echo "build-images: airflow-on-k8s/airflow:dev"
 docker build --file docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
 
-echo "build-images: airflow-on-k8s/task-example:dev (also test/image:latest)"
-docker build --tag airflow-on-k8s/task-example:dev --tag test/image:latest docker/task-example
+echo "build-images: airflow-on-k8s/task-example:dev (also test/image:1.0)"
+docker build --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
 
-echo "build-images: done; for kind: kind load docker-image airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:latest"
+echo "build-images: done; for kind: kind load docker-image airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0"

@@ -110,7 +110,7 @@ def test_namespace_development(pod):
 
 
 def test_image(container):
-    assert container["image"] == "test/image"
+    assert container["image"] == "test/image:1.0"  # the seed's image, pinned to a tag
 
 
 def test_pod_named_job(run, pod):
