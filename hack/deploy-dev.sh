@@ -52,8 +52,12 @@ else
 fi
 
 "${REPO}/hack/create-dev-objects.sh"
+# No --wait: Helm 3 would wait for the Deployments before starting the post-install migration hook
+# they wait for. Helm itself waits for the hook Job; then we wait for the Deployments.
 helm upgrade --install "${RELEASE}" "${REPO}/charts/airflow" --namespace "${NAMESPACE}" --create-namespace \
-  --values "${VALUES}" --wait --timeout 10m
+  --values "${VALUES}" --timeout 10m
+kubectl --namespace "${NAMESPACE}" wait deployment --selector "app.kubernetes.io/instance=${RELEASE}" \
+  --for condition=Available --timeout 10m
 
 echo
 echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' (${MODE} cluster)"

@@ -1,6 +1,6 @@
 """`helm install` of values/dev.yaml on a real API server, in a namespace enforcing the restricted
 Pod Security Standard: schema, admission and RBAC objects are accepted, the migration Job (a
-post-install hook `--wait` waits for) completes, and every Deployment becomes Available.
+post-install hook Helm waits for) completes, and every Deployment becomes Available.
 
 On the local control plane the pods are admitted and scheduled for real, but KWOK marks them
 Ready and the Job's pod Succeeded without running a container; on kind they really run.
@@ -30,7 +30,7 @@ def helm(target: ClusterTarget, *args: str, timeout: int = 900) -> subprocess.Co
 
 @pytest.fixture(scope="module")
 def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
-    """values/dev.yaml installed with --wait into a fresh restricted namespace; uninstalled afterwards."""
+    """values/dev.yaml installed into a fresh restricted namespace, Deployments Available; uninstalled afterwards."""
     if not (CHART / "Chart.yaml").is_file() or not DEV_VALUES.is_file():
         pytest.skip(f"the chart ({CHART}) or {DEV_VALUES} is not in the repository yet")
     namespace = f"e2e-airflow-{uuid.uuid4().hex[:8]}"
@@ -47,10 +47,15 @@ def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
         "--namespace", namespace,
         "--values", str(DEV_VALUES),
         "--set-json", f"rbac.podLaunchNamespaces={json.dumps([namespace, task_namespace])}",
-        "--wait", "--timeout", "10m",
+        "--timeout", "10m",
     )  # fmt: skip
     try:
         assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
+        # Not `helm --wait`: on Helm 3 it waits for the Deployments before starting the post-install
+        # migration hook they wait for (a deadlock where containers run). Helm waits for the hook
+        # itself; the Deployments are waited for here, as hack/deploy-dev.sh does.
+        cluster_target.kubectl("wait", "deployment", "--all", "--namespace", namespace,
+                               "--for", "condition=Available", "--timeout", "10m")
         yield namespace
     finally:
         helm(cluster_target, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "5m")
