@@ -1,0 +1,118 @@
+"""One install of the chart (release `airflow`, values/dev.yaml) on a cluster, for the e2e tests.
+
+Each test module installs into fresh namespaces of its own so modules stay independent: the
+release namespace (labelled to enforce the restricted Pod Security Standard) and the namespaces
+workers may launch pods in (`rbac.podLaunchNamespaces`).
+
+Installed the way the chart README says: no `--wait` on Helm 3. `helm install` returns once the
+post-install migration Job hook has finished; the components wait for that hook, so their
+rollout is awaited afterwards with `kubectl rollout status`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import tools
+from .cluster import ClusterTarget
+from .paths import CHART, VALUES_DIR
+
+RELEASE = "airflow"
+DEV_VALUES = VALUES_DIR / "dev.yaml"
+RESTRICTED_LABEL = "pod-security.kubernetes.io/enforce=restricted"
+
+
+def helm(target: ClusterTarget, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Helm 3 against `target`; output captured as text, never raises on a non-zero exit."""
+    cmd = [str(tools.helm(3)), "--kubeconfig", str(target.kubeconfig), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def fresh_namespace_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class Release:
+    target: ClusterTarget
+    namespace: str
+    launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces, the release namespace first
+
+    def helm(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        return helm(self.target, *args, "--namespace", self.namespace, timeout=timeout)
+
+    def kubectl_json(self, *args: str) -> Any:
+        return self.target.kubectl_json("-n", self.namespace, *args)
+
+    def upgrade(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        """`helm upgrade` with the install's values plus `extra` (e.g. `--set`), then await the rollout."""
+        result = self.helm("upgrade", RELEASE, str(CHART), *self._values_args(), *extra, "--timeout", "5m")
+        if result.returncode == 0:
+            self.wait_rolled_out()
+        return result
+
+    def install(self) -> subprocess.CompletedProcess[str]:
+        result = self.helm("install", RELEASE, str(CHART), *self._values_args(), "--timeout", "10m")
+        if result.returncode == 0:
+            self.wait_rolled_out()
+        return result
+
+    def _values_args(self) -> list[str]:
+        return [
+            "--values",
+            str(DEV_VALUES),
+            "--set-json",
+            f"rbac.podLaunchNamespaces={json.dumps(list(self.launch_namespaces))}",
+        ]
+
+    def wait_rolled_out(self) -> None:
+        for kind in ("deployment", "statefulset"):
+            for item in self.kubectl_json("get", kind)["items"]:
+                self.target.kubectl(
+                    "rollout", "status", "-n", self.namespace, f"{kind}/{item['metadata']['name']}", "--timeout=180s"
+                )
+
+    def uninstall(self) -> subprocess.CompletedProcess[str]:
+        return self.helm("uninstall", RELEASE, "--wait", "--timeout", "5m")
+
+    def service_account_token(self, name: str) -> str:
+        """A short-lived token (TokenRequest) for one of the release's ServiceAccounts."""
+        return self.target.kubectl("create", "token", name, "-n", self.namespace, "--duration=30m").stdout.strip()
+
+
+def create_namespaces(target: ClusterTarget, release_namespace: str, others: tuple[str, ...]) -> None:
+    for ns in (release_namespace, *others):
+        target.kubectl("create", "namespace", ns)
+    target.kubectl("label", "namespace", release_namespace, RESTRICTED_LABEL)
+
+
+def delete_namespaces(target: ClusterTarget, *namespaces: str) -> None:
+    target.kubectl("delete", "namespace", *namespaces, "--wait=false", "--ignore-not-found", check=False)
+
+
+@contextlib.contextmanager
+def installed(target: ClusterTarget, prefix: str, launch_elsewhere: tuple[str, ...] | None = None) -> Iterator[Release]:
+    """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
+
+    Workers may launch pods in the release namespace and in `launch_elsewhere`; by default one fresh
+    namespace `<release namespace>-tasks` stands in for dev.yaml's `development`, so a module does not
+    collide with another release's Roles there. Namespaces this creates are deleted afterwards.
+    """
+    namespace = fresh_namespace_name(prefix)
+    created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
+    others = created if launch_elsewhere is None else launch_elsewhere
+    create_namespaces(target, namespace, created)
+    release = Release(target, namespace, (namespace, *others))
+    try:
+        result = release.install()
+        assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
+        yield release
+    finally:
+        release.uninstall()
+        delete_namespaces(target, namespace, *created)
