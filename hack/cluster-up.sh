@@ -42,7 +42,23 @@ print_usage_hint() {
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; }
 api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/null 2>&1; }
 
+# kwokctl keeps a cluster in ~/.kwok, shared by every clone on this machine, and fixes its configuration at
+# creation. A stamp of what it was created from lets a clone with other configs or binaries recreate it.
+CLUSTER_DIR="${KWOK_WORKDIR:-${HOME}/.kwok}/clusters/${CLUSTER_NAME}"
+STAMP_FILE="${CLUSTER_DIR}/airflow-on-k8s.stamp"
+stamp="$(cat "${REPO}/hack/kwok/"*.yaml "${REPO}/hack/kwok/simulated-container.log" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
+# The log KWOK serves must outlive the clone that created the cluster: keep a copy in the user's cache.
+LOG_FILE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s/kwok/simulated-container.log"
+
+mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
+if cluster_exists && [[ "$(cat "${STAMP_FILE}" 2>/dev/null)" != "${stamp}" ]]; then
+  echo "local control plane '${CLUSTER_NAME}' was created from other configs or binaries; recreating it"
+  kwokctl -v ERROR delete cluster --name "${CLUSTER_NAME}" >/dev/null 2>&1 || true
+fi
+
 if cluster_exists; then
+  # This clone may not have the kubeconfig yet: kwokctl has it.
+  kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
   if api_ready; then
     echo "local control plane '${CLUSTER_NAME}' is already running"
   else
@@ -51,8 +67,9 @@ if cluster_exists; then
     kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
   fi
 else
-  mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
   rm -f "${KUBECONFIG_PATH}"
+  mkdir -p "$(dirname "${LOG_FILE}")"
+  cp "${REPO}/hack/kwok/simulated-container.log" "${LOG_FILE}"
   # ClusterLogs needs an absolute file path, so this one document is written here.
   logs_config="$(mktemp --suffix=.yaml)"
   trap 'rm -f "${logs_config}"' EXIT
@@ -63,7 +80,7 @@ metadata:
   name: simulated-container-logs
 spec:
   logs:
-  - logsFile: ${REPO}/hack/kwok/simulated-container.log
+  - logsFile: ${LOG_FILE}
     follow: false
 EOF
   echo "creating local control plane '${CLUSTER_NAME}' (kubernetes ${KUBE_VERSION}, binary runtime)"
@@ -86,6 +103,7 @@ EOF
     echo "error: the local control plane did not come up (see above); it was removed, re-run to retry" >&2
     exit 1
   }
+  echo "${stamp}" >"${STAMP_FILE}"
 fi
 
 kubectl_ apply -f "${REPO}/hack/kwok/nodes.yaml" -f "${REPO}/hack/kwok/storage.yaml" >/dev/null
