@@ -24,7 +24,7 @@ import yaml
 from kubernetes import client, config
 
 from lib.cluster import ClusterTarget
-from lib.release import Release, installed
+from lib.release import NO_DATABASE_VOLUME, Release, installed
 from lib.render import NAMESPACE as TABLE_RELEASE_NAMESPACE
 
 TABLE = Path(__file__).parents[1] / "scan" / "expected-rbac.yaml"
@@ -45,7 +45,7 @@ def intended_table() -> dict[str, dict[str, dict[str, list[str]]]]:
 
 @pytest.fixture(scope="module")
 def release(cluster_target: ClusterTarget) -> Iterator[Release]:
-    with installed(cluster_target, "e2e-rbac") as r:
+    with installed(cluster_target, "e2e-rbac", extra_values=NO_DATABASE_VOLUME) as r:
         yield r
 
 

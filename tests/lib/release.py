@@ -25,6 +25,8 @@ from .paths import CHART, VALUES_DIR
 
 RELEASE = "airflow"
 DEV_VALUES = VALUES_DIR / "dev.yaml"
+# The embedded PostgreSQL on an emptyDir instead of a claim (see `installed`).
+NO_DATABASE_VOLUME = ("--set", "postgresql.persistence.enabled=false")
 RESTRICTED_LABEL = "pod-security.kubernetes.io/enforce=restricted"
 
 
@@ -43,6 +45,7 @@ class Release:
     target: ClusterTarget
     namespace: str
     launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces, the release namespace first
+    extra_values: tuple[str, ...] = ()  # more helm flags on top of values/dev.yaml, e.g. ("--set", "a=b")
 
     def helm(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         return helm(self.target, *args, "--namespace", self.namespace, timeout=timeout)
@@ -69,6 +72,7 @@ class Release:
             str(DEV_VALUES),
             "--set-json",
             f"rbac.podLaunchNamespaces={json.dumps(list(self.launch_namespaces))}",
+            *self.extra_values,
         ]
 
     def wait_rolled_out(self) -> None:
@@ -97,18 +101,25 @@ def delete_namespaces(target: ClusterTarget, *namespaces: str) -> None:
 
 
 @contextlib.contextmanager
-def installed(target: ClusterTarget, prefix: str, launch_elsewhere: tuple[str, ...] | None = None) -> Iterator[Release]:
+def installed(
+    target: ClusterTarget,
+    prefix: str,
+    launch_elsewhere: tuple[str, ...] | None = None,
+    extra_values: tuple[str, ...] = (),
+) -> Iterator[Release]:
     """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
 
     Workers may launch pods in the release namespace and in `launch_elsewhere`; by default one fresh
     namespace `<release namespace>-tasks` stands in for dev.yaml's `development`, so a module does not
     collide with another release's Roles there. Namespaces this creates are deleted afterwards.
+    Modules that do not look at the database's volume pass NO_DATABASE_VOLUME: the local control plane
+    has only a few static PersistentVolumes, and a claim's volume is reusable only after cluster-up.
     """
     namespace = fresh_namespace_name(prefix)
     created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
     others = created if launch_elsewhere is None else launch_elsewhere
     create_namespaces(target, namespace, created)
-    release = Release(target, namespace, (namespace, *others))
+    release = Release(target, namespace, (namespace, *others), extra_values)
     try:
         result = release.install()
         assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
