@@ -32,7 +32,7 @@ step() {
 
 # Only the Python folders that exist yet: dags/ may be absent on a fresh branch.
 python_dirs=()
-for dir in dags tests; do
+for dir in dags tests bench hack; do
   [[ -d "$dir" ]] && python_dirs+=("$dir")
 done
 step "ruff check ${python_dirs[*]}" ruff check "${python_dirs[@]}"
