@@ -41,7 +41,7 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects
+from lib import dev_objects, tools
 from lib.cluster import ClusterTarget
 from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
 from lib.paths import DAGS, REPO
@@ -80,7 +80,7 @@ class PodWatch:
     """`kubectl get pods --watch` on one namespace, recording every event while the block runs."""
 
     def __init__(self, target: ClusterTarget, namespace: str, selector: str) -> None:
-        self.cmd = [str(REPO / ".tools" / "bin" / "kubectl"), "--kubeconfig", str(target.kubeconfig), "get", "pods",
+        self.cmd = [str(tools.kubectl()), "--kubeconfig", str(target.kubeconfig), "get", "pods",
                     "-n", namespace, "-l", selector, "--watch", "--output-watch-events", "-o", "json"]  # fmt: skip
         self.events: list[dict[str, Any]] = []
 
