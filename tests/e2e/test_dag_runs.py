@@ -11,16 +11,15 @@ watch from the test records every pod they create there.
 
 On the local control plane containers do not run: KWOK moves each bare pod to Succeeded after 3 s
 (hack/kwok/stages.yaml). Two consequences, both handled here and not in the DAGs:
-- Followed logs never end there. Provider 10.25's follow loop (PodManager.fetch_container_logs)
+- A followed log does not end with its pod there. Provider 10.25's follow loop (PodManager.fetch_container_logs)
   reads the stream with a hard-coded 300 s socket read timeout; PodLogsConsumer asks whether the
   container has terminated (post_termination_timeout, read_pod_cache_timeout: 120 s each, neither
   reachable from the operator) only after a chunk of log arrives. KWOK v0.8.0 sends its placeholder
   line and then keeps the stream open without sending more, so each pod task blocks until the
   read timeout fires (measured: a one-pod DAG with get_logs=True took 306 s here, its pod having
-  Succeeded after 3 s; the last log line arrived 300 s after the first). No setting bounds this
-  without changing the DAGs, so
-  on the local control plane the runner sets get_logs=False on every pod task; on kind, where
-  containers run and the stream closes, the DAGs run with get_logs as written.
+  Succeeded after 3 s; the last log line arrived 300 s after the first). No setting shortens this
+  without changing the DAGs, so on the local control plane the runner sets get_logs=False on every
+  pod task; on kind, where containers run and the stream closes, the DAGs run as written.
 - Tasks that return XComs read them by exec into the XCom sidecar, which needs a running
   container: those DAGs are skipped here on the local control plane and run on kind.
 """
