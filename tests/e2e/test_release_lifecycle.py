@@ -70,7 +70,9 @@ def workloads(release: Release) -> dict[str, dict[str, Any]]:
 
 
 def pod_names(release: Release) -> set[str]:
-    return {p["metadata"]["name"] for p in release.kubectl_json("get", "pods")["items"]}
+    """The pods not being deleted (on kind an old pod may still be terminating after a rollout)."""
+    pods = release.kubectl_json("get", "pods")["items"]
+    return {p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")}
 
 
 def mounts_config(workload: dict[str, Any]) -> bool:
@@ -122,6 +124,7 @@ def test_config_change_rolls_exactly_the_workloads_that_mount_the_config(release
 
 def test_new_jwt_secret_rolls_api_server_and_scheduler_together(release: Release) -> None:
     before = workloads(release)
+    token_pods = {p for p in pod_names(release) if p.startswith((f"{RELEASE}-api-server-", f"{RELEASE}-scheduler-"))}
     new_secret = secrets.token_urlsafe(36)
     patch = {"data": {"jwt-secret": base64.b64encode(new_secret.encode()).decode()}}
     release.target.kubectl("patch", "secret", JWT_SECRET, "-n", release.namespace, "-p", json.dumps(patch))
@@ -138,6 +141,7 @@ def test_new_jwt_secret_rolls_api_server_and_scheduler_together(release: Release
         for name in (f"Deployment/{RELEASE}-api-server", f"Deployment/{RELEASE}-scheduler")
     }
     assert len(set(jwt_sums.values())) == 1, jwt_sums
+    assert token_pods and not token_pods & pod_names(release), "old api-server or scheduler pods still run"
     assert f"StatefulSet/{RELEASE}-postgresql" not in rolled
 
 
