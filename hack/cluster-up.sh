@@ -109,7 +109,8 @@ fi
 kubectl_ apply -f "${REPO}/hack/kwok/nodes.yaml" -f "${REPO}/hack/kwok/storage.yaml" >/dev/null
 # No provisioner runs here to clean volumes: make the ones whose claim was deleted available again.
 for pv in $(kubectl_ get pv -o jsonpath='{range .items[?(@.status.phase=="Released")]}{.metadata.name}{" "}{end}'); do
-  kubectl_ patch pv "${pv}" --type json -p '[{"op": "remove", "path": "/spec/claimRef"}]' >/dev/null
+  # A merge patch to null is idempotent: a volume may show Released a moment after its claimRef went.
+  kubectl_ patch pv "${pv}" --type merge -p '{"spec": {"claimRef": null}}' >/dev/null
 done
 kubectl_ wait --for=condition=Ready node --all --timeout=60s >/dev/null
 echo "local control plane '${CLUSTER_NAME}' is up: $(kubectl_ get nodes --no-headers | wc -l) simulated nodes Ready"

@@ -45,7 +45,6 @@ def kube_config(cluster_target: ClusterTarget) -> str:
 def restricted_namespace(cluster_target: ClusterTarget) -> Iterator[str]:
     """A fresh namespace enforcing the restricted Pod Security Standard, deleted afterwards."""
     name = f"e2e-restricted-{uuid.uuid4().hex[:8]}"
-    cluster_target.kubectl("create", "namespace", name)
-    cluster_target.kubectl("label", "namespace", name, "pod-security.kubernetes.io/enforce=restricted")
+    cluster_target.create_namespace(name, "pod-security.kubernetes.io/enforce=restricted")
     yield name
     cluster_target.kubectl("delete", "namespace", name, "--wait=false", check=False)

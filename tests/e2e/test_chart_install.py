@@ -37,9 +37,8 @@ def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
     # dev.yaml's task namespace (`development`) may hold a `make deploy-dev` release's Roles:
     # this release launches its tasks in a namespace of its own instead.
     task_namespace = f"{namespace}-tasks"
-    for ns in (namespace, task_namespace):
-        cluster_target.kubectl("create", "namespace", ns)
-    cluster_target.kubectl("label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
+    cluster_target.create_namespace(namespace, "pod-security.kubernetes.io/enforce=restricted")
+    cluster_target.create_namespace(task_namespace)
 
     result = helm(
         cluster_target,

@@ -278,7 +278,7 @@ with DAG(dag_id="{dag_id}", schedule=None, start_date=datetime(2026, 1, 1), catc
 @pytest.fixture(scope="module")
 def ungranted_namespace(release: Release) -> Iterator[str]:
     name = f"{release.namespace}-ungranted"
-    release.target.kubectl("create", "namespace", name)
+    release.target.create_namespace(name)
     yield name
     release.target.kubectl("delete", "namespace", name, "--wait=false", check=False)
 

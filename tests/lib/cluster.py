@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,22 @@ class ClusterTarget:
 
     def kubectl_json(self, *args: str) -> Any:
         return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def create_namespace(self, name: str, *labels: str) -> None:
+        """Create a namespace and wait for its `default` ServiceAccount.
+
+        The controller-manager adds that account a moment after the namespace appears, and until then
+        the API server refuses every pod there ("serviceaccount default not found"): right after a
+        control-plane (re)start that moment can be seconds.
+        """
+        self.kubectl("create", "namespace", name)
+        if labels:
+            self.kubectl("label", "namespace", name, *labels)
+        deadline = time.monotonic() + 60
+        while self.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"namespace {name} got no default ServiceAccount in 60 s: is the controller-manager up?")
+            time.sleep(0.5)
 
     def with_token(self, token: str, directory: Path) -> ClusterTarget:
         """The same cluster seen through a bearer token alone (e.g. a ServiceAccount's), no client cert.

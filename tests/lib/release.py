@@ -91,9 +91,9 @@ class Release:
 
 
 def create_namespaces(target: ClusterTarget, release_namespace: str, others: tuple[str, ...]) -> None:
-    for ns in (release_namespace, *others):
-        target.kubectl("create", "namespace", ns)
-    target.kubectl("label", "namespace", release_namespace, RESTRICTED_LABEL)
+    target.create_namespace(release_namespace, RESTRICTED_LABEL)
+    for ns in others:
+        target.create_namespace(ns)
 
 
 def delete_namespaces(target: ClusterTarget, *namespaces: str) -> None:
