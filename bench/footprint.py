@@ -8,35 +8,16 @@ from __future__ import annotations
 from collections import defaultdict
 
 from lib import scenarios
+from lib.chart_objects import quantity
 from lib.render import render
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
-def cpu_cores(q: str | int | float | None) -> float:
-    if q is None:
-        return 0.0
-    q = str(q)
-    return float(q[:-1]) / 1000 if q.endswith("m") else float(q)
-
-
-UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-
-
-def mem_bytes(q: str | int | None) -> float:
-    if q is None:
-        return 0.0
-    q = str(q)
-    for unit in sorted(UNITS, key=len, reverse=True):
-        if q.endswith(unit):
-            return float(q[: -len(unit)]) * UNITS[unit]
-    return float(q)
-
-
 def pod_totals(spec: dict) -> dict[str, float]:
     def total(containers: list[dict], section: str) -> tuple[float, float]:
-        cpu = sum(cpu_cores(c.get("resources", {}).get(section, {}).get("cpu")) for c in containers)
-        mem = sum(mem_bytes(c.get("resources", {}).get(section, {}).get("memory")) for c in containers)
+        cpu = sum(quantity(c.get("resources", {}).get(section, {}).get("cpu", 0)) for c in containers)
+        mem = sum(quantity(c.get("resources", {}).get(section, {}).get("memory", 0)) for c in containers)
         return cpu, mem
 
     out = {}
