@@ -33,7 +33,7 @@ dev-objects: setup ## Create the Secret, ConfigMap and pull secret the DAGs refe
 cluster-up: setup ## Start the local control plane (built from Kubernetes source, no Docker needed)
 	@hack/cluster-up.sh
 
-cluster-down: ## Stop the local control plane
+cluster-down: ## Delete the local control plane (the built binaries stay cached)
 	@hack/cluster-down.sh
 
 deploy-dev: setup ## Bring up a dev cluster (kind, or the local control plane without Docker) and install everything
