@@ -2,7 +2,7 @@
 
 Airflow from the project's venv runs each DAG with `dag.test()` in a subprocess
 (tests/e2e/dag_test_runner.py), AIRFLOW_HOME in a temporary directory. Its `kubernetes_default`
-connection names a kubeconfig holding only a token of the release's `airflow-worker`
+connection names a kubeconfig holding only a token of the release's worker
 ServiceAccount (TokenRequest) and the cluster's server and CA: KubernetesPodOperator creates,
 watches and deletes its pods with exactly the rights worker pods get. values/dev.yaml grants
 `development`, where the bundle launches its pods (dags/pod_defaults.py); the objects those pods
@@ -46,12 +46,15 @@ from lib import dev_objects, tools
 from lib.cluster import ClusterTarget
 from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
 from lib.paths import DAGS, REPO
-from lib.release import NO_DATABASE_VOLUME, RELEASE, Release, installed
+from lib.release import NO_DATABASE_VOLUME, Release, installed
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "
 PYTHON = Path(sys.executable)
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
+# A release name of its own: the Roles it puts in `development` are named after the release, so a
+# `make deploy-dev` release (`airflow`) granting the same namespace does not clash with this one.
+RELEASE = "airflow-e2e-dags"
 WORKER_ACCOUNT = f"{RELEASE}-worker"
 POD_LAUNCHER_ROLE = f"{RELEASE}-pod-launcher"
 SEED_DAG = "kubernetes-dag"
@@ -118,11 +121,11 @@ def release(cluster_target: ClusterTarget) -> Iterator[Release]:
     if existing.returncode == 0:
         owner = json.loads(existing.stdout)["metadata"].get("annotations", {}).get("meta.helm.sh/release-namespace")
         pytest.skip(f"Role {POD_LAUNCHER_ROLE} in {LAUNCH_NAMESPACE} belongs to release {RELEASE} in namespace "
-                    f"{owner} (make deploy-dev?): uninstall it to let these tests grant {LAUNCH_NAMESPACE}")  # fmt: skip
+                    f"{owner} (left by an interrupted run?): uninstall it to let these tests grant {LAUNCH_NAMESPACE}")  # fmt: skip
     created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
                              env={**os.environ, "KUBECONFIG": str(cluster_target.kubeconfig)}, timeout=120)  # fmt: skip
     assert created.returncode == 0, created.stderr
-    with installed(cluster_target, "e2e-dags", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME) as r:
+    with installed(cluster_target, "e2e-dags", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as r:
         yield r
 
 

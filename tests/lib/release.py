@@ -46,6 +46,7 @@ class Release:
     namespace: str
     launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces, the release namespace first
     extra_values: tuple[str, ...] = ()  # more helm flags on top of values/dev.yaml, e.g. ("--set", "a=b")
+    name: str = RELEASE
 
     def helm(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         return helm(self.target, *args, "--namespace", self.namespace, timeout=timeout)
@@ -55,13 +56,13 @@ class Release:
 
     def upgrade(self, *extra: str) -> subprocess.CompletedProcess[str]:
         """`helm upgrade` with the install's values plus `extra` (e.g. `--set`), then await the rollout."""
-        result = self.helm("upgrade", RELEASE, str(CHART), *self._values_args(), *extra, "--timeout", "5m")
+        result = self.helm("upgrade", self.name, str(CHART), *self._values_args(), *extra, "--timeout", "5m")
         if result.returncode == 0:
             self.wait_rolled_out()
         return result
 
     def install(self) -> subprocess.CompletedProcess[str]:
-        result = self.helm("install", RELEASE, str(CHART), *self._values_args(), "--timeout", "10m")
+        result = self.helm("install", self.name, str(CHART), *self._values_args(), "--timeout", "10m")
         if result.returncode == 0:
             self.wait_rolled_out()
         return result
@@ -83,7 +84,7 @@ class Release:
                 )
 
     def uninstall(self) -> subprocess.CompletedProcess[str]:
-        return self.helm("uninstall", RELEASE, "--wait", "--timeout", "5m")
+        return self.helm("uninstall", self.name, "--wait", "--timeout", "5m")
 
     def service_account_token(self, name: str) -> str:
         """A short-lived token (TokenRequest) for one of the release's ServiceAccounts."""
@@ -106,6 +107,7 @@ def installed(
     prefix: str,
     launch_elsewhere: tuple[str, ...] | None = None,
     extra_values: tuple[str, ...] = (),
+    name: str = RELEASE,
 ) -> Iterator[Release]:
     """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
 
@@ -119,7 +121,7 @@ def installed(
     created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
     others = created if launch_elsewhere is None else launch_elsewhere
     create_namespaces(target, namespace, created)
-    release = Release(target, namespace, (namespace, *others), extra_values)
+    release = Release(target, namespace, (namespace, *others), extra_values, name)
     try:
         result = release.install()
         assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
