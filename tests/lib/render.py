@@ -78,13 +78,18 @@ def _helm_template(values: dict[str, Any], files: tuple[Path, ...], helm_major: 
         yaml.safe_dump(values, fh)
         inline = fh.name
     try:
-        cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
-        for f in files:
-            cmd += ["--values", str(f)]
-        cmd += ["--values", inline, *extra_args]
+        cmd = template_command(files, Path(inline), helm_major, *extra_args)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     finally:
         Path(inline).unlink(missing_ok=True)
+
+
+def template_command(files: Iterable[Path], inline: Path, helm_major: int, *extra_args: str) -> list[str]:
+    """The `helm template` command line for values `files` plus the `inline` values file, in that order."""
+    cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
+    for f in files:
+        cmd += ["--values", str(f)]
+    return [*cmd, "--values", str(inline), *extra_args]
 
 
 def parse_manifests(text: str) -> tuple[list[dict[str, Any]], list[str]]:
