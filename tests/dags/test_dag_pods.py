@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lib import dev_objects, k8s_names, k8s_schema, pss, rbac, scenarios
-from lib.pod_specs import embedded_pods
+from lib.chart_objects import worker_pod_template
 from lib.render import NAMESPACE as RELEASE_NAMESPACE
 from lib.render import render
 
@@ -139,9 +139,7 @@ def test_every_container_has_requests_and_limits(pods):
 
 def _worker_service_account(rendered) -> str:
     """The ServiceAccount of the chart's worker pod template (the pod that runs KubernetesPodOperator)."""
-    templates = [pod for cm in rendered.all("ConfigMap") for _, pod in embedded_pods(cm)]
-    assert len(templates) == 1, f"expected one worker pod template ConfigMap, found {len(templates)}"
-    return templates[0]["spec"]["serviceAccountName"]
+    return worker_pod_template(rendered)["spec"]["serviceAccountName"]
 
 
 def _launch_grants(rendered) -> dict[str, dict[str, list[str]]]:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import pytest
 
 from lib import k8s_schema, pss, scenarios
-from lib.pod_specs import embedded_pods
+from lib.chart_objects import worker_pod_template
 from lib.render import NAMESPACE, render
 
 DAG_ID = "kubernetes-dag"
@@ -20,10 +20,7 @@ TASK_ID = "kubernetespodoperator"
 
 @pytest.fixture(scope="module")
 def template() -> dict:
-    rendered = render(scenarios.DEV)
-    found = [pod for cm in rendered.all("ConfigMap") for _, pod in embedded_pods(cm)]
-    assert len(found) == 1, f"expected one worker pod template in the dev render, found {len(found)}"
-    return found[0]
+    return worker_pod_template(render(scenarios.DEV))
 
 
 @pytest.fixture(scope="module")
