@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,6 +60,7 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except RuntimeError as err:  # a measured command failed: say which, without a stack trace
-        print(f"bench: {err}", file=sys.stderr)
+    except (RuntimeError, subprocess.CalledProcessError) as err:  # a measured command failed: say which
+        detail = err.stderr.strip()[-400:] if isinstance(err, subprocess.CalledProcessError) else ""
+        print(f"bench: {err} {detail}".rstrip(), file=sys.stderr)
         sys.exit(1)

@@ -12,8 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from lib import tools
-from lib.paths import CHART, REPO, VALUES_DIR
+from lib.cluster import ClusterTarget
+from lib.paths import REPO
+from lib.release import Release
 
 from .stats import summarize
 
@@ -58,27 +59,27 @@ def measure(runs: int) -> list[dict]:
                 run([str(HACK / "cluster-up.sh")], env)
                 starts.append(time.perf_counter() - begin)
             run([str(HACK / "create-dev-objects.sh")], env)  # values/dev.yaml launches pods in `development`
+            target = ClusterTarget(kubeconfig, simulated=True)
+            target.create_namespace("airflow")
             for _ in range(runs):
-                installs.append(install_until_available(env))
+                installs.append(install_until_available(target))
         finally:
             subprocess.run([str(HACK / "cluster-down.sh")], capture_output=True, env=env)
     rows.append({"measure": "cluster-up, warm (binaries cached)", **summarize(starts)})
-    rows.append({"measure": "helm install values/dev.yaml until all Deployments Available", **summarize(installs),
+    rows.append({"measure": "helm install values/dev.yaml until rolled out (Deployments Available)", **summarize(installs),
                  "note": "KWOK: pods scheduled and marked Ready, containers do not run"})
     return rows
 
 
-def install_until_available(env: dict[str, str]) -> float:
-    # values/dev.yaml grants pod launching in `airflow` (and `development`): install where it expects.
-    namespace = "airflow"
-    helm, kubectl = str(tools.helm(3)), str(tools.kubectl())
+def install_until_available(target: ClusterTarget) -> float:
+    """values/dev.yaml installed as the e2e tests install it (lib.release), timed until rolled out."""
+    # values/dev.yaml grants pod launching in `airflow` and `development`: install where it expects.
+    release = Release(target, "airflow", ("airflow", "development"))
     begin = time.perf_counter()
-    # As hack/deploy-dev.sh does it: Helm waits for the migration hook, kubectl for the Deployments.
-    run([helm, "install", "airflow", str(CHART), "--namespace", namespace, "--create-namespace",
-         "--values", str(VALUES_DIR / "dev.yaml"), "--timeout", "10m"], env)
-    run([kubectl, "wait", "deployment", "--all", "--namespace", namespace, "--for", "condition=Available",
-         "--timeout", "10m"], env)
+    result = release.install()
     elapsed = time.perf_counter() - begin
+    if result.returncode != 0:
+        raise RuntimeError(f"helm install of values/dev.yaml failed: {result.stderr.strip()[-400:]}")
     # Kept on uninstall by design (fernet key, PostgreSQL password, data): the next install reuses them.
-    run([helm, "uninstall", "airflow", "--namespace", namespace, "--wait"], env)
+    release.uninstall()
     return elapsed
