@@ -9,73 +9,46 @@ Ready and the Job's pod Succeeded without running a container; on kind they real
 from __future__ import annotations
 
 import json
-import subprocess
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from lib import tools
 from lib.cluster import ClusterTarget
 from lib.paths import CHART, VALUES_DIR
-
-RELEASE = "airflow"
-DEV_VALUES = VALUES_DIR / "dev.yaml"
-
-
-def helm(target: ClusterTarget, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    cmd = [str(tools.helm(3)), "--kubeconfig", str(target.kubeconfig), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+from lib.release import RELEASE, Release, installed
 
 
 @pytest.fixture(scope="module")
-def installed_release(cluster_target: ClusterTarget) -> Iterator[str]:
-    """values/dev.yaml installed into a fresh restricted namespace, Deployments Available; uninstalled afterwards."""
-    if not (CHART / "Chart.yaml").is_file() or not DEV_VALUES.is_file():
-        pytest.skip(f"the chart ({CHART}) or {DEV_VALUES} is not in the repository yet")
-    namespace = f"e2e-airflow-{uuid.uuid4().hex[:8]}"
-    # dev.yaml's task namespace (`development`) may hold a `make deploy-dev` release's Roles:
-    # this release launches its tasks in a namespace of its own instead.
-    task_namespace = f"{namespace}-tasks"
-    cluster_target.create_namespace(namespace, "pod-security.kubernetes.io/enforce=restricted")
-    cluster_target.create_namespace(task_namespace)
+def installed_release(cluster_target: ClusterTarget) -> Iterator[Release]:
+    """values/dev.yaml installed into a fresh restricted namespace, rolled out; uninstalled afterwards.
 
-    result = helm(
-        cluster_target,
-        "upgrade", "--install", RELEASE, str(CHART),
-        "--namespace", namespace,
-        "--values", str(DEV_VALUES),
-        "--set-json", f"rbac.podLaunchNamespaces={json.dumps([namespace, task_namespace])}",
-        "--timeout", "10m",
-    )  # fmt: skip
-    try:
-        assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
-        # Not `helm --wait`: on Helm 3 it waits for the Deployments before starting the post-install
-        # migration hook they wait for (a deadlock where containers run). Helm waits for the hook
-        # itself; the Deployments are waited for here, as hack/deploy-dev.sh does.
-        cluster_target.kubectl("wait", "deployment", "--all", "--namespace", namespace,
-                               "--for", "condition=Available", "--timeout", "10m")
-        yield namespace
-    finally:
-        helm(cluster_target, "uninstall", RELEASE, "--namespace", namespace, "--wait", "--timeout", "5m")
-        cluster_target.kubectl("delete", "namespace", namespace, task_namespace, "--wait=false", check=False)
+    dev.yaml's task namespace (`development`) may hold a `make deploy-dev` release's Roles, so this
+    release launches its tasks in a fresh namespace of its own (lib.release.installed's default).
+    """
+    if not (CHART / "Chart.yaml").is_file() or not (VALUES_DIR / "dev.yaml").is_file():
+        pytest.skip(f"the chart ({CHART}) or values/dev.yaml is not in the repository yet")
+    with installed(cluster_target, "e2e-airflow") as release:
+        yield release
 
 
-def test_release_is_deployed(cluster_target: ClusterTarget, installed_release: str) -> None:
-    status = json.loads(helm(cluster_target, "status", RELEASE, "-n", installed_release, "-o", "json").stdout)
-    assert status["info"]["status"] == "deployed"
+def _status(release: Release) -> dict:
+    return json.loads(release.helm("status", RELEASE, "-o", "json").stdout)
 
 
-def test_migration_job_hook_succeeded(cluster_target: ClusterTarget, installed_release: str) -> None:
+def test_release_is_deployed(installed_release: Release) -> None:
+    assert _status(installed_release)["info"]["status"] == "deployed"
+
+
+def test_migration_job_hook_succeeded(installed_release: Release) -> None:
     # The Job deletes itself on success (hook-succeeded); helm keeps the record of its run.
-    status = json.loads(helm(cluster_target, "status", RELEASE, "-n", installed_release, "-o", "json").stdout)
+    status = _status(installed_release)
     jobs = [h for h in status.get("hooks", []) if h["kind"] == "Job" and "post-install" in h["events"]]
     assert jobs, "the release has no post-install Job hook (database migrations)"
     assert {h["name"]: h["last_run"]["phase"] for h in jobs} == {h["name"]: "Succeeded" for h in jobs}
 
 
-def test_every_deployment_is_available(cluster_target: ClusterTarget, installed_release: str) -> None:
-    deployments = cluster_target.kubectl_json("get", "deployments", "-n", installed_release)["items"]
+def test_every_deployment_is_available(installed_release: Release) -> None:
+    deployments = installed_release.kubectl_json("get", "deployments")["items"]
     assert deployments, "the release created no Deployment"
     unavailable = {
         d["metadata"]["name"]: d["status"].get("conditions", [])
@@ -85,16 +58,15 @@ def test_every_deployment_is_available(cluster_target: ClusterTarget, installed_
     assert not unavailable, unavailable
 
 
-def test_every_chart_pod_was_admitted_under_the_restricted_standard(
-    cluster_target: ClusterTarget, installed_release: str
-) -> None:
-    labels = cluster_target.kubectl_json("get", "namespace", installed_release)["metadata"]["labels"]
+def test_every_chart_pod_was_admitted_under_the_restricted_standard(installed_release: Release) -> None:
+    target, namespace = installed_release.target, installed_release.namespace
+    labels = target.kubectl_json("get", "namespace", namespace)["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    pods = cluster_target.kubectl_json("get", "pods", "-n", installed_release)["items"]
+    pods = installed_release.kubectl_json("get", "pods")["items"]
     owners = {ref["name"] for p in pods for ref in p["metadata"].get("ownerReferences", [])}
     # A pod refused by admission never exists; each controller's pods existing proves admission.
-    for deployment in cluster_target.kubectl_json("get", "deployments", "-n", installed_release)["items"]:
+    for deployment in installed_release.kubectl_json("get", "deployments")["items"]:
         name = deployment["metadata"]["name"]
         assert any(owner.startswith(f"{name}-") for owner in owners), f"no admitted pod of Deployment {name}"
-    events = cluster_target.kubectl("get", "events", "-n", installed_release, "-o", "json").stdout
+    events = target.kubectl("get", "events", "-n", namespace, "-o", "json").stdout
     assert "violates PodSecurity" not in events
