@@ -119,3 +119,14 @@ def _json_values(text: str) -> list[str]:
     except ValueError:
         return []
     return [str(v) for v in parsed.values()] if isinstance(parsed, dict) else []
+
+
+def test_the_embedded_database_url_has_its_driver_in_the_airflow_images_locked_packages():
+    # The project venv holds the same locked runtime set as the Airflow image (docker/airflow
+    # installs uv.lock's export): the URL's SQLAlchemy dialect must find its DBAPI there, or the
+    # migration Job dies on its first import (it did: psycopg was missing).
+    from sqlalchemy.engine import make_url
+
+    url = make_url(secret_data(render(scenarios.DEV), "airflow-metadata")["connection"])
+    assert url.get_backend_name() == "postgresql"
+    url.get_dialect().import_dbapi()
