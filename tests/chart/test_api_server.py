@@ -52,6 +52,8 @@ class TestApiServer:
         passwords_file = airflow_cfg(rendered)["core"]["simple_auth_manager_passwords_file"]
         copy = init_containers(deployment)["copy-simple-auth-passwords"]
         assert copy["command"][-1] == passwords_file
+        # Airflow opens it "a+": the copy must be writable by its owner whatever the Secret's mode.
+        assert copy["command"][:3] == ["install", "-m", "0600"]
         # The file lands on an emptyDir the api-server mounts writable (Airflow locks it read-write).
         folder = passwords_file.rsplit("/", 1)[0]
         main_mount = mounts(containers(deployment)["api-server"])[folder]
