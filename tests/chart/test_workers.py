@@ -47,6 +47,13 @@ class TestWorkerPodTemplate:
             {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
             separators=(",", ":"))}}
 
+    def test_names_the_xcom_sidecar_image_in_the_same_connection_when_set(self):
+        connection = json.loads(env(_base(worker_pod_template(render(scenarios.DEV))))[
+            "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
+        # values/dev.yaml: the task image, which every cluster `make images` serves already has.
+        assert connection["extra"]["xcom_sidecar_container_image"] == "airflow-on-k8s/task-example:dev"
+        assert set(connection["extra"]) == {"xcom_sidecar_container_image", "xcom_sidecar_container_resources"}
+
     def test_workers_reach_the_execution_api_of_the_api_server_service(self):
         url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]
         assert url == "http://airflow-api-server.airflow:8080/execution/"

@@ -38,11 +38,15 @@ spec:
         # The image's entrypoint would wait for a database the worker has no URL for.
         - name: CONNECTION_CHECK_MAX_COUNT
           value: "0"
-        {{- with $values.podOperator.xcomSidecarResources }}
-        # KubernetesPodOperator takes its XCom sidecar's resources only from the `kubernetes_default`
-        # connection. This one sets nothing else, so the hook still uses the in-cluster token.
+        {{- $sidecar := dict }}
+        {{- with $values.podOperator.xcomSidecarResources }}{{ $_ := set $sidecar "xcom_sidecar_container_resources" (toJson .) }}{{ end }}
+        {{- with $values.podOperator.xcomSidecarImage }}{{ $_ := set $sidecar "xcom_sidecar_container_image" . }}{{ end }}
+        {{- if $sidecar }}
+        # KubernetesPodOperator takes its XCom sidecar's image and resources only from the
+        # `kubernetes_default` connection. This one sets nothing else, so the hook still uses the
+        # in-cluster token.
         - name: AIRFLOW_CONN_KUBERNETES_DEFAULT
-          value: {{ dict "conn_type" "kubernetes" "extra" (dict "xcom_sidecar_container_resources" (toJson .)) | toJson | quote }}
+          value: {{ dict "conn_type" "kubernetes" "extra" $sidecar | toJson | quote }}
         {{- end }}
         {{- with $values.extraEnv }}
         {{- toYaml . | nindent 8 }}
