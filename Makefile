@@ -3,6 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VALUES ?= values/dev.yaml
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
+# kubectl's discovery cache with the rest of this project's cache, not in ~/.kube.
+export KUBECACHEDIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/airflow-on-k8s/kubectl
 
 .PHONY: help setup lint render test scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
 
@@ -24,19 +26,19 @@ test: setup ## Run the whole test suite
 scan: setup ## Conformance and security gates over every values scenario and DAG pod
 	@hack/scan.sh
 
-images: ## Build the Airflow image and the example task image (needs Docker)
-	@hack/build-images.sh
+images: setup ## Build the Airflow, task and PostgreSQL images (Docker, or a private dockerd here) and load them into the node
+	@hack/images/build.sh
 
 dev-objects: setup ## Create the Secret, ConfigMap and pull secret the DAGs reference (dev placeholders)
 	@hack/create-dev-objects.sh
 
-cluster-up: setup ## Start the local control plane (built from Kubernetes source, no Docker needed)
-	@hack/cluster-up.sh
+cluster-up: setup ## Start the cluster hack/cluster/choose.sh picks: kind, or the local control plane with a real node (or simulated nodes)
+	@hack/cluster/up.sh
 
-cluster-down: ## Delete the local control plane (the built binaries stay cached)
-	@hack/cluster-down.sh
+cluster-down: ## Delete the local cluster and everything its node put on this host (built binaries and images stay cached)
+	@hack/cluster/down.sh
 
-deploy-dev: setup ## Bring up a dev cluster (kind, or the local control plane without Docker) and install everything
+deploy-dev: setup ## Bring up the dev cluster (make cluster-up), build and load the images, install the chart and DAGs
 	@hack/deploy-dev.sh
 
 bench: setup ## Measure render, parse, suite and cluster costs into bench/results.json

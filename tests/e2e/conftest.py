@@ -1,8 +1,9 @@
 """Cluster fixtures for the e2e tests: which cluster, and pytest-helm-charts pointed at it.
 
-The cluster is the one `--kubeconfig` (pytest-helm-charts option) or KUBECONFIG names, else the local control plane, started (and
-built, once) by hack/cluster-up.sh. On the local control plane containers do not run: KWOK
-simulates pod lifecycles, so tests about what a container *does* need kind (see `cluster_target`).
+The cluster is the one `--kubeconfig` (pytest-helm-charts option) or KUBECONFIG names, else the one
+hack/cluster/up.sh brings up (and builds, once): on Linux as root the local control plane with a
+real kubelet node, where containers run; where the host cannot run containers, the same control
+plane with KWOK simulating the nodes, and tests about what a container *does* skip there, saying so.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from pathlib import Path
 import pytest
 
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
+from lib.node import build_and_load_images, is_local_node
 from lib.paths import TOOLS_BIN
+
+# Tests that take the local cluster down and up again run after every other test.
+LAST = "cluster_lifecycle"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker(LAST) is not None)
 
 
 @pytest.fixture(scope="session")
@@ -28,11 +37,33 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
         return ClusterTarget(kubeconfig=path, simulated=is_simulated(path))
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
     try:
-        # A cold build of the control plane takes many minutes: let its progress show.
+        # A cold build of the cluster's binaries takes minutes: let its progress show.
         with capture.global_and_fixture_disabled():
             return resolve_target()
     except ControlPlaneUnavailable as err:
-        pytest.skip(f"no cluster: KUBECONFIG is unset and the local control plane could not be built: {err}")
+        pytest.skip(f"no cluster: KUBECONFIG is unset and the local cluster could not be built: {err}")
+
+
+@pytest.fixture(scope="session")
+def images_on_nodes(cluster_target: ClusterTarget) -> ClusterTarget:
+    """The cluster, with the repo's images on its nodes.
+
+    On the local real node they are built and loaded here (`make images`; seconds when they are
+    current). Elsewhere (kind, a user's cluster) they must be loaded beforehand, as the e2e workflow
+    does; on simulated nodes no image is ever used.
+    """
+    if is_local_node(cluster_target):
+        built = build_and_load_images()
+        assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
+    return cluster_target
+
+
+@pytest.fixture(scope="session")
+def running_containers(images_on_nodes: ClusterTarget) -> ClusterTarget:
+    """The cluster, when its containers really run (and the repo's images are on its nodes)."""
+    if images_on_nodes.simulated:
+        pytest.skip("containers do not run on this cluster (KWOK simulates the nodes: the host is not Linux as root)")
+    return images_on_nodes
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,13 @@
 """The cluster under test is a real Kubernetes 1.35 with Pod Security admission, and pods finish.
 
-On the local control plane the pods' containers are simulated by KWOK (hack/kwok/stages.yaml);
-on kind they really run. Each pod below is written to behave the same on both: its command does
-what its KWOK annotations tell the simulation to do.
+On the local real node and on kind the pods' containers really run; on simulated nodes KWOK plays
+them (hack/cluster/kwok/stages.yaml). Each pod below is written to behave the same on all: its
+command does what its KWOK annotations tell the simulation to do.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +21,9 @@ from lib.cluster import (
     control_plane_bin_dir,
     local_component_executable,
 )
+from lib.node import TASK_IMAGE, is_local_node
 
 KUBE_MINOR = "v1.35."
-# Only pulled where containers really run (kind); the local control plane never pulls images.
-SMOKE_IMAGE = os.environ.get("E2E_SMOKE_IMAGE", "busybox:1.37.0")
 
 RESTRICTED_CONTAINER_SECURITY = {
     "allowPrivilegeEscalation": False,
@@ -44,7 +42,8 @@ def pod(name: str, script: str, security: dict[str, Any], annotations: dict[str,
         "spec": {
             "restartPolicy": "Never",
             "containers": [
-                {"name": "main", "image": SMOKE_IMAGE, "command": ["sh", "-c", script], "securityContext": security}
+                {"name": "main", "image": TASK_IMAGE, "imagePullPolicy": "IfNotPresent", "command": ["sh", "-c", script],
+                 "securityContext": security}
             ],
         },
     }
@@ -73,6 +72,7 @@ def test_restricted_namespace_refuses_a_privileged_pod(
     assert "privileged" in result.stderr
 
 
+@pytest.mark.usefixtures("images_on_nodes")
 def test_restricted_pod_is_admitted_runs_and_succeeds(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod(
         "succeeds",
@@ -92,6 +92,7 @@ def test_restricted_pod_is_admitted_runs_and_succeeds(cluster_target: ClusterTar
     assert expected in logs
 
 
+@pytest.mark.usefixtures("images_on_nodes")
 def test_pod_asked_to_fail_ends_failed(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod(
         "fails",
@@ -107,6 +108,7 @@ def test_pod_asked_to_fail_ends_failed(cluster_target: ClusterTarget, restricted
     assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 1
 
 
+@pytest.mark.usefixtures("images_on_nodes")
 def test_deleted_pod_goes_away(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod("deleted", "sleep 600", RESTRICTED_CONTAINER_SECURITY, annotations={RUN_FOR_ANNOTATION: "10m"})
     cluster_target.kubectl("create", "-n", restricted_namespace, "-f", "-", stdin=manifest)
@@ -144,6 +146,6 @@ def test_serviceaccount_token_authenticates_and_rbac_denies_by_default(
 def test_local_control_plane_runs_the_binaries_built_from_source(
     cluster_target: ClusterTarget, component: str, binary: str
 ) -> None:
-    if not cluster_target.simulated:
+    if not (cluster_target.simulated or is_local_node(cluster_target)):
         pytest.skip("the cluster under test is not the local control plane; its binaries are not ours")
     assert local_component_executable(component) == control_plane_bin_dir() / binary

@@ -1,10 +1,11 @@
 """The Kubernetes cluster the e2e tests run against.
 
 Either the cluster KUBECONFIG already names (kind in CI, or any cluster a user points at), or the
-local control plane `make cluster-up` starts: real kube-apiserver, controller-manager, scheduler and
-etcd built from Kubernetes' source, with KWOK simulating nodes. On the local control plane API
+one `make cluster-up` brings up (hack/cluster/up.sh): the local control plane (kube-apiserver,
+controller-manager, scheduler and etcd built from Kubernetes' source) with a real kubelet node where
+the host can run containers (Linux, root), else with KWOK simulating the nodes. With KWOK, API
 objects, RBAC and admission are real but containers do not run: KWOK moves pods through their
-lifecycle (hack/kwok/stages.yaml) and serves a placeholder as every container's log.
+lifecycle (hack/cluster/kwok/stages.yaml) and serves a placeholder as every container's log.
 """
 
 from __future__ import annotations
@@ -22,21 +23,22 @@ from . import tools
 from .paths import REPO
 
 LOCAL_KUBECONFIG = REPO / ".kube" / "local-control-plane.yaml"
-BUILD_SCRIPT = REPO / "hack" / "build-control-plane.sh"
-CLUSTER_UP_SCRIPT = REPO / "hack" / "cluster-up.sh"
+BUILD_SCRIPT = REPO / "hack" / "cluster" / "build.sh"
+CLUSTER_UP_SCRIPT = REPO / "hack" / "cluster" / "up.sh"
+CHOOSE_SCRIPT = REPO / "hack" / "cluster" / "choose.sh"
 LOCAL_CLUSTER_NAME = os.environ.get("LOCAL_CLUSTER_NAME", "airflow-on-k8s")
 # kwokctl keeps each cluster's pid files, logs and PKI under its workdir.
 KWOK_CLUSTER_DIR = Path(os.environ.get("KWOK_WORKDIR", Path.home() / ".kwok")) / "clusters" / LOCAL_CLUSTER_NAME
 
 # KWOK manages nodes carrying this annotation (hack/kwok/nodes.yaml); no kubelet runs behind them.
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
-# Annotations read by hack/kwok/stages.yaml to steer a simulated pod's ending.
+# Annotations read by hack/cluster/kwok/stages.yaml to steer a simulated pod's ending.
 OUTCOME_ANNOTATION = "local-control-plane.airflow-on-k8s/outcome"
 RUN_FOR_ANNOTATION = "local-control-plane.airflow-on-k8s/run-for"
 
 
 class ControlPlaneUnavailable(RuntimeError):
-    """The local control plane binaries could not be built; the message says why."""
+    """The local cluster's binaries could not be built; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def _last_lines(text: str, n: int = 3) -> str:
 
 
 def build_control_plane() -> None:
-    """Build the control-plane binaries (a no-op when cached). A cold build prints its progress."""
+    """Build the local cluster's binaries (a no-op when cached). A cold build prints its progress."""
     proc = subprocess.run([str(BUILD_SCRIPT)], stdout=None, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise ControlPlaneUnavailable(
@@ -110,25 +112,41 @@ def build_control_plane() -> None:
         )
 
 
-def start_local_control_plane() -> Path:
-    """Start (or reuse) the local control plane and return its kubeconfig."""
+def start_local_cluster() -> Path:
+    """Bring up (or reuse) the cluster hack/cluster/up.sh picks and return its kubeconfig."""
     build_control_plane()
-    proc = subprocess.run([str(CLUSTER_UP_SCRIPT)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([str(CLUSTER_UP_SCRIPT)], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
-        raise RuntimeError(f"hack/cluster-up.sh failed: {_last_lines(proc.stdout + proc.stderr, 8)}")
-    return LOCAL_KUBECONFIG
+        raise RuntimeError(f"hack/cluster/up.sh failed: {_last_lines(proc.stdout + proc.stderr, 8)}")
+    last = proc.stdout.strip().splitlines()[-1]
+    if not last.startswith("KUBECONFIG="):
+        raise RuntimeError(f"hack/cluster/up.sh did not end with KUBECONFIG=...: {_last_lines(proc.stdout, 3)}")
+    return Path(last.removeprefix("KUBECONFIG="))
+
+
+def chosen_mode() -> str:
+    """kind, node or kwok: which cluster hack/cluster/up.sh brings up on this host (and why, after it)."""
+    return subprocess.run([str(CHOOSE_SCRIPT)], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def control_plane_bin_dir() -> Path:
-    """Where hack/build-control-plane.sh keeps the binaries of the pinned Kubernetes version."""
+    """Where hack/cluster/build.sh keeps the binaries of the pinned Kubernetes version."""
     out = subprocess.run([str(BUILD_SCRIPT), "--print-bin-dir"], capture_output=True, text=True, check=True)
     return Path(out.stdout.strip())
 
 
+def _local_component_pid(component: str) -> str:
+    return (KWOK_CLUSTER_DIR / "pids" / f"{component}.pid").read_text().strip()
+
+
 def local_component_executable(component: str) -> Path:
     """The executable the running local control-plane component was started from."""
-    pid = (KWOK_CLUSTER_DIR / "pids" / f"{component}.pid").read_text().strip()
-    return Path(os.readlink(f"/proc/{pid}/exe"))
+    return Path(os.readlink(f"/proc/{_local_component_pid(component)}/exe"))
+
+
+def local_component_args(component: str) -> list[str]:
+    """The command line the running local control-plane component was started with."""
+    return Path(f"/proc/{_local_component_pid(component)}/cmdline").read_text().rstrip("\0").split("\0")
 
 
 def is_simulated(kubeconfig: Path) -> bool:
@@ -138,6 +156,6 @@ def is_simulated(kubeconfig: Path) -> bool:
 
 
 def resolve_target() -> ClusterTarget:
-    """The cluster KUBECONFIG names, else the local control plane (started if needed)."""
-    kubeconfig = kubeconfig_from_env() or start_local_control_plane()
+    """The cluster KUBECONFIG names, else the local cluster (brought up if needed)."""
+    kubeconfig = kubeconfig_from_env() or start_local_cluster()
     return ClusterTarget(kubeconfig=kubeconfig, simulated=is_simulated(kubeconfig))

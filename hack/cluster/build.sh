@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Build, once, a local Kubernetes control plane from source through the Go module proxy:
-# kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes), etcd and KWOK.
+# Build, once, the local cluster's binaries from source through the Go module proxy: the control
+# plane (kube-apiserver, kube-controller-manager, kube-scheduler from k8s.io/kubernetes, etcd), the
+# real node (kubelet, kube-proxy from the same source; CoreDNS), and KWOK for simulated nodes.
 # Binaries are cached by Kubernetes version; a warm run finds them and does nothing.
 set -o errexit -o nounset -o pipefail
 
 usage() {
   cat <<EOF
-usage: hack/build-control-plane.sh [--print-bin-dir]
-  Builds the control-plane binaries into
-    \${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/control-plane/<k8s-version>/bin/
+usage: hack/cluster/build.sh [--print-bin-dir]
+  Builds the local cluster's binaries into
+    \${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/cluster/<k8s-version>/bin/
   --print-bin-dir  print that folder and exit (builds nothing)
   env: KUBE_VERSION (${KUBE_VERSION_DEFAULT}), ETCD_VERSION (${ETCD_VERSION_DEFAULT}),
-       KWOK_VERSION (${KWOK_VERSION_DEFAULT})
+       KWOK_VERSION (${KWOK_VERSION_DEFAULT}), COREDNS_VERSION (${COREDNS_VERSION_DEFAULT})
 EOF
 }
 
@@ -20,15 +21,17 @@ EOF
 KUBE_VERSION_DEFAULT=v1.35.8
 ETCD_VERSION_DEFAULT=v3.6.16
 KWOK_VERSION_DEFAULT=v0.8.0
+COREDNS_VERSION_DEFAULT=v1.14.7
 KUBE_VERSION="${KUBE_VERSION:-${KUBE_VERSION_DEFAULT}}"
 ETCD_VERSION="${ETCD_VERSION:-${ETCD_VERSION_DEFAULT}}"
 KWOK_VERSION="${KWOK_VERSION:-${KWOK_VERSION_DEFAULT}}"
+COREDNS_VERSION="${COREDNS_VERSION:-${COREDNS_VERSION_DEFAULT}}"
 
-ROOT="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s/control-plane/${KUBE_VERSION}"
+ROOT="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s/cluster/${KUBE_VERSION}"
 BIN_DIR="${ROOT}/bin"
 SRC_DIR="${ROOT}/src"
 STAMP="${BIN_DIR}/VERSIONS"
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok kwokctl)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd kwok kwokctl coredns pause)
 
 case "${1:-}" in
   "") ;;
@@ -38,7 +41,8 @@ case "${1:-}" in
 esac
 
 expected_stamp() {
-  printf 'kubernetes=%s\netcd=%s\nkwok=%s\n' "${KUBE_VERSION}" "${ETCD_VERSION}" "${KWOK_VERSION}"
+  printf 'kubernetes=%s\netcd=%s\nkwok=%s\ncoredns=%s\n' "${KUBE_VERSION}" "${ETCD_VERSION}" "${KWOK_VERSION}" \
+    "${COREDNS_VERSION}"
 }
 
 is_cached() {
@@ -48,7 +52,7 @@ is_cached() {
 }
 
 if is_cached; then
-  echo "control plane ${KUBE_VERSION} already built in ${BIN_DIR}"
+  echo "cluster binaries ${KUBE_VERSION} already built in ${BIN_DIR}"
   exit 0
 fi
 
@@ -56,15 +60,15 @@ fi
 mkdir -p "${ROOT}"
 exec 9>"${ROOT}/.build.lock"
 if ! flock --nonblock 9; then
-  echo "another build of control plane ${KUBE_VERSION} is running; waiting for it"
+  echo "another build of the cluster binaries ${KUBE_VERSION} is running; waiting for it"
   flock 9
 fi
 if is_cached; then
-  echo "control plane ${KUBE_VERSION} already built in ${BIN_DIR}"
+  echo "cluster binaries ${KUBE_VERSION} already built in ${BIN_DIR}"
   exit 0
 fi
 
-command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build the control plane" >&2; exit 1; }
+command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build the local cluster" >&2; exit 1; }
 
 # Static binaries, as upstream builds them; nice so other work on a small machine keeps going.
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -116,7 +120,7 @@ build_kubernetes() {
   minor="${KUBE_VERSION#v1.}"; minor="${minor%%.*}"
   mkdir -p "${mod_dir}"
   {
-    echo "module airflow-on-k8s/control-plane/kubernetes"
+    echo "module airflow-on-k8s/cluster/kubernetes"
     echo
     echo "go $(go_directive "${gomod}")"
     echo
@@ -125,7 +129,7 @@ build_kubernetes() {
     replaces_from "${gomod}" "${staging_version}"
   } >"${mod_dir}/go.mod"
   local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-    k8s.io/kubernetes/cmd/kube-scheduler)
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
   (cd "${mod_dir}" && step "kubernetes: resolve modules" go get "${pkgs[@]/%/@${KUBE_VERSION}}")
   # Same keys as kubernetes' hack/lib/version.sh, so the servers report the real version.
   local ldflags="-s -w" key val
@@ -146,7 +150,7 @@ build_etcd() {
   gomod="$(gomod_of "go.etcd.io/etcd/server/v3@${ETCD_VERSION}")"
   mkdir -p "${mod_dir}"
   {
-    echo "module airflow-on-k8s/control-plane/etcd"
+    echo "module airflow-on-k8s/cluster/etcd"
     echo
     echo "go $(go_directive "${gomod}")"
     echo
@@ -170,6 +174,21 @@ EOF
   (cd "${mod_dir}" && step "etcd" go build -ldflags "-s -w" -o "${BIN_DIR}/etcd" .)
 }
 
+build_coredns() {
+  # CoreDNS's go.mod has no local replaces either; its main package is the module root.
+  step "coredns" env GOBIN="${BIN_DIR}" go install -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}"
+}
+
+build_pause() {
+  # The pod sandbox's process, from the same Kubernetes source (build/pause/linux/pause.c), static
+  # like upstream's; the real node's pause image holds just this file.
+  local src
+  src="$(go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  command -v gcc >/dev/null || { echo "error: gcc not found; install gcc (and libc6-dev) to build the pause binary" >&2; exit 1; }
+  step "pause" gcc -Os -Wall -Werror -static -DVERSION="${KUBE_VERSION}-airflow-on-k8s" \
+    -o "${BIN_DIR}/pause" "${src}/build/pause/linux/pause.c"
+}
+
 build_kwok() {
   # KWOK's go.mod has no local replaces, so `go install module@version` works as is.
   local ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
@@ -180,12 +199,14 @@ build_kwok() {
   done
 }
 
-echo "building the control plane (kubernetes ${KUBE_VERSION}, etcd ${ETCD_VERSION}, kwok ${KWOK_VERSION})"
+echo "building the local cluster (kubernetes ${KUBE_VERSION}, etcd ${ETCD_VERSION}, kwok ${KWOK_VERSION}, coredns ${COREDNS_VERSION})"
 echo "into ${BIN_DIR}; a cold build takes a while, later runs reuse it"
 rm -f "${STAMP}"
 build_kwok
 build_etcd
 build_kubernetes
+build_coredns
+build_pause
 expected_stamp >"${STAMP}"
 printf 'total %ds\n' "$((SECONDS - START_ALL))" | tee -a "${TIMES}"
 echo "done: ${BIN_DIR} (timings in ${TIMES})"

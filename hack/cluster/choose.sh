@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Usage: hack/cluster/choose.sh
+# Prints which cluster `make cluster-up` / `make deploy-dev` use on this host, and why, as one line:
+#   <mode> <reason>
+#   kind  a Docker daemon is reachable and kind's node image is there (or can be pulled)
+#   node  the local control plane plus a real kubelet node: Linux, as root, no usable Docker
+#   kwok  the local control plane with simulated nodes: this host cannot run containers
+# CLUSTER_MODE=kind|node|kwok overrides the choice.
+set -o errexit -o nounset -o pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+KIND_IMAGE="$(sed -n 's/^ *image: //p' "${HERE}/kind/cluster.yaml")"
+
+case "${CLUSTER_MODE:-}" in
+  kind | node | kwok) echo "${CLUSTER_MODE} because CLUSTER_MODE=${CLUSTER_MODE} was set"; exit 0 ;;
+  "") ;;
+  *) echo "choose: CLUSTER_MODE must be kind, node or kwok, not '${CLUSTER_MODE}'" >&2; exit 2 ;;
+esac
+
+if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  if docker image inspect "${KIND_IMAGE}" >/dev/null 2>&1 || timeout 300 docker pull -q "${KIND_IMAGE}" >/dev/null 2>&1; then
+    echo "kind because a Docker daemon is reachable and kind's node image ${KIND_IMAGE%@*} is available"
+    exit 0
+  fi
+  docker_note="a Docker daemon is reachable but kind's node image ${KIND_IMAGE%@*} cannot be pulled, so "
+fi
+if [[ "$(uname -s)" != Linux ]]; then
+  echo "kwok because ${docker_note:-}this host is not Linux, so it cannot run the real node's containers here (containers are simulated)"
+elif [[ "$(id -u)" != 0 ]]; then
+  echo "kwok because ${docker_note:-}the real node needs root (containers, mounts, netfilter) and this is uid $(id -u) (containers are simulated)"
+else
+  echo "node because ${docker_note:-no Docker daemon is reachable for kind, and }this Linux host runs as root, so the local control plane gets a real kubelet node"
+fi

@@ -1,0 +1,65 @@
+"""The local cluster's real node (hack/cluster/node): where its pieces are, and how to crash it.
+
+The shell scripts own the names and places (hack/cluster/config.sh); this module asks them instead
+of repeating them, so a test checks what the scripts really use.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from functools import cache
+from pathlib import Path
+
+from .cluster import LOCAL_KUBECONFIG, ClusterTarget
+from .host_state import cluster_processes
+from .paths import REPO
+
+CONFIG = REPO / "hack" / "cluster" / "config.sh"
+IMAGES_SCRIPT = REPO / "hack" / "images" / "build.sh"
+# The task image the bundle's pods run (docker/task-example): Debian's Python, sh, uid 10001.
+TASK_IMAGE = "airflow-on-k8s/task-example:dev"
+
+
+@cache
+def setting(name: str) -> str:
+    """One value of hack/cluster/config.sh (NODE_NAME, NODE_STATE, ...), as the scripts see it."""
+    out = subprocess.run(["bash", "-c", f'source "{CONFIG}" && printf %s "${{{name}}}"'], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    return out.stdout
+
+
+def is_local_node(target: ClusterTarget) -> bool:
+    """The cluster under test is the local control plane with the real node, not kind or KWOK."""
+    if target.simulated or target.kubeconfig.resolve() != LOCAL_KUBECONFIG.resolve():
+        return False
+    nodes = target.kubectl_json("get", "nodes")["items"]
+    return any(n["metadata"]["name"] == setting("NODE_NAME") for n in nodes)
+
+
+def kubelet_kubeconfig() -> Path:
+    return Path(setting("NODE_STATE")) / "pki" / "kubelet.kubeconfig"
+
+
+def crash() -> list[str]:
+    """Kill -9 every process of the local cluster, as the end of a session does; return what was killed.
+
+    Control plane, node daemons, containerd's shims and every container's processes (found by their
+    pod cgroups), plus the image builder's private dockerd if it runs.
+    """
+    killed = cluster_processes()
+    pids = {int(line.split(" ", 1)[0]) for line in killed}
+    for procs in Path("/sys/fs/cgroup/pids").glob("kubepods/**/cgroup.procs"):
+        pids.update(int(pid) for pid in procs.read_text().split())
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return killed
+
+
+def build_and_load_images() -> subprocess.CompletedProcess[str]:
+    """`make images`: builds what changed and loads it into the node's containerd."""
+    return subprocess.run([str(IMAGES_SCRIPT)], capture_output=True, text=True, timeout=3600)
