@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Usage: hack/images/build.sh [--bases official|local] [--no-load]
+# Builds every image the dev install runs and the DAG bundle's pods use:
+#   airflow-on-k8s/airflow:dev         docker/airflow: the DAG bundle on an Airflow 3.3.2 base
+#   airflow-on-k8s/task-example:dev    docker/task-example, also tagged test/image:1.0 (the seed DAG's)
+#   airflow-on-k8s/postgresql:15       docker/postgresql: the chart's embedded dev database
+# On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
+# which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
+# packages and the locked wheels, with a private dockerd (root, Linux; hack/images/dockerd.sh).
+# Layers are cached, so a rebuild after a DAG change redoes only the bundle layer. When the local
+# cluster's real node runs, each image it lacks (or holds an older build of) is loaded into its
+# containerd. Build times go to the cache's images/build-times.txt (make bench reads them).
+set -o errexit -o nounset -o pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=../cluster/config.sh
+source hack/cluster/config.sh
+
+BASES=""
+LOAD=true
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --bases) BASES="${2:-}"; shift 2 ;;
+    --no-load) LOAD=false; shift ;;
+    -h|--help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "usage: hack/images/build.sh [--bases official|local] [--no-load]" >&2; exit 2 ;;
+  esac
+done
+
+die() { echo "images: $*" >&2; exit 1; }
+
+# The daemon: the user's if reachable, else the private one (which this script stops again).
+started_private=false
+if docker info >/dev/null 2>&1; then
+  DOCKER=(docker)
+  BASES="${BASES:-official}"
+else
+  hack/images/dockerd.sh status || started_private=true
+  docker_host="$(hack/images/dockerd.sh start)" || exit 1 # it said why
+  export "${docker_host}"
+  # Debian's client matches the private daemon's API (and has BuildKit built in); its state stays in the cache.
+  DOCKER=(/usr/bin/docker)
+  export DOCKER_CONFIG="${CACHE}/docker-cli"
+  BASES="${BASES:-local}"
+  [[ "${started_private}" == true ]] && trap 'hack/images/dockerd.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+[[ "${BASES}" == official || "${BASES}" == local ]] || die "--bases must be official or local, not '${BASES}'"
+export DOCKER_BUILDKIT=1
+
+TIMES="${CACHE}/images/build-times.txt"
+mkdir -p "$(dirname "${TIMES}")"
+: >"${TIMES}"
+
+# build NAME ARGS...: docker build with the host network (apt and pip reach their mirrors as the host
+# does), timing it into TIMES.
+build() {
+  local name="$1" t0=${SECONDS}
+  shift
+  echo "images: building ${name}"
+  "${DOCKER[@]}" build --network host --quiet "$@" >/dev/null \
+    || die "building ${name} failed; re-run with the same docker build arguments without --quiet to see why: $*"
+  printf '%s %ds\n' "${name}" "$((SECONDS - t0))" >>"${TIMES}"
+}
+
+if [[ "${BASES}" == local ]]; then
+  [[ "$(id -u)" == 0 ]] || die "the local base images are built from a debootstrap root filesystem, which needs root"
+  hack/images/debian-rootfs.sh
+  if ! "${DOCKER[@]}" image inspect airflow-on-k8s/debian:bookworm >/dev/null 2>&1; then
+    t0=${SECONDS}
+    "${DOCKER[@]}" import "$(hack/images/debian-rootfs.sh --print-path)" airflow-on-k8s/debian:bookworm >/dev/null
+    printf 'debian-base %ds\n' "$((SECONDS - t0))" >>"${TIMES}"
+  fi
+  build python-base --tag airflow-on-k8s/python:3.11-bookworm docker/base/python
+  hack/images/wheelhouse.sh
+  WHEELHOUSE="$(hack/images/wheelhouse.sh --print-dir)"
+  cp docker/base/airflow/entrypoint "${WHEELHOUSE}/entrypoint"
+  build airflow-base --tag airflow-on-k8s/airflow-base:3.3.2 --file docker/base/airflow/Dockerfile "${WHEELHOUSE}"
+  BASE_IMAGES=(DEBIAN_IMAGE=airflow-on-k8s/debian:bookworm PYTHON_IMAGE=airflow-on-k8s/python:3.11-bookworm
+    AIRFLOW_BASE_IMAGE=airflow-on-k8s/airflow-base:3.3.2)
+else
+  BASE_IMAGES=() # each Dockerfile's default: the official image
+fi
+
+# build_image NAME DOCKERFILE ARGS...: build, passing the base images the Dockerfile has an ARG for.
+build_image() {
+  local name="$1" dockerfile="$2" base
+  shift 2
+  local -a base_args=()
+  for base in "${BASE_IMAGES[@]}"; do
+    grep -q "^ARG ${base%%=*}=" "${dockerfile}" && base_args+=(--build-arg "${base}")
+  done
+  build "${name}" "${base_args[@]}" --file "${dockerfile}" "$@"
+}
+build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
+build_image task-example docker/task-example/Dockerfile --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
+build_image postgresql docker/postgresql/Dockerfile --tag airflow-on-k8s/postgresql:15 docker/postgresql
+
+IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15)
+for image in "${IMAGES[@]}"; do
+  printf '%s %s\n' "${image}" "$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}")"
+done >"${CACHE}/images/sizes.txt"
+
+# Into the real node's containerd, when it runs: only what it lacks or holds an older build of
+# (containerd keeps the image's config digest, which is the Docker image ID).
+if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "${CONTAINERD_SOCKET}" version >/dev/null 2>&1; then
+  CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
+  stale=()
+  for image in "${IMAGES[@]}"; do
+    case "${image}" in # the name containerd stores, as Docker normalises it
+      */*/*) ref="${image}" ;;
+      */*) ref="docker.io/${image}" ;;
+      *) ref="docker.io/library/${image}" ;;
+    esac
+    manifest="$("${CTR[@]}" images list "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $3}')"
+    loaded="$([[ -n "${manifest}" ]] && "${CTR[@]}" content get "${manifest}" 2>/dev/null \
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
+    [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" ]] || stale+=("${image}")
+  done
+  if [[ ${#stale[@]} -gt 0 ]]; then
+    t0=${SECONDS}
+    echo "images: loading ${stale[*]} into the node's containerd"
+    "${DOCKER[@]}" save "${stale[@]}" | "${CTR[@]}" images import - >/dev/null
+    printf 'load %ds\n' "$((SECONDS - t0))" >>"${TIMES}"
+  else
+    echo "images: the node's containerd already has every image"
+  fi
+fi
+echo "images: done ($(tr '\n' ' ' <"${TIMES}"))"
