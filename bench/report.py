@@ -7,6 +7,7 @@ DAG_PARSE_TARGET_S = 0.010
 OFFLINE_SUITE_TARGET_S = 180
 DEV_CPU_TARGET = 2.0
 DEV_MEMORY_TARGET_GIB = 4.0
+NODE_WARM_START_TARGET_S = 30
 
 
 def targets(results: dict) -> list[dict]:
@@ -25,6 +26,9 @@ def targets(results: dict) -> list[dict]:
     for row in results.get("suites", []):
         if row["suite"] == "offline" and "median" in row:
             add("offline suite, warm median", row["median"], OFFLINE_SUITE_TARGET_S, "s")
+    for row in results.get("cluster", []):
+        if row["measure"].startswith("cluster-up, warm (control plane + real node") and "median" in row:
+            add("real node warm start to Ready, median", row["median"], NODE_WARM_START_TARGET_S, "s")
     for row in results.get("footprint", []):
         if row["values"] == "dev" and row["component"] == "TOTAL":
             add("dev requests CPU", row["requests_cpu"], DEV_CPU_TARGET, "cores")
@@ -57,5 +61,6 @@ def print_report(results: dict) -> None:
                                          "limits_cpu", "limits_memory_gib"], "footprint (cores, GiB)")
     table(results.get("suites", []), ["suite", *timing, "skipped"], "test suites (seconds)")
     table(results.get("cluster", []), ["measure", *timing, "note"], "cluster (seconds)")
+    table(results.get("images", []), ["measure", *timing, "mib", "note"], "images (seconds; sizes in MiB)")
     table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
           ["target", "value", "limit", "unit", "met"], "targets")

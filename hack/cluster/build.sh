@@ -74,7 +74,9 @@ command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 mkdir -p "${BIN_DIR}" "${SRC_DIR}"
 TIMES="${ROOT}/build-times.txt"
-: >"${TIMES}"
+# Whether Go's module and build caches were warm: a cold build downloads and compiles everything.
+if [[ -d "$(go env GOMODCACHE)/k8s.io/kubernetes@${KUBE_VERSION}" ]]; then caches=warm; else caches=cold; fi
+echo "caches ${caches}" >"${TIMES}"
 START_ALL=${SECONDS}
 
 # step NAME CMD... : run CMD with progress and record how long it took.

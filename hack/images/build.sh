@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: hack/images/build.sh [--bases official|local] [--no-load]
+# Usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache]
 # Builds every image the dev install runs and the DAG bundle's pods use:
 #   airflow-on-k8s/airflow:dev         docker/airflow: the DAG bundle on an Airflow 3.3.2 base
 #   airflow-on-k8s/task-example:dev    docker/task-example, also tagged test/image:1.0 (the seed DAG's)
@@ -9,7 +9,8 @@
 # packages and the locked wheels, with a private dockerd (root, Linux; hack/images/dockerd.sh).
 # Layers are cached, so a rebuild after a DAG change redoes only the bundle layer. When the local
 # cluster's real node runs, each image it lacks (or holds an older build of) is loaded into its
-# containerd. Build times go to the cache's images/build-times.txt (make bench reads them).
+# containerd. --no-cache rebuilds every layer (a cold build, for the benchmark). Build times go to the
+# cache's images/build-times.txt and sizes to images/sizes.txt (make bench reads them).
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=../cluster/config.sh
@@ -17,12 +18,14 @@ source hack/cluster/config.sh
 
 BASES=""
 LOAD=true
+CACHE_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
-    -h|--help) sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "usage: hack/images/build.sh [--bases official|local] [--no-load]" >&2; exit 2 ;;
+    --no-cache) CACHE_ARGS=(--no-cache); shift ;;
+    -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache]" >&2; exit 2 ;;
   esac
 done
 
@@ -56,7 +59,7 @@ build() {
   local name="$1" t0=${SECONDS}
   shift
   echo "images: building ${name}"
-  "${DOCKER[@]}" build --network host --quiet "$@" >/dev/null \
+  "${DOCKER[@]}" build --network host --quiet "${CACHE_ARGS[@]}" "$@" >/dev/null \
     || die "building ${name} failed; re-run with the same docker build arguments without --quiet to see why: $*"
   printf '%s %ds\n' "${name}" "$((SECONDS - t0))" >>"${TIMES}"
 }

@@ -41,4 +41,6 @@ env -u PIP_FIND_LINKS "${UV_VENV}/bin/python" -m pip wheel --quiet --no-deps --r
   -r "${DIR}/requirements.txt" -w "${DIR}" \
   || die "pip could not fetch the locked wheels (see above): check that PyPI is reachable, then retry"
 touch "${DIR}/COMPLETE"
+# Wheelhouses of earlier locks are not used again.
+find "$(dirname "${DIR}")" -mindepth 1 -maxdepth 1 ! -name "${key}" ! -name "${key}.lock" -exec rm -rf {} +
 echo "wheelhouse: $(find "${DIR}" -name '*.whl' | wc -l) wheels, $(du -sh "${DIR}" | cut -f1)"
