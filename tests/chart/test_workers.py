@@ -39,11 +39,11 @@ class TestWorkerPodTemplate:
         assert env(base)["CONNECTION_CHECK_MAX_COUNT"]["value"] == "0"
 
     def test_sizes_the_xcom_sidecar_through_the_kubernetes_default_connection(self):
-        # The provider reads the sidecar's resources only from this connection; it must carry nothing
-        # else, or the hook would stop using the in-cluster token.
+        # The provider reads the sidecar's resources only from this connection; with them, in_cluster
+        # (what the hook would fall back to anyway) and nothing else.
         connection = json.loads(env(_base(worker_pod_template(render(scenarios.DEFAULT))))[
             "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
-        assert connection == {"conn_type": "kubernetes", "extra": {"xcom_sidecar_container_resources": json.dumps(
+        assert connection == {"conn_type": "kubernetes", "extra": {"in_cluster": True, "xcom_sidecar_container_resources": json.dumps(
             {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
             separators=(",", ":"))}}
 
@@ -52,7 +52,7 @@ class TestWorkerPodTemplate:
             "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
         # values/dev.yaml: the task image, which every cluster `make images` serves already has.
         assert connection["extra"]["xcom_sidecar_container_image"] == "airflow-on-k8s/task-example:dev"
-        assert set(connection["extra"]) == {"xcom_sidecar_container_image", "xcom_sidecar_container_resources"}
+        assert set(connection["extra"]) == {"in_cluster", "xcom_sidecar_container_image", "xcom_sidecar_container_resources"}
 
     def test_workers_reach_the_execution_api_of_the_api_server_service(self):
         url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]

@@ -43,10 +43,11 @@ spec:
         {{- with $values.podOperator.xcomSidecarImage }}{{ $_ := set $sidecar "xcom_sidecar_container_image" . }}{{ end }}
         {{- if $sidecar }}
         # KubernetesPodOperator takes its XCom sidecar's image and resources only from the
-        # `kubernetes_default` connection. This one sets nothing else, so the hook still uses the
-        # in-cluster token.
+        # `kubernetes_default` connection. in_cluster says outright what the sync hook falls back
+        # to: a deferrable task hands these extras to the triggerer, whose async hook has no such
+        # fallback and would look for ~/.kube/config instead of the pod's token.
         - name: AIRFLOW_CONN_KUBERNETES_DEFAULT
-          value: {{ dict "conn_type" "kubernetes" "extra" $sidecar | toJson | quote }}
+          value: {{ dict "conn_type" "kubernetes" "extra" (merge (dict "in_cluster" true) $sidecar) | toJson | quote }}
         {{- end }}
         {{- with $values.extraEnv }}
         {{- toYaml . | nindent 8 }}
