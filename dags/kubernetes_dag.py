@@ -6,7 +6,8 @@ Every behaviour of the 2020 original is kept; what changed and why:
 - `container_resources` (a V1ResourceRequirements) replaces the removed `Resources` class.
 - `on_finish_action="delete_pod"` replaces `is_delete_operator_pod=True`.
 - The KubernetesExecutor worker resources move from the removed `{"KubernetesExecutor": {...}}`
-  executor_config to a `pod_override` V1Pod.
+  executor_config to a `pod_override` V1Pod; a small cluster may size them with an environment
+  variable (KUBERNETES_DAG_WORKER_RESOURCES), the seed's values staying the default.
 - Email on failure (not on retry) is an SmtpNotifier failure callback: task-level `email*` arguments
   are deprecated in Airflow 3.
 - The Secret `test_env` and pull secret `image_credential` become `test-env` and `image-credential`:
@@ -41,13 +42,15 @@ default_args = {
 }
 
 # The KubernetesExecutor runs this task's worker (the process that launches and watches the
-# `job` pod) in its own pod; the seed gave that worker pod these resources.
+# `job` pod) in its own pod; the seed gave that worker pod these resources, and production keeps
+# them. A cluster too small for 4 CPU / 32 GiB (dev: values/dev.yaml) sets
+# KUBERNETES_DAG_WORKER_RESOURCES instead, so this same file runs there.
 worker_pod_override = k8s.V1Pod(
     spec=k8s.V1PodSpec(
         containers=[
             k8s.V1Container(
                 name="base",  # the executor's worker container; pod_override merges by this name
-                resources=pod_defaults.resources("4", "32Gi", "8", "64Gi"),
+                resources=pod_defaults.sized_from_env("KUBERNETES_DAG_WORKER_RESOURCES", ("4", "32Gi", "8", "64Gi")),
             )
         ]
     )

@@ -13,6 +13,8 @@ The DAG folder is on ``sys.path`` in Airflow, so DAG files import this as ``impo
 from __future__ import annotations
 
 import copy
+import os
+import re
 from typing import Any
 
 from kubernetes.client import models as k8s
@@ -68,6 +70,29 @@ def resources(cpu_request: str, memory_request: str, cpu_limit: str, memory_limi
 
 
 DEFAULT_RESOURCES = resources("100m", "128Mi", "500m", "256Mi")
+
+# A Kubernetes quantity: digits with an optional decimal part and suffix (1, 500m, 1.5, 32Gi, 1e3).
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
+
+
+def sized_from_env(variable: str, default: tuple[str, str, str, str]) -> k8s.V1ResourceRequirements:
+    """Requests and limits from environment variable `variable`, else `default`.
+
+    The value is four comma-separated quantities, as `resources()` takes them:
+    "cpu request,memory request,cpu limit,memory limit" (e.g. "500m,512Mi,1,1Gi"). It lets one DAG
+    file size a pod for the cluster it runs on: the default is the production size; a small dev
+    cluster sets the variable (values/dev.yaml does, for the DAG processor and the workers).
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return resources(*default)
+    parts = [p.strip() for p in value.split(",")]
+    if len(parts) != 4 or not all(_QUANTITY.match(p) for p in parts):
+        raise ValueError(
+            f"{variable}={value!r}: expected four comma-separated Kubernetes quantities "
+            '"cpu request,memory request,cpu limit,memory limit", e.g. "500m,512Mi,1,1Gi"'
+        )
+    return resources(*parts)
 
 
 def pod_kwargs(*, writable_tmp: bool = False, **overrides: Any) -> dict[str, Any]:
