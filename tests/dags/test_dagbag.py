@@ -11,6 +11,7 @@ EXPECTED_DAG_IDS = {
     "kubernetes-pod-deferrable",
     "kubernetes-pod-volumes",
     "kubernetes-pod-keep-on-failure",
+    "kubernetes-pod-params",
     "kubernetes-taskflow",
 }
 HELPER_MODULES = {"pod_defaults.py"}

@@ -133,13 +133,28 @@ def _operators(task: Any) -> list[tuple[int, Any]]:
     return [(-1, copy.deepcopy(task))]
 
 
+def render_with_default_params(operator: Any) -> None:
+    """Render the operator's templated text fields as a run with the DAG's default Params would.
+
+    Only strings and lists of strings (namespace, name, arguments, ...): values such as a
+    @task.kubernetes task's upstream XComArgs exist only in a real run.
+    """
+    context = {"params": operator.dag.params.dump() if operator.dag else {}}
+    env = operator.get_template_env()
+    for field in operator.template_fields:
+        value = getattr(operator, field, None)
+        if isinstance(value, str) or (isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)):
+            setattr(operator, field, operator.render_template(value, context, env))
+
+
 def build_pod(operator: Any) -> dict[str, Any]:
-    """The pod `operator` would submit, as the API-ready dict."""
+    """The pod `operator` would submit, as the API-ready dict (templates rendered with default Params)."""
     from airflow.providers.cncf.kubernetes.decorators.kubernetes import _KubernetesDecoratedOperator
     from kubernetes.client import ApiClient
 
     if isinstance(operator, _KubernetesDecoratedOperator):
         operator.cmds = operator._generate_cmds()
+    render_with_default_params(operator)
     pod = operator.build_pod_request_obj(context=None, dry_run=True)
     return ApiClient().sanitize_for_serialization(pod)
 
