@@ -30,8 +30,17 @@ class TestDevValues:
     def test_dags_come_from_the_image(self):
         rendered = render(scenarios.DEV)
         assert "git-sync" not in containers(rendered.get("Deployment", "airflow-dag-processor"))
-        assert rendered.all("PersistentVolumeClaim") == []
+        # The one claim is the shared logs folder; none for DAGs.
+        assert [c["metadata"]["name"] for c in rendered.all("PersistentVolumeClaim")] == ["airflow-logs"]
         assert airflow_cfg(rendered)["core"]["dags_folder"] == "/opt/airflow/dags"
+
+    def test_finished_tasks_logs_live_on_one_claim_every_airflow_pod_mounts(self):
+        rendered = render(scenarios.DEV)
+        assert rendered.get("PersistentVolumeClaim", "airflow-logs")["spec"]["accessModes"] == ["ReadWriteOnce"]
+        pods = [d["spec"]["template"] for d in rendered.all("Deployment")] + [worker_pod_template(rendered)]
+        for pod in pods:
+            logs = next(v for v in pod["spec"]["volumes"] if v["name"] == "logs")
+            assert logs == {"name": "logs", "persistentVolumeClaim": {"claimName": "airflow-logs"}}
 
     def test_everything_fits_in_2_cpu_and_4_gib_with_parallelism_workers_running(self):
         rendered = render(scenarios.DEV)
