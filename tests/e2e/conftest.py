@@ -29,6 +29,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
+    """The cluster, with the repo's images on its nodes.
+
+    On the local real node the images are built and loaded here (`make images`; seconds when they
+    are current). Elsewhere (kind, a user's cluster) they must be loaded beforehand, as the e2e
+    workflow does; on simulated nodes no image is ever used.
+    """
     # pytest-helm-charts' Cluster.kubectl runs `kubectl` from PATH: make that the pinned one.
     os.environ["PATH"] = f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     explicit = pytestconfig.getoption("kubeconfig", default=None)
@@ -37,33 +43,23 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
         return ClusterTarget(kubeconfig=path, simulated=is_simulated(path))
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
     try:
-        # A cold build of the cluster's binaries takes minutes: let its progress show.
+        # A cold build of the cluster's binaries or of the images takes minutes: let progress show.
         with capture.global_and_fixture_disabled():
-            return resolve_target()
+            target = resolve_target()
+            if is_local_node(target):
+                built = build_and_load_images()
+                assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
+            return target
     except ControlPlaneUnavailable as err:
         pytest.skip(f"no cluster: KUBECONFIG is unset and the local cluster could not be built: {err}")
 
 
 @pytest.fixture(scope="session")
-def images_on_nodes(cluster_target: ClusterTarget) -> ClusterTarget:
-    """The cluster, with the repo's images on its nodes.
-
-    On the local real node they are built and loaded here (`make images`; seconds when they are
-    current). Elsewhere (kind, a user's cluster) they must be loaded beforehand, as the e2e workflow
-    does; on simulated nodes no image is ever used.
-    """
-    if is_local_node(cluster_target):
-        built = build_and_load_images()
-        assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
-    return cluster_target
-
-
-@pytest.fixture(scope="session")
-def running_containers(images_on_nodes: ClusterTarget) -> ClusterTarget:
+def running_containers(cluster_target: ClusterTarget) -> ClusterTarget:
     """The cluster, when its containers really run (and the repo's images are on its nodes)."""
-    if images_on_nodes.simulated:
+    if cluster_target.simulated:
         pytest.skip("containers do not run on this cluster (KWOK simulates the nodes: the host is not Linux as root)")
-    return images_on_nodes
+    return cluster_target
 
 
 @pytest.fixture(scope="module")

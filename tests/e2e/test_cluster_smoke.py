@@ -72,7 +72,6 @@ def test_restricted_namespace_refuses_a_privileged_pod(
     assert "privileged" in result.stderr
 
 
-@pytest.mark.usefixtures("images_on_nodes")
 def test_restricted_pod_is_admitted_runs_and_succeeds(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod(
         "succeeds",
@@ -92,7 +91,6 @@ def test_restricted_pod_is_admitted_runs_and_succeeds(cluster_target: ClusterTar
     assert expected in logs
 
 
-@pytest.mark.usefixtures("images_on_nodes")
 def test_pod_asked_to_fail_ends_failed(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod(
         "fails",
@@ -108,7 +106,6 @@ def test_pod_asked_to_fail_ends_failed(cluster_target: ClusterTarget, restricted
     assert status["containerStatuses"][0]["state"]["terminated"]["exitCode"] == 1
 
 
-@pytest.mark.usefixtures("images_on_nodes")
 def test_deleted_pod_goes_away(cluster_target: ClusterTarget, restricted_namespace: str) -> None:
     manifest = pod("deleted", "sleep 600", RESTRICTED_CONTAINER_SECURITY, annotations={RUN_FOR_ANNOTATION: "10m"})
     cluster_target.kubectl("create", "-n", restricted_namespace, "-f", "-", stdin=manifest)

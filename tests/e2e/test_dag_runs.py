@@ -9,8 +9,10 @@ watches and deletes its pods with exactly the rights worker pods get. values/dev
 reference come from dags/dev_objects.yaml (hack/create-dev-objects.sh). While the DAGs run, a
 watch from the test records every pod they create there.
 
-On the local control plane containers do not run: KWOK moves each bare pod to Succeeded after 3 s
-(hack/kwok/stages.yaml). Two consequences, both handled here and not in the DAGs:
+Where containers really run (the local real node, kind) the DAGs run as written; test_airflow_runs.py
+runs them through the chart's own scheduler and KubernetesExecutor. On simulated nodes containers do
+not run: KWOK moves each bare pod to Succeeded after 3 s (hack/cluster/kwok/stages.yaml). Two
+consequences there, both handled here and not in the DAGs:
 - A followed log does not end with its pod there. Provider 10.25's follow loop (PodManager.fetch_container_logs)
   reads the stream with a hard-coded 300 s socket read timeout; PodLogsConsumer asks whether the
   container has terminated (post_termination_timeout, read_pod_cache_timeout: 120 s each, neither
@@ -18,10 +20,9 @@ On the local control plane containers do not run: KWOK moves each bare pod to Su
   line and then keeps the stream open without sending more, so each pod task blocks until the
   read timeout fires (measured: a one-pod DAG with get_logs=True took 306 s here, its pod having
   Succeeded after 3 s; the last log line arrived 300 s after the first). No setting shortens this
-  without changing the DAGs, so on the local control plane the runner sets get_logs=False on every
-  pod task; on kind, where containers run and the stream closes, the DAGs run as written.
+  without changing the DAGs, so on simulated nodes the runner sets get_logs=False on every pod task.
 - Tasks that return XComs read them by exec into the XCom sidecar, which needs a running
-  container: those DAGs are skipped here on the local control plane and run on kind.
+  container: those DAGs are skipped on simulated nodes.
 """
 
 from __future__ import annotations
@@ -30,9 +31,7 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -42,10 +41,11 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects, tools
+from lib import dev_objects
 from lib.cluster import ClusterTarget
 from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
 from lib.paths import DAGS, REPO
+from lib.pod_watch import PodWatch
 from lib.release import NO_DATABASE_VOLUME, Release, installed
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
@@ -78,40 +78,6 @@ class Runs:
 
     def pod_events(self, dag_id: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e["object"]["metadata"].get("labels", {}).get("dag_id") == dag_id]
-
-
-class PodWatch:
-    """`kubectl get pods --watch` on one namespace, recording every event while the block runs."""
-
-    def __init__(self, target: ClusterTarget, namespace: str, selector: str) -> None:
-        self.cmd = [str(tools.kubectl()), "--kubeconfig", str(target.kubeconfig), "get", "pods",
-                    "-n", namespace, "-l", selector, "--watch", "--output-watch-events", "-o", "json"]  # fmt: skip
-        self.events: list[dict[str, Any]] = []
-
-    def __enter__(self) -> PodWatch:
-        # Into a file, not a pipe: a full pipe would stall kubectl and lose the events after it.
-        self.output = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(self.cmd, stdout=self.output, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(1)  # the watch is established before anything is launched
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        time.sleep(2)  # let the last DELETED event arrive
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-        self.output.seek(0)
-        out = self.output.read()
-        self.output.close()
-        decoder, pos = json.JSONDecoder(), 0
-        while (pos := _skip_space(out, pos)) < len(out):
-            event, pos = decoder.raw_decode(out, pos)
-            self.events.append(event)
-
-
-def _skip_space(text: str, pos: int) -> int:
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return pos
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +213,7 @@ def test_seed_pod_ran_to_completion_and_was_deleted(release: Release, bundle_run
 @pytest.mark.parametrize("dag_id", sorted(d for d in dag_bag().dags if d != SEED_DAG))
 def test_bundle_dag_run_succeeds_and_cleans_up(cluster_target: ClusterTarget, bundle_runs: Runs, dag_id: str) -> None:
     if cluster_target.simulated and needs_running_containers(dag_id):
-        pytest.skip(f"{dag_id} reads XComs by exec into {XCOM_SIDECAR}; the local control plane runs no container")
+        pytest.skip(f"{dag_id} reads XComs by exec into {XCOM_SIDECAR}; containers do not run on simulated nodes")
     run = bundle_runs.results[dag_id]
     states = {task: ti["state"] for task, ti in run.tasks.items()}
     assert states and all(s == "success" for s in states.values()), states

@@ -147,7 +147,7 @@ def test_new_jwt_secret_rolls_api_server_and_scheduler_together(release: Release
 
 def test_helm_test_passes(release: Release) -> None:
     # On the local control plane the test pod's container does not run: KWOK moves the bare pod
-    # to Succeeded (hack/kwok/stages.yaml). This proves the test hook is admitted under the
+    # to Succeeded (hack/cluster/kwok/stages.yaml). This proves the test hook is admitted under the
     # restricted standard and that Helm sees it finish; on kind the probe really runs.
     result = release.helm("test", RELEASE, "--timeout", "3m")
     assert result.returncode == 0, result.stderr

@@ -30,7 +30,7 @@ LOCAL_CLUSTER_NAME = os.environ.get("LOCAL_CLUSTER_NAME", "airflow-on-k8s")
 # kwokctl keeps each cluster's pid files, logs and PKI under its workdir.
 KWOK_CLUSTER_DIR = Path(os.environ.get("KWOK_WORKDIR", Path.home() / ".kwok")) / "clusters" / LOCAL_CLUSTER_NAME
 
-# KWOK manages nodes carrying this annotation (hack/kwok/nodes.yaml); no kubelet runs behind them.
+# KWOK manages nodes carrying this annotation (hack/cluster/kwok/nodes.yaml); no kubelet runs behind them.
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
 # Annotations read by hack/cluster/kwok/stages.yaml to steer a simulated pod's ending.
 OUTCOME_ANNOTATION = "local-control-plane.airflow-on-k8s/outcome"

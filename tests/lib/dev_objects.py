@@ -35,6 +35,19 @@ class DevObjects:
         raise KeyError(f"{kind} {namespace}/{name} is not in {FILE}")
 
 
+    def secret_value(self, namespace: str, name: str, key: str) -> str:
+        """One value of a Secret, as the pod receives it."""
+        import base64
+
+        for o in self.objects:
+            meta = o["metadata"]
+            if o["kind"] == "Secret" and meta.get("namespace") == namespace and meta["name"] == name:
+                if key in (o.get("stringData") or {}):
+                    return o["stringData"][key]
+                return base64.b64decode(o["data"][key]).decode()
+        raise KeyError(f"Secret {namespace}/{name} is not in {FILE}")
+
+
 @functools.cache
 def load() -> DevObjects:
     with FILE.open() as fh:

@@ -1,0 +1,155 @@
+"""Airflow's REST API (/api/v2) as users' automation drives it: the official `apache-airflow-client`.
+
+`connect(release)` reaches the release's api-server through its Service (from this host when the
+Service address routes here, as on the local real node; else through `kubectl port-forward
+service/...`, as on kind), logs in with the chart's generated admin credentials the way the client's
+own README does (POST /auth/token) and returns an `AirflowApi` with the few calls the tests need.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import airflow_client.client as client
+from airflow_client.client.api.dag_api import DAGApi
+from airflow_client.client.api.dag_run_api import DagRunApi
+from airflow_client.client.api.import_error_api import ImportErrorApi
+from airflow_client.client.api.monitor_api import MonitorApi
+from airflow_client.client.api.task_instance_api import TaskInstanceApi
+from airflow_client.client.api.x_com_api import XComApi
+from airflow_client.client.models.dag_patch_body import DAGPatchBody
+from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
+
+from . import tools
+from .release import Release
+
+ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
+FINISHED = {"success", "failed"}
+
+
+def admin_password(release: Release) -> str:
+    """The generated admin password, read from the Secret the chart README says to read it from."""
+    passwords = release.kubectl_json("get", "secret", f"{release.name}-simple-auth-passwords")["data"]["passwords.json"]
+    return json.loads(base64.b64decode(passwords))[ADMIN]
+
+
+def access_token(base_url: str, username: str, password: str) -> str:
+    """POST /auth/token, as apache-airflow-client's README does to get the bearer token."""
+    request = urllib.request.Request(f"{base_url}/auth/token", method="POST",
+                                     data=json.dumps({"username": username, "password": password}).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)["access_token"]
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def service_url(release: Release) -> Iterator[str]:
+    """http://host:port of the release's api-server Service, reachable from this process."""
+    name = f"{release.name}-api-server"
+    service = release.kubectl_json("get", "service", name)["spec"]
+    port = service["ports"][0]["port"]
+    if _answers(service["clusterIP"], port):
+        yield f"http://{service['clusterIP']}:{port}"
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        local = s.getsockname()[1]
+    cmd = [str(tools.kubectl()), "--kubeconfig", str(release.target.kubeconfig), "-n", release.namespace,
+           "port-forward", f"service/{name}", f"{local}:{port}"]  # fmt: skip
+    forward = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers("127.0.0.1", local):
+            if forward.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"kubectl port-forward service/{name} failed: {forward.stderr.read()[-500:]}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{local}"
+    finally:
+        forward.terminate()
+        forward.wait(timeout=30)
+
+
+@dataclass
+class AirflowApi:
+    base_url: str
+    api: client.ApiClient
+
+    def dag_ids(self) -> list[str]:
+        return sorted(d.dag_id for d in DAGApi(self.api).get_dags(limit=100).dags)
+
+    def import_errors(self) -> list[Any]:
+        return ImportErrorApi(self.api).get_import_errors().import_errors
+
+    def health(self) -> Any:
+        return MonitorApi(self.api).get_health()
+
+    def unpause(self, dag_id: str) -> None:
+        DAGApi(self.api).patch_dag(dag_id, DAGPatchBody(is_paused=False), update_mask=["is_paused"])
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        """Unpause the DAG and start a run now; return its run id."""
+        self.unpause(dag_id)
+        body = TriggerDAGRunPostBody(logical_date=None, conf=conf or {})
+        return DagRunApi(self.api).trigger_dag_run(dag_id, body).dag_run_id
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
+        """Poll the run until it has finished; return its state ('success' or 'failed')."""
+        deadline = time.monotonic() + timeout
+        while (state := str(DagRunApi(self.api).get_dag_run(dag_id, run_id).state.value)) not in FINISHED:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} of {dag_id} still {state} after {timeout} s")
+            time.sleep(2)
+        return state
+
+    def task_instances(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """Task instances by 'task_id' (or 'task_id[map_index]' for mapped ones)."""
+        instances = TaskInstanceApi(self.api).get_task_instances(dag_id, run_id).task_instances
+        return {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): ti for ti in instances}
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1, map_index: int = -1) -> str:
+        """The task's log as the UI shows it: each line's event, and a failure's exception type and value.
+
+        Read raw: the client's generated log model keeps only `event` and `timestamp` of a line and
+        drops `error_detail`, where Airflow 3 puts the exception that failed the task.
+        """
+        response = TaskInstanceApi(self.api).get_log_without_preload_content(
+            dag_id, run_id, task_id, try_number, full_content=True, map_index=map_index, accept="application/json")
+        lines = []
+        for line in json.loads(response.data)["content"]:
+            if isinstance(line, str):
+                lines.append(line)
+                continue
+            lines.append(str(line.get("event", "")))
+            for error in line.get("error_detail") or []:
+                lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
+        return "\n".join(lines)
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        entry = XComApi(self.api).get_xcom_entry(dag_id, task_id, run_id, key, deserialize=True)
+        return getattr(entry, "actual_instance", entry).value  # one of the native or string forms
+
+
+@contextlib.contextmanager
+def connect(release: Release) -> Iterator[AirflowApi]:
+    with service_url(release) as url:
+        token = access_token(url, ADMIN, admin_password(release))
+        configuration = client.Configuration(host=url, access_token=token)
+        with client.ApiClient(configuration) as api:
+            yield AirflowApi(url, api)
