@@ -1,6 +1,6 @@
 """Run the benchmarks, write bench/results.json and print a short table with the targets.
 
-Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images]
+Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images,airflow]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import dag_parse, footprint, helm_render, suites  # noqa: E402
 from .report import print_report, targets  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("render", "dags", "footprint", "suites", "cluster", "images")
+PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow")
 
 
 def main() -> int:
@@ -54,6 +54,10 @@ def main() -> int:
         from . import images  # noqa: PLC0415
 
         results["images"] = images.measure(1 if args.quick else 3)
+    if "airflow" in only:
+        from . import airflow  # noqa: PLC0415
+
+        results["airflow"] = airflow.measure(1 if args.quick else 3)
     results["targets"] = targets(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_report(results)

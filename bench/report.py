@@ -8,6 +8,8 @@ OFFLINE_SUITE_TARGET_S = 180
 DEV_CPU_TARGET = 2.0
 DEV_MEMORY_TARGET_GIB = 4.0
 NODE_WARM_START_TARGET_S = 30
+DEV_INSTALL_TARGET_S = 180
+SEED_RUN_TARGET_S = 90
 
 
 def targets(results: dict) -> list[dict]:
@@ -29,6 +31,11 @@ def targets(results: dict) -> list[dict]:
     for row in results.get("cluster", []):
         if row["measure"].startswith("cluster-up, warm (control plane + real node") and "median" in row:
             add("real node warm start to Ready, median", row["median"], NODE_WARM_START_TARGET_S, "s")
+    for row in results.get("airflow", []):
+        if row["measure"].startswith("helm install values/dev.yaml") and "median" in row:
+            add("dev install to Available on the real node", row["median"], DEV_INSTALL_TARGET_S, "s")
+        if row["measure"].startswith("seed DAG: trigger") and "median" in row:
+            add("seed DAG trigger -> success, median", row["median"], SEED_RUN_TARGET_S, "s")
     for row in results.get("footprint", []):
         if row["values"] == "dev" and row["component"] == "TOTAL":
             add("dev requests CPU", row["requests_cpu"], DEV_CPU_TARGET, "cores")
@@ -62,5 +69,9 @@ def print_report(results: dict) -> None:
     table(results.get("suites", []), ["suite", *timing, "skipped"], "test suites (seconds)")
     table(results.get("cluster", []), ["measure", *timing, "note"], "cluster (seconds)")
     table(results.get("images", []), ["measure", *timing, "mib", "note"], "images (seconds; sizes in MiB)")
+    airflow = results.get("airflow", [])
+    table([r for r in airflow if "peak_memory_mib" not in r], ["measure", *timing, "note"], "Airflow on the real node (seconds)")
+    table([r for r in airflow if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "request_memory_mib",
+          "limit_memory_mib", "peak_cpu", "request_cpu", "limit_cpu"], "Airflow components: measured peak vs values/dev.yaml")
     table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
           ["target", "value", "limit", "unit", "met"], "targets")

@@ -58,5 +58,9 @@ case "${MODE}" in
   kind) echo "  UI: kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:8080, then open http://localhost:8080" ;;
   kwok) echo "  UI: none here, containers do not run on simulated nodes" ;;
 esac
-[[ "${MODE}" != kwok ]] && echo "  login: see the release notes (helm get notes ${RELEASE} -n ${NAMESPACE})"
-exit 0
+if [[ "${MODE}" != kwok ]]; then
+  # The dev release's generated admin password (values/dev.yaml: SimpleAuthManager, user admin).
+  password="$(kubectl -n "${NAMESPACE}" get secret "${RELEASE}-simple-auth-passwords" -o jsonpath='{.data.passwords\.json}' \
+    | base64 --decode | python3 -c 'import json, sys; print(json.load(sys.stdin)["admin"])')"
+  echo "  login: admin / ${password} (generated on first install; helm get notes ${RELEASE} -n ${NAMESPACE} says where it is kept)"
+fi
