@@ -38,7 +38,7 @@ class Timeline:
 
         self.api = client.CoreV1Api(config.new_client_from_config(str(target.kubeconfig)))
         self.namespace, self.selector = namespace, selector
-        self.events: list[tuple[float, str, str, str]] = []  # (time, type, pod, phase)
+        self.events: list[tuple[float, str, str, str, str]] = []  # (time, type, pod, phase, run_id label)
         self._stop = threading.Event()
 
     def _run(self) -> None:
@@ -49,7 +49,8 @@ class Timeline:
             for event in w.stream(self.api.list_namespaced_pod, self.namespace, label_selector=self.selector,
                                   timeout_seconds=5):  # fmt: skip
                 pod = event["object"]
-                self.events.append((time.monotonic(), event["type"], pod.metadata.name, pod.status.phase or ""))
+                run_id = (pod.metadata.labels or {}).get("run_id", "")
+                self.events.append((time.monotonic(), event["type"], pod.metadata.name, pod.status.phase or "", run_id))
                 if self._stop.is_set():
                     break
 
@@ -64,9 +65,13 @@ class Timeline:
         self._stop.set()
         self.thread.join(timeout=15)
 
-    def first(self, pod_prefix: str, event_type: str, phase: str | None = None) -> float | None:
-        return next((t for t, typ, name, ph in self.events
-                     if name.startswith(pod_prefix) and typ == event_type and (phase is None or ph == phase)), None)
+    def first(self, run_id: str, event_type: str, phase: str | None = None) -> float | None:
+        """When the first event of this type (and phase) arrived for a pod of DAG run `run_id`."""
+        from airflow.providers.cncf.kubernetes.pod_generator import make_safe_label_value
+
+        label = make_safe_label_value(run_id)
+        return next((t for t, typ, _, ph, run in self.events
+                     if run == label and typ == event_type and (phase is None or ph == phase)), None)
 
 
 def container_cgroup(controller: str, pod_uid: str, container_id: str) -> Path | None:
@@ -158,8 +163,9 @@ def measure(runs: int) -> list[dict]:
                     run_id = api.trigger(TRIVIAL)
                     assert api.wait_for_run(TRIVIAL, run_id) == "success"
                     time.sleep(3)
-                marks = [workers.first("", "ADDED"), workers.first("", "MODIFIED", "Running"), pods.first("", "ADDED"),
-                         pods.first("", "MODIFIED", "Succeeded"), pods.first("", "DELETED"), workers.first("", "DELETED")]  # fmt: skip
+                marks = [workers.first(run_id, "ADDED"), workers.first(run_id, "MODIFIED", "Running"),
+                         pods.first(run_id, "ADDED"), pods.first(run_id, "MODIFIED", "Succeeded"),
+                         pods.first(run_id, "DELETED"), workers.first(run_id, "DELETED")]  # fmt: skip
                 if None not in marks:
                     for samples, (a, b) in zip(overheads.values(), zip(marks, marks[1:])):
                         samples.append(b - a)

@@ -53,24 +53,27 @@ TIMES="${CACHE}/images/build-times.txt"
 mkdir -p "$(dirname "${TIMES}")"
 : >"${TIMES}"
 
+# record NAME START: append NAME and the seconds since START (an EPOCHREALTIME) to TIMES.
+record() { awk -v name="$1" -v start="$2" -v now="${EPOCHREALTIME}" 'BEGIN {printf "%s %.1fs\n", name, now - start}' >>"${TIMES}"; }
+
 # build NAME ARGS...: docker build with the host network (apt and pip reach their mirrors as the host
 # does), timing it into TIMES.
 build() {
-  local name="$1" t0=${SECONDS}
+  local name="$1" t0=${EPOCHREALTIME}
   shift
   echo "images: building ${name}"
   "${DOCKER[@]}" build --network host --quiet "${CACHE_ARGS[@]}" "$@" >/dev/null \
     || die "building ${name} failed; re-run with the same docker build arguments without --quiet to see why: $*"
-  printf '%s %ds\n' "${name}" "$((SECONDS - t0))" >>"${TIMES}"
+  record "${name}" "${t0}"
 }
 
 if [[ "${BASES}" == local ]]; then
   [[ "$(id -u)" == 0 ]] || die "the local base images are built from a debootstrap root filesystem, which needs root"
   hack/images/debian-rootfs.sh
   if ! "${DOCKER[@]}" image inspect airflow-on-k8s/debian:bookworm >/dev/null 2>&1; then
-    t0=${SECONDS}
+    t0=${EPOCHREALTIME}
     "${DOCKER[@]}" import "$(hack/images/debian-rootfs.sh --print-path)" airflow-on-k8s/debian:bookworm >/dev/null
-    printf 'debian-base %ds\n' "$((SECONDS - t0))" >>"${TIMES}"
+    record debian-base "${t0}"
   fi
   build python-base --tag airflow-on-k8s/python:3.11-bookworm docker/base/python
   hack/images/wheelhouse.sh
@@ -119,10 +122,10 @@ if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "
     [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" ]] || stale+=("${image}")
   done
   if [[ ${#stale[@]} -gt 0 ]]; then
-    t0=${SECONDS}
+    t0=${EPOCHREALTIME}
     echo "images: loading ${stale[*]} into the node's containerd"
     "${DOCKER[@]}" save "${stale[@]}" | "${CTR[@]}" images import - >/dev/null
-    printf 'load %ds\n' "$((SECONDS - t0))" >>"${TIMES}"
+    record load "${t0}"
   else
     echo "images: the node's containerd already has every image"
   fi

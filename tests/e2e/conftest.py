@@ -49,6 +49,7 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
             if is_local_node(target):
                 built = build_and_load_images()
                 assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
+                print(built.stdout.strip().splitlines()[-1], flush=True)  # images: done (... timings)
             return target
     except ControlPlaneUnavailable as err:
         pytest.skip(f"no cluster: KUBECONFIG is unset and the local cluster could not be built: {err}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,9 @@ KUBE_VERSION = "v1.35.8"
 
 
 @pytest.fixture(scope="module")
-def namespace(running_containers: ClusterTarget) -> Iterator[str]:
-    name = f"e2e-node-{uuid.uuid4().hex[:8]}"
-    running_containers.create_namespace(name, "pod-security.kubernetes.io/enforce=restricted")
-    yield name
-    running_containers.kubectl("delete", "namespace", name, "--wait=false", check=False)
+def namespace(running_containers: ClusterTarget, restricted_namespace: str) -> str:
+    """A namespace enforcing the restricted standard, where containers really run."""
+    return restricted_namespace
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,7 @@ def start_local_cluster() -> Path:
     proc = subprocess.run([str(CLUSTER_UP_SCRIPT)], capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise RuntimeError(f"hack/cluster/up.sh failed: {_last_lines(proc.stdout + proc.stderr, 8)}")
+    print(proc.stdout, end="", flush=True)  # which cluster and why, what was installed: worth a line in the log
     last = proc.stdout.strip().splitlines()[-1]
     if not last.startswith("KUBECONFIG="):
         raise RuntimeError(f"hack/cluster/up.sh did not end with KUBECONFIG=...: {_last_lines(proc.stdout, 3)}")

@@ -42,11 +42,10 @@ render_configs() {
 import_scratch_image() {
   local tag="$1" binary="$2" archive
   shift 2
+  "${CTR[@]}" images list --quiet | grep -qxF "${tag}" && return 0
   archive="$(mktemp --suffix=.tar)"
   python3 "${REPO}/hack/images/scratch_image.py" "${archive}" "${tag}" "${binary}" "$@"
-  if ! "${CTR[@]}" images list --quiet | grep -qxF "${tag}"; then
-    "${CTR[@]}" images import --no-unpack=false "${archive}" >/dev/null
-  fi
+  "${CTR[@]}" images import "${archive}" >/dev/null
   rm -f "${archive}"
 }
 
