@@ -1,15 +1,20 @@
 """An on-demand pod run shaped at trigger time with validated Params.
 
 Trigger it from the UI form or the REST API with a config such as
-`{"partition": "2026-02", "namespace": "development", "exit_code": 0}`: Airflow checks each value
+`{"partition": "2026-02", "namespace": "development", "sleep": 60}`: Airflow checks each value
 against its Param schema before the run starts, then renders it into the pod (KubernetesPodOperator
-templates `namespace` and `arguments`). Useful for one-off reprocessing of a partition, and for
-seeing failures as an operator does:
+templates `image`, `namespace` and `arguments`). Useful for one-off reprocessing of a partition, and
+for seeing failures as an operator does; each ends the task within a bounded time with its reason in
+the task log, and the pod is deleted (none is left behind):
 
-- `exit_code` other than 0 makes the container exit with it: the task fails, its log shows the exit
-  code and the container's last lines, and the pod is still deleted (no pod is left behind);
-- a `namespace` the chart does not grant (`rbac.podLaunchNamespaces`) fails the task on its first
-  try with the API server's 403 in the log: a missing grant is not something a retry fixes.
+- `exit_code` other than 0: the container exits with it; the log shows the code and its last lines;
+- `allocate_mib` above the pod's 256 MiB limit: the kernel OOM-kills the container (reason
+  OOMKilled, exit code 137);
+- an `image` the node cannot get: the pull error, at once;
+- a `namespace` without the Secret the pod reads (`test-env`): CreateContainerConfigError, within
+  the 2-minute start-up timeout;
+- a `namespace` the chart does not grant (`rbac.podLaunchNamespaces`): the API server's 403 on the
+  first try. None of these is something a retry fixes, so this DAG does not retry.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.sdk import DAG, Param
 
 import pod_defaults
 
 with DAG(
     dag_id="kubernetes-pod-params",
-    description="A pod run shaped by trigger-time Params: partition, namespace, exit code",
+    description="A pod run shaped by trigger-time Params: partition, namespace, work, failures",
     # On demand: the person triggering watches the result; retrying a bad parameter would not help.
     default_args={"owner": "platform", "retries": 0},
     schedule=None,
@@ -34,6 +40,11 @@ with DAG(
                            description="The YYYY-MM partition to process"),  # fmt: skip
         "namespace": Param(pod_defaults.NAMESPACE, type="string", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
                            maxLength=63, description="Namespace to run the pod in (one the chart grants)"),  # fmt: skip
+        "image": Param(pod_defaults.TASK_IMAGE, type="string", pattern=r"^[a-z0-9][a-z0-9._/-]*(:[\w.-]+)?$",
+                       description="Image of the task container"),  # fmt: skip
+        "sleep": Param(0, type="integer", minimum=0, maximum=3600, description="Seconds the container works"),
+        "allocate_mib": Param(0, type="integer", minimum=0, maximum=4096,
+                              description="MiB of memory the container holds (its limit is 256 MiB)"),  # fmt: skip
         "exit_code": Param(0, type="integer", minimum=0, maximum=255,
                            description="Exit code the container ends with (non-zero: fail on purpose)"),  # fmt: skip
     },
@@ -44,6 +55,16 @@ with DAG(
             task_id="process",
             name="process",
             namespace="{{ params.namespace }}",
-            arguments=["--partition", "{{ params.partition }}", "--exit-code", "{{ params.exit_code }}"],
+            image="{{ params.image }}",
+            arguments=[
+                "--partition", "{{ params.partition }}",
+                "--sleep", "{{ params.sleep }}",
+                "--allocate-mib", "{{ params.allocate_mib }}",
+                "--exit-code", "{{ params.exit_code }}",
+            ],  # fmt: skip
+            # The Secret the seed's pod reads, as env var TEST (dags/dev_objects.yaml).
+            secrets=[Secret(deploy_type="env", deploy_target="TEST", secret="test-env", key="TEST")],
+            # A pod that cannot start fails the task after this long, with the reason in the log.
+            startup_timeout_seconds=120,
         )
     )

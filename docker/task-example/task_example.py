@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--xcom", action="store_true", help="write the result as the task's XCom")
     parser.add_argument("--xcom-dir", type=Path, default=Path("/airflow/xcom"), help=argparse.SUPPRESS)
     parser.add_argument("--sleep", type=float, default=0, help="seconds to wait, to stand in for a long job")
+    parser.add_argument("--allocate-mib", type=int, default=0, metavar="MIB",
+                        help="hold this much memory, touched, to stand in for a memory-hungry job")
     parser.add_argument("--read-dir", type=Path, help="print the files of this directory (a mounted ConfigMap)")
     parser.add_argument("--scratch-dir", type=Path, help="write and read back a file here (an emptyDir)")
     parser.add_argument("--exit-code", type=int, default=0, help="exit with this code (non-zero: fail on purpose)")
@@ -71,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         scratch = args.scratch_dir / "result.json"
         scratch.write_text(json.dumps(result))
         print(f"scratch {scratch}: {scratch.read_text()}")
+    if args.allocate_mib:
+        held = b"\xa5" * (args.allocate_mib * 2**20)  # every byte written, so every page resident
+        print(f"holding {len(held) // 2**20} MiB")
     if args.sleep:
         time.sleep(args.sleep)
     if args.xcom:

@@ -33,8 +33,9 @@ def _fail_if(problems: list[str]) -> None:
 
 
 def test_the_bundle_launches_pods(pods):
-    # 8 DAGs with pod tasks; the mapped task expands to 3 pods and the TaskFlow DAG has 2.
-    assert len(pods) == 11
+    # 9 DAGs with pod tasks; the mapping DAG expands to 3 pods, the fan-out to 10 (its default
+    # `items`), and the TaskFlow DAG has 2.
+    assert len(pods) == 21
     assert {p.dag_id for p in pods} >= {"kubernetes-dag", "kubernetes-pod-mapping", "kubernetes-taskflow"}
 
 

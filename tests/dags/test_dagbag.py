@@ -12,6 +12,7 @@ EXPECTED_DAG_IDS = {
     "kubernetes-pod-volumes",
     "kubernetes-pod-keep-on-failure",
     "kubernetes-pod-params",
+    "kubernetes-pod-fanout",
     "kubernetes-taskflow",
 }
 HELPER_MODULES = {"pod_defaults.py"}

@@ -63,6 +63,12 @@ def test_reads_mounted_files_and_uses_scratch(tmp_path):
     assert json.loads((scratch / "result.json").read_text())["partition"] == "2026-01"
 
 
+def test_holds_the_memory_it_is_asked_to():
+    proc = run("--allocate-mib", "64")
+    assert proc.returncode == 0, proc.stderr
+    assert "holding 64 MiB" in proc.stdout
+
+
 def test_exits_with_the_requested_code():
     assert run("--exit-code", "3").returncode == 3
 

@@ -111,10 +111,12 @@ def _literal_expansions(mapped: Any) -> list[dict[str, Any]]:
     expand_input = mapped._get_specified_expand_input()
     where = f"{mapped.dag_id}.{mapped.task_id}"
     if isinstance(expand_input, DictOfListsExpandInput):
-        if any(isinstance(v, XComArg) or not isinstance(v, (list, tuple)) for v in expand_input.value.values()):
+        values = {name: _run_time_list(v, mapped) if isinstance(v, XComArg) else v
+                  for name, v in expand_input.value.items()}  # fmt: skip
+        if any(not isinstance(v, (list, tuple)) for v in values.values()):
             raise UnresolvableMappingError(f"{where} expands over a value known only at run time")
-        names = list(expand_input.value)
-        combos = [dict(zip(names, values)) for values in itertools.product(*expand_input.value.values())]
+        names = list(values)
+        combos = [dict(zip(names, combo)) for combo in itertools.product(*values.values())]
     elif isinstance(expand_input, ListOfDictsExpandInput) and isinstance(expand_input.value, (list, tuple)):
         combos = [dict(item) for item in expand_input.value]
     else:
@@ -122,6 +124,21 @@ def _literal_expansions(mapped: Any) -> list[dict[str, Any]]:
     if isinstance(mapped, DecoratedMappedOperator):  # @task-style mapping expands the function's kwargs
         combos = [{"op_kwargs": {**mapped.partial_kwargs.get("op_kwargs", {}), **c}} for c in combos]
     return combos
+
+
+def _run_time_list(xcom_arg: Any, mapped: Any) -> Any:
+    """The list a plain @task upstream returns in a run with the DAG's default Params, computed here.
+
+    Only for a TaskFlow function that takes nothing but `params`: anything else (another task's
+    output, the run's date) is known only in a real run, and stays unresolved.
+    """
+    import inspect
+
+    upstream = getattr(xcom_arg, "operator", None)
+    function = getattr(upstream, "python_callable", None)
+    if function is None or list(inspect.signature(function).parameters) != ["params"] or upstream.op_args:
+        return xcom_arg
+    return function(params=mapped.dag.params.dump())
 
 
 def _operators(task: Any) -> list[tuple[int, Any]]:
