@@ -31,12 +31,11 @@ from lib.dag_pods import dag_bag, dag_pods
 from lib.paths import REPO
 from lib.pod_watch import PodWatch
 from lib.release import NO_DATABASE_VOLUME, Release, installed
+from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
 RELEASE = "airflow-e2e-run"
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
 SEED = "kubernetes-dag"
-KPO_LABEL = "kubernetes_pod_operator=True"  # on every pod KubernetesPodOperator creates
-WORKER_LABEL = "kubernetes_executor=True"  # on every worker pod the KubernetesExecutor creates
 RUN_TIMEOUT = 900
 # Runs beyond each DAG's default run: failures on purpose, and where a pod outlives its task.
 FAILING_POD = "params-exit-3"
@@ -88,15 +87,15 @@ def airflow(running_containers: ClusterTarget) -> Iterator[Deployment]:
             requests[FAILING_POD] = ("kubernetes-pod-params", {"exit_code": 3})
             requests[UNGRANTED] = ("kubernetes-pod-params", {"namespace": ungranted})
             requests[KEPT] = ("kubernetes-pod-keep-on-failure", {"fail": True})
-            with PodWatch(target, LAUNCH_NAMESPACE, KPO_LABEL) as pods, \
-                    PodWatch(target, release.namespace, WORKER_LABEL) as workers, \
-                    PodWatch(target, ungranted, KPO_LABEL) as ungranted_pods:  # fmt: skip
+            with PodWatch(target, LAUNCH_NAMESPACE, TASK_POD_SELECTOR) as pods, \
+                    PodWatch(target, release.namespace, WORKER_POD_SELECTOR) as workers, \
+                    PodWatch(target, ungranted, TASK_POD_SELECTOR) as ungranted_pods:  # fmt: skip
                 runs = {name: Run(dag_id, api.trigger(dag_id, conf)) for name, (dag_id, conf) in requests.items()}
                 for run in runs.values():
                     run.state = api.wait_for_run(run.dag_id, run.run_id, timeout=RUN_TIMEOUT)
                     run.tasks = api.task_instances(run.dag_id, run.run_id)
                 # Worker pods are deleted once their task ends: let the last deletions arrive.
-                wait_no_pods(target, release.namespace, WORKER_LABEL)
+                wait_no_pods(target, release.namespace, WORKER_POD_SELECTOR)
             yield Deployment(release, api, ungranted, runs, pods, workers, ungranted_pods)
     finally:
         target.kubectl("delete", "namespace", ungranted, "--wait=false", check=False)
@@ -104,31 +103,14 @@ def airflow(running_containers: ClusterTarget) -> Iterator[Deployment]:
                        "--wait=false", check=False)  # fmt: skip
 
 
-def wait_no_pods(target: ClusterTarget, namespace: str, selector: str, timeout: float = 120) -> list[str]:
-    """Wait until no pod matches; return the names of those still there at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = [p["metadata"]["name"] for p in target.kubectl_json("get", "pods", "-n", namespace, "-l", selector)["items"]]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(2)
-
-
 def run_pods(deployment: Deployment, run: Run) -> dict[str, list[dict[str, Any]]]:
     """The events of each KubernetesPodOperator pod of one run, by pod name."""
     by_pod: dict[str, list[dict[str, Any]]] = {}
     for event in deployment.pods.events:
         labels = event["object"]["metadata"].get("labels", {})
-        if labels.get("dag_id") == run.dag_id and labels.get("run_id") == _label_value(run.run_id):
+        if labels.get("dag_id") == run.dag_id and labels.get("run_id") == run_label(run.run_id):
             by_pod.setdefault(event["object"]["metadata"]["name"], []).append(event)
     return by_pod
-
-
-def _label_value(run_id: str) -> str:
-    """How the provider writes a run id into a label (invalid characters replaced, at most 63)."""
-    from airflow.providers.cncf.kubernetes.pod_generator import make_safe_label_value
-
-    return make_safe_label_value(run_id)
 
 
 def states(run: Run) -> dict[str, str]:
@@ -184,7 +166,7 @@ def test_the_seed_worker_pod_was_launched_by_the_executor_with_the_dev_size(airf
     run = airflow.runs[SEED]
     added = [e["object"] for e in airflow.workers.of("dag_id", SEED) if e["type"] == "ADDED"
              and e["object"]["metadata"]["labels"].get("task_id") == "kubernetespodoperator"
-             and e["object"]["metadata"]["labels"].get("run_id") == _label_value(run.run_id)]  # fmt: skip
+             and e["object"]["metadata"]["labels"].get("run_id") == run_label(run.run_id)]  # fmt: skip
     assert len(added) == 1, [p["metadata"]["name"] for p in added]
     (base,) = [c for c in added[0]["spec"]["containers"] if c["name"] == "base"]
     dev = airflow.release.kubectl_json("get", "deployment", f"{RELEASE}-dag-processor")
@@ -310,7 +292,7 @@ def test_every_worker_pod_was_deleted_after_its_task(airflow: Deployment) -> Non
     dags_with_workers = {e["object"]["metadata"]["labels"]["dag_id"] for e in airflow.workers.events}
     assert dags_with_workers == {r.dag_id for r in airflow.runs.values()}
     assert launched and launched == deleted, f"left behind: {launched - deleted}"
-    assert wait_no_pods(airflow.release.target, airflow.release.namespace, WORKER_LABEL, timeout=5) == []
+    assert wait_no_pods(airflow.release.target, airflow.release.namespace, WORKER_POD_SELECTOR, timeout=5) == []
 
 
 
