@@ -36,6 +36,11 @@ class TestAirflowConfig:
         assert cfg["kubernetes_executor"]["namespace"] == "airflow"
         assert cfg["kubernetes_executor"]["pod_template_file"] == "/opt/airflow/pod_templates/pod_template_file.yaml"
 
+    def test_a_replacement_scheduler_adopts_and_cleans_up_worker_pods_within_a_minute(self):
+        # Seen on the real node: after the scheduler pod was deleted mid-task, the finished worker
+        # pod stayed until the next adoption round, 300 s later with Airflow's default.
+        assert airflow_cfg(render(scenarios.DEFAULT))["scheduler"]["orphaned_tasks_check_interval"] == "60"
+
     @pytest.mark.parametrize("scenario,folder", [
         (scenarios.DEFAULT, "/opt/airflow/dags"),
         (scenarios.PVC_DAGS, "/opt/airflow/dags"),
