@@ -119,12 +119,23 @@ if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "
     manifest="$("${CTR[@]}" images list "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $3}')"
     loaded="$([[ -n "${manifest}" ]] && "${CTR[@]}" content get "${manifest}" 2>/dev/null \
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
-    [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" ]] || stale+=("${image}")
+    # An import cut short leaves the image listed but its layers not unpacked: load it again.
+    unpacked="$("${CTR[@]}" images check "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $NF}')"
+    [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" && "${unpacked}" == true ]] \
+      || stale+=("${image}")
   done
   if [[ ${#stale[@]} -gt 0 ]]; then
     t0=${EPOCHREALTIME}
     echo "images: loading ${stale[*]} into the node's containerd"
-    "${DOCKER[@]}" save "${stale[@]}" | "${CTR[@]}" images import - >/dev/null
+    # containerd's garbage collector can drop a parent layer's snapshot while an import unpacks a
+    # child ("parent snapshot ... does not exist", containerd#3787); an import is idempotent: retry.
+    for attempt in 1 2 3; do
+      if "${DOCKER[@]}" save "${stale[@]}" | "${CTR[@]}" images import - >/dev/null 2>"${CACHE}/images/import.err"; then
+        break
+      fi
+      [[ ${attempt} -lt 3 ]] || { cat "${CACHE}/images/import.err" >&2; echo "images: loading into the node's containerd failed 3 times" >&2; exit 1; }
+      echo "images: import failed ($(tail -n 1 "${CACHE}/images/import.err")); retrying" >&2
+    done
     record load "${t0}"
   else
     echo "images: the node's containerd already has every image"
