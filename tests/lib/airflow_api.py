@@ -15,17 +15,19 @@ import socket
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import airflow_client.client as client
+import urllib3
 from airflow_client.client.api.dag_api import DAGApi
 from airflow_client.client.api.dag_run_api import DagRunApi
 from airflow_client.client.api.import_error_api import ImportErrorApi
 from airflow_client.client.api.monitor_api import MonitorApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
 from airflow_client.client.api.x_com_api import XComApi
+from airflow_client.client.exceptions import ServiceException, UnauthorizedException
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
 
@@ -90,6 +92,10 @@ def service_url(release: Release) -> Iterator[str]:
 class AirflowApi:
     base_url: str
     api: client.ApiClient
+    login: Callable[[], str] | None = None  # a fresh bearer token (after a JWT secret rotation)
+    # Polls wait_for_run rode out, as (seconds since it began, why): an api-server restarting or
+    # its database away answer with a refused connection or a 5xx, which a user's poller retries.
+    outages: list[tuple[float, str]] = field(default_factory=list)
 
     def dag_ids(self) -> list[str]:
         return sorted(d.dag_id for d in DAGApi(self.api).get_dags(limit=100).dags)
@@ -111,16 +117,35 @@ class AirflowApi:
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
         """Poll the run until it has finished; return its state ('success' or 'failed')."""
-        deadline = time.monotonic() + timeout
-        while (state := str(DagRunApi(self.api).get_dag_run(dag_id, run_id).state.value)) not in FINISHED:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} of {dag_id} still {state} after {timeout} s")
-            time.sleep(2)
+        began = time.monotonic()
+        state = "unknown"
+        while state not in FINISHED:
+            try:
+                state = str(DagRunApi(self.api).get_dag_run(dag_id, run_id).state.value)
+            except ServiceException as err:
+                self.outages.append((time.monotonic() - began, f"HTTP {err.status}"))
+            except urllib3.exceptions.HTTPError as err:
+                self.outages.append((time.monotonic() - began, type(getattr(err, "reason", err)).__name__))
+            except UnauthorizedException:
+                if self.login is None:
+                    raise
+                self.outages.append((time.monotonic() - began, "HTTP 401, logged in again"))
+                with contextlib.suppress(OSError):  # the api-server may still be rolling: next poll
+                    self.api.configuration.access_token = self.login()
+            if state not in FINISHED:
+                if time.monotonic() - began > timeout:
+                    raise TimeoutError(f"run {run_id} of {dag_id} still {state} after {timeout} s")
+                time.sleep(2)
         return state
 
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, Any]:
         """Task instances by 'task_id' (or 'task_id[map_index]' for mapped ones)."""
-        instances = TaskInstanceApi(self.api).get_task_instances(dag_id, run_id).task_instances
+        instances: list[Any] = []
+        while True:  # the API pages its answers (100 at most); a 200-way map needs several pages
+            page = TaskInstanceApi(self.api).get_task_instances(dag_id, run_id, limit=100, offset=len(instances))
+            instances.extend(page.task_instances)
+            if not page.task_instances or len(instances) >= (page.total_entries or float("inf")):
+                break
         return {(ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"): ti for ti in instances}
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1, map_index: int = -1) -> str:
@@ -149,7 +174,9 @@ class AirflowApi:
 @contextlib.contextmanager
 def connect(release: Release) -> Iterator[AirflowApi]:
     with service_url(release) as url:
-        token = access_token(url, ADMIN, admin_password(release))
-        configuration = client.Configuration(host=url, access_token=token)
+        def login() -> str:
+            return access_token(url, ADMIN, admin_password(release))
+
+        configuration = client.Configuration(host=url, access_token=login())
         with client.ApiClient(configuration) as api:
-            yield AirflowApi(url, api)
+            yield AirflowApi(url, api, login)

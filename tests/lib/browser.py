@@ -12,10 +12,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .paths import REPO
+from .paths import ARTIFACTS, REPO
 
 INSTALL = REPO / "hack" / "install-browser.sh"
-ARTIFACTS = REPO / "test-artifacts"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
 

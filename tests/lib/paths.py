@@ -7,3 +7,4 @@ CHART = REPO / "charts" / "airflow"
 VALUES_DIR = REPO / "values"
 DAGS = REPO / "dags"
 TOOLS_BIN = REPO / ".tools" / "bin"
+ARTIFACTS = REPO / "test-artifacts"  # screenshots, reports: kept by CI, ignored by git

@@ -1,0 +1,296 @@
+"""Faults on a running Airflow: tasks finish once or fail visibly, no run history is lost, nothing leaks.
+
+values/dev.yaml installed with its PostgreSQL on a volume (release `airflow-faults`). Each test
+breaks something on purpose while a DAG run works, then checks what users would: the run's final
+state through the REST API, how many task pods and worker pods the run made (a task run twice would
+show a second pod), its task log, and that no pod, Secret or ConfigMap is left behind. The runs use
+`kubernetes-pod-params`, whose Params shape the pod (how long it works, how much memory it holds,
+which image, which namespace). Skipped where containers do not run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from lib.airflow_api import AirflowApi, connect
+from lib.cluster import ClusterTarget
+from lib.fault_report import record
+from lib.paths import REPO
+from lib.pod_watch import PodWatch
+from lib.release import Release, installed
+from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+
+RELEASE = "airflow-faults"
+LAUNCH_NAMESPACE = "development"
+DAG = "kubernetes-pod-params"
+TASK = "process"
+WORK_SECONDS = 60  # long enough for a fault to land while the task pod runs
+# Long enough for a replacement scheduler to see the old one dead (scheduler_health_check_threshold,
+# 30 s) and then adopt its running worker pods (orphaned_tasks_check_interval, 60 s in the chart).
+ADOPTION_SECONDS = 150
+
+
+@dataclass
+class Faults:
+    release: Release
+    api: AirflowApi
+
+    @property
+    def target(self) -> ClusterTarget:
+        return self.release.target
+
+    def component_pod(self, component: str) -> dict[str, Any]:
+        (pod,) = [p for p in self.release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
+                  if not p["metadata"].get("deletionTimestamp")]  # fmt: skip
+        return pod
+
+
+@pytest.fixture(scope="module")
+def faults(running_containers: ClusterTarget) -> Iterator[Faults]:
+    target = running_containers
+    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
+                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    with installed(target, "e2e-faults", (LAUNCH_NAMESPACE,), (), RELEASE) as release, connect(release) as api:
+        deadline = time.monotonic() + 300
+        while DAG not in api.dag_ids():
+            assert time.monotonic() < deadline, f"{DAG} not listed after 300 s"
+            time.sleep(3)
+        yield Faults(release, api)
+
+
+@dataclass
+class Outcome:
+    run_id: str
+    state: str
+    try_number: int
+    task_pods: list[str]  # every task pod the run created
+    worker_pods: list[str]  # every worker pod the executor started for it
+    owners: list[str]  # the scheduler job ids (airflow-worker label) its worker pods carried, in turn
+    log: str
+    seconds: float
+    left: list[str]  # pods of the run still there after it ended
+    config_changes: list[str]  # Secrets or ConfigMaps that appeared or went during the run
+    outages: list[tuple[float, str]]  # REST API polls that failed while the run was awaited
+
+    def happened(self) -> str:
+        adopted = f", worker pod adopted (scheduler job {' -> '.join(self.owners)})" if len(self.owners) > 1 else ""
+        unavailable = ""
+        if self.outages:
+            reasons = sorted({why for _, why in self.outages})
+            span = self.outages[-1][0] - self.outages[0][0]
+            unavailable = f"; REST API refused {len(self.outages)} poll(s) over {span:.0f} s ({', '.join(reasons)})"
+        return (f"run {self.state} in {self.seconds:.0f} s, try {self.try_number}, {len(self.task_pods)} task pod(s), "
+                f"{len(self.worker_pods)} worker pod(s){adopted}{unavailable}")  # fmt: skip
+
+    def lost(self) -> list[str]:
+        """What the fault cost beyond the run's own outcome: leftovers count as losses of cleanliness."""
+        return [f"pod left: {p}" for p in self.left] + [f"changed: {c}" for c in self.config_changes]
+
+
+def secrets_and_config_maps(target: ClusterTarget, namespace: str) -> set[str]:
+    """Secrets and ConfigMaps of a namespace, but Helm's own release records."""
+    items = target.kubectl_json("get", "secrets,configmaps", "-n", namespace)["items"]
+    return {f"{o['kind']}/{o['metadata']['name']}" for o in items if not o["metadata"]["name"].startswith("sh.helm.release.")}
+
+
+def run_with_fault(faults: Faults, conf: dict[str, Any], fault: Callable[[str], None] | None = None,
+                   when: str = "Running", timeout: float = 900) -> Outcome:  # fmt: skip
+    """Trigger the params DAG with `conf`; once its task pod is in phase `when`, call `fault(run_id)`;
+    wait for the run to end, and return what it did and what it left behind."""
+    target, namespace = faults.target, faults.release.namespace
+    launch = conf.get("namespace", LAUNCH_NAMESPACE)
+    before = {ns: secrets_and_config_maps(target, ns) for ns in {namespace, launch}}
+    started = time.monotonic()
+    with PodWatch(target, launch, f"{TASK_POD_SELECTOR},dag_id={DAG}") as task_pods, \
+            PodWatch(target, namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as worker_pods:  # fmt: skip
+        run_id = faults.api.trigger(DAG, conf)
+        if fault is not None:
+            wait_for_pod_phase(target, launch, TASK_POD_SELECTOR, DAG, run_id, when)
+            fault(run_id)
+        polls_before = len(faults.api.outages)
+        state = faults.api.wait_for_run(DAG, run_id, timeout=timeout)
+        outages = faults.api.outages[polls_before:]
+        seconds = time.monotonic() - started
+        label = f"run_id={run_label(run_id)}"
+        left = wait_no_pods(target, launch, f"{TASK_POD_SELECTOR},{label}") + \
+            wait_no_pods(target, namespace, f"{WORKER_POD_SELECTOR},{label}")  # fmt: skip
+    after = {ns: secrets_and_config_maps(target, ns) for ns in before}
+    changes = sorted(set().union(*(before[ns] ^ after[ns] for ns in before)))
+    ti = faults.api.task_instances(DAG, run_id)[TASK]
+
+    def names(watch: PodWatch) -> list[str]:
+        return sorted({e["object"]["metadata"]["name"] for e in watch.of("run_id", run_label(run_id)) if e["type"] == "ADDED"})
+
+    owners: list[str] = []
+    for event in worker_pods.of("run_id", run_label(run_id)):
+        owner = event["object"]["metadata"]["labels"].get("airflow-worker", "")
+        if not owners or owners[-1] != owner:
+            owners.append(owner)
+    return Outcome(run_id, state, ti.try_number, names(task_pods), names(worker_pods), owners,
+                   faults.api.task_log(DAG, run_id, TASK, ti.try_number), seconds, left, changes, outages)  # fmt: skip
+
+
+def assert_clean(outcome: Outcome) -> None:
+    assert not outcome.left, f"pods left behind: {outcome.left}"
+    assert not outcome.config_changes, f"Secrets or ConfigMaps appeared or went: {outcome.config_changes}"
+
+
+def wait_ready(faults: Faults, component: str, timeout: int = 300) -> dict[str, Any]:
+    faults.target.kubectl("wait", "-n", faults.release.namespace, "pod", "-l", f"app.kubernetes.io/component={component}",
+                          "--for=condition=Ready", f"--timeout={timeout}s")  # fmt: skip
+    return faults.component_pod(component)
+
+
+# --- the scheduler -------------------------------------------------------------------------------
+
+
+def test_scheduler_pod_deleted_mid_task_the_new_one_adopts_the_worker_and_the_task_runs_once(faults: Faults) -> None:
+    old = faults.component_pod("scheduler")["metadata"]["name"]
+
+    def delete_scheduler(_: str) -> None:
+        faults.release.target.kubectl("delete", "pod", "-n", faults.release.namespace, old, "--wait=false")
+
+    outcome = run_with_fault(faults, {"sleep": ADOPTION_SECONDS}, delete_scheduler)
+    record("1. scheduler pod deleted",
+           f"scheduler pod deleted while the task pod ran ({ADOPTION_SECONDS} s of work)", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1, outcome
+    assert len(outcome.task_pods) == 1 and len(outcome.worker_pods) == 1, outcome
+    assert len(outcome.owners) == 2, f"the worker pod was not adopted by the new scheduler: {outcome.owners}"
+    assert wait_ready(faults, "scheduler")["metadata"]["name"] != old
+
+
+def test_scheduler_process_killed_mid_task_restarts_and_the_task_runs_once(faults: Faults) -> None:
+    pod = faults.component_pod("scheduler")
+    restarts = pod["status"]["containerStatuses"][0]["restartCount"]
+    # PID 1 is dumb-init; its one child is the scheduler (the entrypoint execs it).
+    kill = "import os; os.kill(int(open('/proc/1/task/1/children').read().split()[0]), 9)"
+
+    def sigkill_scheduler(_: str) -> None:
+        faults.target.kubectl("exec", "-n", faults.release.namespace, pod["metadata"]["name"], "-c", "scheduler", "--",
+                              "python", "-c", kill)  # fmt: skip
+
+    outcome = run_with_fault(faults, {"sleep": ADOPTION_SECONDS}, sigkill_scheduler)
+    record("1. scheduler process killed (SIGKILL)",
+           f"scheduler process SIGKILLed while the task pod ran ({ADOPTION_SECONDS} s of work)", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1, outcome
+    assert len(outcome.task_pods) == 1 and len(outcome.worker_pods) == 1, outcome
+    assert len(outcome.owners) == 2, f"the worker pod was not adopted by the restarted scheduler: {outcome.owners}"
+    after = wait_ready(faults, "scheduler")
+    assert after["metadata"]["name"] == pod["metadata"]["name"]
+    terminated = after["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert after["status"]["containerStatuses"][0]["restartCount"] == restarts + 1 and terminated["exitCode"] == 137
+
+
+# --- the database and the api-server -------------------------------------------------------------
+
+
+def test_postgresql_restarted_mid_run_comes_back_on_its_volume_with_every_earlier_run(faults: Faults) -> None:
+    from airflow_client.client.api.dag_run_api import DagRunApi
+
+    def history() -> dict[str, dict[str, str]]:
+        """Every finished run of the DAG with its task instances' states."""
+        runs = DagRunApi(faults.api.api).get_dag_runs(DAG, limit=100).dag_runs
+        return {r.dag_run_id: {t: str(ti.state.value) for t, ti in faults.api.task_instances(DAG, r.dag_run_id).items()}
+                for r in runs if str(r.state.value) in ("success", "failed")}  # fmt: skip
+
+    quick = faults.api.trigger(DAG, {})  # history of our own, whichever tests ran before
+    assert faults.api.wait_for_run(DAG, quick) == "success"
+    earlier = history()
+    old = faults.component_pod("postgresql")["metadata"]["uid"]
+
+    def delete_database(_: str) -> None:
+        faults.target.kubectl("delete", "pod", "-n", faults.release.namespace, f"{RELEASE}-postgresql-0", "--wait=false")
+
+    outcome = run_with_fault(faults, {"sleep": WORK_SECONDS}, delete_database)
+    restarted = wait_ready(faults, "postgresql")["metadata"]["uid"] != old
+    kept = history()
+    lost = [f"run lost or changed: {r}" for r in sorted(earlier) if kept.get(r) != earlier[r]]
+    tasks = sum(len(tis) for tis in earlier.values())
+    record("2. PostgreSQL restarted", f"PostgreSQL pod deleted while the task pod ran; {len(earlier)} earlier run(s)",
+           outcome.happened() + f"; {len(earlier) - len(lost)}/{len(earlier)} earlier run(s) ({tasks} task instance(s)) "
+           "still listed, unchanged", outcome.lost() + lost)  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1 and len(outcome.task_pods) == 1, outcome
+    assert restarted, "the PostgreSQL pod was not replaced"
+    assert not lost, lost
+
+
+def test_api_server_restarted_while_a_task_talks_to_the_execution_api_the_task_finishes(faults: Faults) -> None:
+    old = faults.component_pod("api-server")["metadata"]["name"]
+
+    def delete_api_server(_: str) -> None:
+        faults.target.kubectl("delete", "pod", "-n", faults.release.namespace, old, "--wait=false")
+
+    outcome = run_with_fault(faults, {"sleep": WORK_SECONDS}, delete_api_server)
+    record("3. api-server restarted",
+           f"api-server pod deleted while the task pod ran ({WORK_SECONDS} s of work)", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1 and len(outcome.task_pods) == 1, outcome
+    assert wait_ready(faults, "api-server")["metadata"]["name"] != old
+
+
+def test_helm_upgrade_with_a_config_change_mid_task_rolls_the_pods_keeps_the_secrets_and_the_task_finishes(
+    faults: Faults,
+) -> None:
+    secrets = {name: faults.release.kubectl_json("get", "secret", f"{RELEASE}-{name}")["data"]
+               for name in ("fernet-key", "jwt-secret", "api-secret-key", "postgresql", "simple-auth-passwords")}  # fmt: skip
+    before = {c: faults.component_pod(c)["metadata"]["name"] for c in ("scheduler", "api-server", "dag-processor", "triggerer")}
+
+    def upgrade(_: str) -> None:
+        result = faults.release.upgrade("--set", "config.api.instance_name=Airflow (faults)")
+        assert result.returncode == 0, result.stderr
+
+    outcome = run_with_fault(faults, {"sleep": WORK_SECONDS}, upgrade)
+    changed = [f"secret changed: {name}" for name, data in secrets.items()
+               if faults.release.kubectl_json("get", "secret", f"{RELEASE}-{name}")["data"] != data]  # fmt: skip
+    record("4. helm upgrade with a config change", "helm upgrade --set config.api.instance_name=... while the task pod ran",
+           outcome.happened(), outcome.lost() + changed)  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1 and len(outcome.task_pods) == 1, outcome
+    after = {c: faults.component_pod(c)["metadata"]["name"] for c in before}
+    assert all(after[c] != before[c] for c in before), f"not rolled: {[c for c in before if after[c] == before[c]]}"
+    assert not changed, changed
+
+
+# --- the task's own pod --------------------------------------------------------------------------
+
+
+def test_a_task_over_its_memory_limit_is_oom_killed_said_so_in_its_log_and_not_retried(faults: Faults) -> None:
+    outcome = run_with_fault(faults, {"allocate_mib": 512})
+    record("7. task over its memory limit",
+           "task allocates 512 MiB under a 256 Mi limit (retries: 0)", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "failed" and outcome.try_number == 1, outcome  # the DAG's retries: 0
+    assert len(outcome.task_pods) == 1, outcome
+    assert "'reason': 'OOMKilled'" in outcome.log and "'exit_code': 137" in outcome.log, outcome.log[-3000:]
+
+
+def test_a_task_pod_whose_image_does_not_exist_fails_at_once_with_the_pull_error(faults: Faults) -> None:
+    outcome = run_with_fault(faults, {"image": "airflow-on-k8s/no-such-image:1.0"})
+    record("8. task image does not exist",
+           "task pod image airflow-on-k8s/no-such-image:1.0", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "failed" and outcome.try_number == 1, outcome
+    assert "Image cannot be pulled, unable to start: ErrImagePull" in outcome.log, outcome.log[-3000:]
+    assert outcome.seconds < 120, f"took {outcome.seconds:.0f} s: a missing image must not wait out the start-up timeout"
+
+
+def test_a_task_pod_whose_secret_is_missing_fails_within_its_start_up_timeout_with_the_reason(faults: Faults) -> None:
+    # The release namespace is granted but has no Secret test-env.
+    outcome = run_with_fault(faults, {"namespace": faults.release.namespace})
+    record("8. task Secret missing",
+           "task pod in a namespace without its Secret test-env", outcome.happened(), outcome.lost())  # fmt: skip
+    assert_clean(outcome)
+    assert outcome.state == "failed" and outcome.try_number == 1, outcome
+    assert 'secret "test-env" not found' in outcome.log, outcome.log[-3000:]
+    assert outcome.seconds < 120 + 90, f"took {outcome.seconds:.0f} s for a 120 s start-up timeout"
