@@ -41,6 +41,11 @@ class TestAirflowConfig:
         # pod stayed until the next adoption round, 300 s later with Airflow's default.
         assert airflow_cfg(render(scenarios.DEFAULT))["scheduler"]["orphaned_tasks_check_interval"] == "60"
 
+    def test_new_dag_files_are_picked_up_within_a_minute(self):
+        # Seen on the real node: DAG files written to a claim after start-up were listed only after
+        # Airflow's default 300 s rescan.
+        assert airflow_cfg(render(scenarios.DEFAULT))["dag_processor"]["refresh_interval"] == "60"
+
     @pytest.mark.parametrize("scenario,folder", [
         (scenarios.DEFAULT, "/opt/airflow/dags"),
         (scenarios.PVC_DAGS, "/opt/airflow/dags"),
