@@ -27,7 +27,7 @@ from airflow_client.client.api.import_error_api import ImportErrorApi
 from airflow_client.client.api.monitor_api import MonitorApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
 from airflow_client.client.api.x_com_api import XComApi
-from airflow_client.client.exceptions import ServiceException, UnauthorizedException
+from airflow_client.client.exceptions import ForbiddenException, ServiceException, UnauthorizedException
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
 
@@ -126,10 +126,11 @@ class AirflowApi:
                 self.outages.append((time.monotonic() - began, f"HTTP {err.status}"))
             except urllib3.exceptions.HTTPError as err:
                 self.outages.append((time.monotonic() - began, type(getattr(err, "reason", err)).__name__))
-            except UnauthorizedException:
-                if self.login is None:
+            except (UnauthorizedException, ForbiddenException) as err:
+                # A token signed with a rotated-out JWT secret: 403 "Invalid JWT token" in Airflow 3.3.
+                if self.login is None or (err.status == 403 and "Invalid JWT token" not in str(err.body)):
                     raise
-                self.outages.append((time.monotonic() - began, "HTTP 401, logged in again"))
+                self.outages.append((time.monotonic() - began, f"HTTP {err.status}, logged in again"))
                 with contextlib.suppress(OSError):  # the api-server may still be rolling: next poll
                     self.api.configuration.access_token = self.login()
             if state not in FINISHED:

@@ -84,6 +84,10 @@ class Release:
                 )
 
     def uninstall(self) -> subprocess.CompletedProcess[str]:
+        # Worker pods that failed are kept for inspection (delete_worker_pods_on_failure: False) and
+        # hold the logs claim, so `--wait` would wait out its timeout on them: remove them first.
+        self.target.kubectl("delete", "pods", "-n", self.namespace, "-l", "kubernetes_executor=True",
+                            "--ignore-not-found", "--wait=false", check=False)  # fmt: skip
         return self.helm("uninstall", self.name, "--wait", "--timeout", "5m")
 
     def service_account_token(self, name: str) -> str:
