@@ -1,0 +1,134 @@
+"""Task tokens: a task whose pod waits longer than the token lifetime still runs, and a JWT secret
+rotation, seen from a task that runs across it.
+
+The release sets `[execution_api] jwt_expiration_time` to 60 s. Airflow 3.3 hands each queued task a
+*workload* token valid for `[scheduler] task_queued_timeout` (600 s), exchanged for short-lived
+execution tokens when the task starts, which the api-server re-issues as they near expiry; so
+a worker pod held Pending past 60 s, and a task working past 60 s, must both succeed. Rotating the
+JWT secret (a new Secret named in `jwtSecretName`) rolls the api-server and scheduler together and
+fails the task running at that moment, as the chart README says; a run started afterwards runs.
+Skipped where containers do not run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from lib.airflow_api import AirflowApi, connect
+from lib.chart_objects import quantity
+from lib.cluster import ClusterTarget
+from lib.fault_report import record
+from lib.node import TASK_IMAGE
+from lib.paths import REPO
+from lib.pod_watch import PodWatch
+from lib.pods import pod_manifest
+from lib.release import NO_DATABASE_VOLUME, Release, installed
+from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+
+RELEASE = "airflow-tokens"
+DAG, TASK = "kubernetes-pod-params", "process"
+TOKEN_SECONDS = 60
+
+
+@dataclass
+class Tokens:
+    release: Release
+    api: AirflowApi
+
+
+@pytest.fixture(scope="module")
+def tokens(running_containers: ClusterTarget) -> Iterator[Tokens]:
+    target = running_containers
+    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
+                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    extra = (*NO_DATABASE_VOLUME, "--set-string", f"config.execution_api.jwt_expiration_time={TOKEN_SECONDS}")
+    with installed(target, "e2e-tokens", ("development",), extra, RELEASE) as release, connect(release) as api:
+        deadline = time.monotonic() + 300
+        while DAG not in api.dag_ids():
+            assert time.monotonic() < deadline, f"{DAG} not listed after 300 s"
+            time.sleep(3)
+        yield Tokens(release, api)
+
+
+def free_cpu(target: ClusterTarget) -> float:
+    """CPU the scheduler can still place on the nodes: allocatable minus what running pods request."""
+    nodes = target.kubectl_json("get", "nodes")["items"]
+    total = sum(quantity(n["status"]["allocatable"]["cpu"]) for n in nodes)
+    pods = target.kubectl_json("get", "pods", "-A", "--field-selector", "status.phase!=Succeeded,status.phase!=Failed")["items"]
+    used = sum(quantity(c.get("resources", {}).get("requests", {}).get("cpu", 0)) for p in pods for c in p["spec"]["containers"])
+    return total - used
+
+
+def test_a_worker_pod_held_pending_past_the_token_lifetime_still_runs_its_task(tokens: Tokens) -> None:
+    target, namespace = tokens.release.target, tokens.release.namespace
+    # Take all the CPU the node has left, so the next worker pod cannot be scheduled.
+    spare = free_cpu(target)
+    blocker = pod_manifest("cpu-blocker", TASK_IMAGE, command=["sleep", "infinity"], restart="Always")
+    blocker["spec"]["containers"][0]["resources"] = {"requests": {"cpu": f"{int(spare * 1000) - 10}m", "memory": "16Mi"},
+                                                     "limits": {"cpu": f"{int(spare * 1000) - 10}m", "memory": "16Mi"}}  # fmt: skip
+    target.kubectl("create", "-n", namespace, "-f", "-", stdin=json.dumps(blocker))
+    try:
+        target.kubectl("wait", "-n", namespace, "pod/cpu-blocker", "--for=condition=Ready", "--timeout=60s")
+        with PodWatch(target, namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as workers:
+            run_id = tokens.api.trigger(DAG, {"sleep": TOKEN_SECONDS + 30})
+            pending = wait_for_pod_phase(target, namespace, WORKER_POD_SELECTOR, DAG, run_id, "Pending")
+            time.sleep(TOKEN_SECONDS + 20)  # past the token lifetime, still waiting for CPU
+            still = target.kubectl_json("get", "pod", "-n", namespace, pending["metadata"]["name"])
+            assert still["status"]["phase"] == "Pending", still["status"]
+            target.kubectl("delete", "pod", "-n", namespace, "cpu-blocker", "--grace-period=0", "--wait=false")
+            state = tokens.api.wait_for_run(DAG, run_id, timeout=600)
+    finally:
+        target.kubectl("delete", "pod", "-n", namespace, "cpu-blocker", "--ignore-not-found", "--wait=false", check=False)
+    ti = tokens.api.task_instances(DAG, run_id)[TASK]
+    log = tokens.api.task_log(DAG, run_id, TASK, ti.try_number)
+    started = {e["object"]["metadata"]["name"] for e in workers.of("run_id", run_label(run_id)) if e["type"] == "ADDED"}
+    record("5. token outliving its expiry", f"jwt_expiration_time {TOKEN_SECONDS} s; worker pod held Pending "
+           f"{TOKEN_SECONDS + 20} s (no CPU left), then the task works {TOKEN_SECONDS + 30} s",
+           f"run {state}, try {ti.try_number}, {len(started)} worker pod(s)",
+           [] if state == "success" else [f"run {state}"])  # fmt: skip
+    # It waited past one token lifetime before starting, then worked past another: both tokens held.
+    assert state == "success" and ti.try_number == 1, log[-3000:]
+    assert len(started) == 1, started
+
+
+def test_rotating_the_jwt_secret_under_a_running_task_fails_that_task_and_says_why_in_the_worker_log(
+    tokens: Tokens,
+) -> None:
+    """Airflow 3.3 checks every token against the one `[api_auth] jwt_secret` it has: a task that was
+    handed its token before the api-server rolled onto a new secret is refused ("Invalid auth
+    token") at its next heartbeats and fails. The chart README says how to rotate without this."""
+    target, release = tokens.release.target, tokens.release
+    rotated = f"{RELEASE}-jwt-rotated"
+    target.kubectl("create", "secret", "generic", rotated, "-n", release.namespace,
+                   f"--from-literal=jwt-secret={secrets.token_urlsafe(48)}")  # fmt: skip
+    run_id = tokens.api.trigger(DAG, {"sleep": 90})
+    wait_for_pod_phase(target, "development", TASK_POD_SELECTOR, DAG, run_id, "Running")
+    upgraded = release.upgrade("--set-string", f"config.execution_api.jwt_expiration_time={TOKEN_SECONDS}",
+                               "--set", f"jwtSecretName={rotated}")  # fmt: skip
+    assert upgraded.returncode == 0, upgraded.stderr
+    state = tokens.api.wait_for_run(DAG, run_id, timeout=600)
+    # The worker pod failed, so it is kept (delete_worker_pods_on_failure: False): its log says why.
+    selector = f"{WORKER_POD_SELECTOR},run_id={run_label(run_id)}"
+    worker_log = target.kubectl("logs", "-n", release.namespace, "-l", selector, "--tail=-1", check=False).stdout
+    refusals = sorted({m for m in ("Invalid auth token", "Too many failed heartbeats") if m in worker_log})
+    task_pods_left = wait_no_pods(target, "development", f"{TASK_POD_SELECTOR},run_id={run_label(run_id)}")
+    # A run started after the rotation is signed with the new secret and runs.
+    after = tokens.api.trigger(DAG, {})
+    after_state = tokens.api.wait_for_run(DAG, after, timeout=600)
+    record("5. JWT secret rotated", "a new Secret named in jwtSecretName (helm upgrade) while a task pod worked 90 s",
+           f"the running task's run {state}, its worker log: {', '.join(refusals) or 'no refusal'}; "
+           f"a run started after the rotation: {after_state}",
+           [f"task across the rotation {state}"] * (state != "success") + [f"pod left: {p}" for p in task_pods_left])  # fmt: skip
+    assert after_state == "success"
+    assert state == "failed", f"the task running across the rotation ended {state}: update the chart README"
+    assert "Invalid auth token" in worker_log, worker_log[-4000:]
+    assert task_pods_left == [], task_pods_left
