@@ -1,6 +1,6 @@
 """Run the benchmarks, write bench/results.json and print a short table with the targets.
 
-Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images,airflow]
+Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images,airflow,load,faults]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import dag_parse, footprint, helm_render, suites  # noqa: E402
 from .report import print_report, targets  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow")
+PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults")
 
 
 def main() -> int:
@@ -58,6 +58,14 @@ def main() -> int:
         from . import airflow  # noqa: PLC0415
 
         results["airflow"] = airflow.measure(1 if args.quick else 3)
+    if "load" in only:
+        from . import load  # noqa: PLC0415
+
+        results["load"] = load.measure(40 if args.quick else 200)
+    if "faults" in only:
+        from . import faults  # noqa: PLC0415
+
+        results["faults"] = faults.measure()
     results["targets"] = targets(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_report(results)

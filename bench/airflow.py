@@ -11,11 +11,10 @@ import os
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from lib.airflow_api import connect
+from lib.cgroups import CgroupSampler
 from lib.chart_objects import quantity
 from lib.cluster import ClusterTarget, start_local_cluster
 from lib.node import build_and_load_images, is_local_node
@@ -27,7 +26,6 @@ from .stats import summarize
 RELEASE = "airflow-bench"
 SEED = "kubernetes-dag"
 TRIVIAL = "kubernetes-pod-params"  # one pod task, the task image's quick default run
-CGROUP = Path("/sys/fs/cgroup")
 
 
 class Timeline:
@@ -72,61 +70,6 @@ class Timeline:
         label = make_safe_label_value(run_id)
         return next((t for t, typ, _, ph, run in self.events
                      if run == label and typ == event_type and (phase is None or ph == phase)), None)
-
-
-def container_cgroup(controller: str, pod_uid: str, container_id: str) -> Path | None:
-    found = list((CGROUP / controller / "kubepods").glob(f"**/pod{pod_uid}/{container_id}"))
-    return found[0] if found else None
-
-
-class CgroupSampler:
-    """Each main container's memory and CPU use, sampled every second while the block runs."""
-
-    def __init__(self, target: ClusterTarget, namespace: str) -> None:
-        self.target, self.namespace = target, namespace
-        self.peak_memory: dict[str, int] = {}
-        self.peak_cpu: dict[str, float] = {}
-        self._stop = threading.Event()
-
-    def containers(self) -> dict[str, tuple[Path, Path]]:
-        found = {}
-        for pod in self.target.kubectl_json("get", "pods", "-n", self.namespace)["items"]:
-            component = pod["metadata"].get("labels", {}).get("app.kubernetes.io/component")
-            if not component or component == "worker":
-                continue
-            for status in pod["status"].get("containerStatuses", []):
-                cid = status.get("containerID", "").removeprefix("containerd://")
-                memory = container_cgroup("memory", pod["metadata"]["uid"], cid)
-                cpu = container_cgroup("cpuacct", pod["metadata"]["uid"], cid)
-                if memory and cpu:
-                    found[component] = (memory, cpu)
-        return found
-
-    def _run(self) -> None:
-        last: dict[str, tuple[float, int]] = {}
-        while not self._stop.wait(1.0):
-            for component, (memory, cpu) in self.containers().items():
-                try:
-                    peak = int((memory / "memory.max_usage_in_bytes").read_text())
-                    used = int((cpu / "cpuacct.usage").read_text())
-                except OSError:
-                    continue
-                now = time.monotonic()
-                self.peak_memory[component] = max(self.peak_memory.get(component, 0), peak)
-                if component in last:
-                    then, before = last[component]
-                    self.peak_cpu[component] = max(self.peak_cpu.get(component, 0.0), (used - before) / 1e9 / (now - then))
-                last[component] = (now, used)
-
-    @contextmanager
-    def running(self):
-        thread = threading.Thread(target=self._run, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            thread.join(timeout=15)
 
 
 def measure(runs: int) -> list[dict]:

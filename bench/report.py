@@ -73,5 +73,10 @@ def print_report(results: dict) -> None:
     table([r for r in airflow if "peak_memory_mib" not in r], ["measure", *timing, "note"], "Airflow on the real node (seconds)")
     table([r for r in airflow if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "request_memory_mib",
           "limit_memory_mib", "peak_cpu", "request_cpu", "limit_cpu"], "Airflow components: measured peak vs values/dev.yaml")
+    load = results.get("load", [])
+    table([r for r in load if "peak_memory_mib" not in r], ["measure", "value", "median", "p95", "min", "max", "n", "note"],
+          "load: one run mapping a pod task over many items (seconds)")  # fmt: skip
+    table([r for r in load if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "peak_cpu"], "load: peak use")
+    table(results.get("faults", []), ["fault", "done", "happened", "lost"], "faults: what was done, what happened, what was lost")
     table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
           ["target", "value", "limit", "unit", "met"], "targets")
