@@ -13,9 +13,6 @@ Skipped, with the reason, where containers do not run (simulated nodes).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +25,7 @@ from lib import dev_objects
 from lib.airflow_api import AirflowApi, connect
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag, dag_pods
-from lib.paths import REPO
+from lib.dev_objects import apply_dev_objects
 from lib.pod_watch import PodWatch
 from lib.release import NO_DATABASE_VOLUME, Release, installed
 from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
@@ -62,27 +59,16 @@ class Deployment:
     ungranted_pods: PodWatch
 
 
-def wait_for_dags(api: AirflowApi, expected: set[str], timeout: float = 300) -> None:
-    """The DAG processor parses the baked-in bundle shortly after start; wait until all are listed."""
-    deadline = time.monotonic() + timeout
-    while not expected <= set(api.dag_ids()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"DAGs {sorted(expected - set(api.dag_ids()))} not listed after {timeout} s")
-        time.sleep(3)
-
-
 @pytest.fixture(scope="module")
 def airflow(running_containers: ClusterTarget) -> Iterator[Deployment]:
     target = running_containers
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(target)
     ungranted = f"e2e-ungranted-{uuid.uuid4().hex[:6]}"
     target.create_namespace(ungranted)
     try:
         with installed(target, "e2e-run", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as release, \
                 connect(release) as api:  # fmt: skip
-            wait_for_dags(api, set(dag_bag().dags))
+            api.wait_for_dags(set(dag_bag().dags))
             requests = {dag_id: (dag_id, {}) for dag_id in dag_bag().dags}
             requests[FAILING_POD] = ("kubernetes-pod-params", {"exit_code": 3})
             requests[UNGRANTED] = ("kubernetes-pod-params", {"namespace": ungranted})

@@ -8,7 +8,6 @@ and one importing a module that does not exist. Skipped where containers do not 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,9 +19,10 @@ from lib import tools
 from lib.airflow_api import AirflowApi, connect
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
+from lib.dev_objects import apply_dev_objects
 from lib.fault_report import record
 from lib.node import TASK_IMAGE
-from lib.paths import DAGS, REPO
+from lib.paths import DAGS
 from lib.pods import pod_manifest
 from lib.release import NO_DATABASE_VOLUME, Release, installed
 
@@ -58,9 +58,7 @@ def wait_until(what: str, check, timeout: float = 240) -> None:
 @pytest.fixture(scope="module")
 def delivery(running_containers: ClusterTarget) -> Iterator[Delivery]:
     target = running_containers
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(target)
     # ReadWriteOnce: one node, so the writer and Airflow's pods all mount it there.
     extra = (*NO_DATABASE_VOLUME, "--set", "dags.persistence.enabled=true", "--set", "dags.persistence.accessMode=ReadWriteOnce")
     with installed(target, "e2e-pvc-dags", ("development",), extra, RELEASE) as release, connect(release) as api:
@@ -74,7 +72,7 @@ def delivery(running_containers: ClusterTarget) -> Iterator[Delivery]:
             for path in sorted(DAGS.glob("*.py")) + [DAGS / ".airflowignore"]:
                 deliver.put(path.name, path.read_text())
             # Within the chart's [dag_processor] refresh_interval (60 s) and a parse.
-            wait_until("the bundle's DAGs", lambda: set(dag_bag().dags) <= set(api.dag_ids()))
+            api.wait_for_dags(set(dag_bag().dags), timeout=240)
             yield deliver
         finally:  # the writer holds the claim, which `helm uninstall --wait` waits to delete
             target.kubectl("delete", "pod", "-n", release.namespace, "dags-writer", "--grace-period=1", check=False)

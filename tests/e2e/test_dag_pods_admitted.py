@@ -8,21 +8,17 @@ API server's own validation and PodSecurity admission then judge each pod exactl
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 import pytest
 
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_pods
-from lib.paths import REPO
+from lib.dev_objects import apply_dev_objects
 
 
 @pytest.fixture(scope="module")
 def dev_objects(cluster_target: ClusterTarget) -> None:
-    proc = subprocess.run(["bash", str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                          env={**os.environ, "KUBECONFIG": str(cluster_target.kubeconfig)}, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    apply_dev_objects(cluster_target)
 
 
 def test_dev_namespace_enforces_restricted(cluster_target, dev_objects):

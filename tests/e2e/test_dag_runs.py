@@ -44,7 +44,8 @@ from kubernetes.utils import parse_quantity
 from lib import dev_objects
 from lib.cluster import ClusterTarget
 from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
-from lib.paths import DAGS, REPO
+from lib.dev_objects import apply_dev_objects
+from lib.paths import DAGS
 from lib.pod_watch import PodWatch
 from lib.release import NO_DATABASE_VOLUME, Release, installed
 
@@ -88,9 +89,7 @@ def release(cluster_target: ClusterTarget) -> Iterator[Release]:
         owner = json.loads(existing.stdout)["metadata"].get("annotations", {}).get("meta.helm.sh/release-namespace")
         pytest.skip(f"Role {POD_LAUNCHER_ROLE} in {LAUNCH_NAMESPACE} belongs to release {RELEASE} in namespace "
                     f"{owner} (left by an interrupted run?): uninstall it to let these tests grant {LAUNCH_NAMESPACE}")  # fmt: skip
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(cluster_target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(cluster_target)
     with installed(cluster_target, "e2e-dags", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as r:
         yield r
 

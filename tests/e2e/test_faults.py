@@ -10,8 +10,6 @@ which image, which namespace). Skipped where containers do not run.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ import pytest
 
 from lib.airflow_api import AirflowApi, connect
 from lib.cluster import ClusterTarget
+from lib.dev_objects import apply_dev_objects
 from lib.fault_report import record
-from lib.paths import REPO
 from lib.pod_watch import PodWatch
 from lib.release import Release, installed
 from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
@@ -55,14 +53,9 @@ class Faults:
 @pytest.fixture(scope="module")
 def faults(running_containers: ClusterTarget) -> Iterator[Faults]:
     target = running_containers
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(target)
     with installed(target, "e2e-faults", (LAUNCH_NAMESPACE,), (), RELEASE) as release, connect(release) as api:
-        deadline = time.monotonic() + 300
-        while DAG not in api.dag_ids():
-            assert time.monotonic() < deadline, f"{DAG} not listed after 300 s"
-            time.sleep(3)
+        api.wait_for_dags({DAG})
         yield Faults(release, api)
 
 
@@ -152,19 +145,23 @@ def wait_ready(faults: Faults, component: str, timeout: int = 300) -> dict[str, 
 # --- the scheduler -------------------------------------------------------------------------------
 
 
+def run_adopted_once(faults: Faults, fault: str, done: str, inflict: Callable[[str], None]) -> None:
+    """A long task loses its scheduler; the next scheduler adopts its worker pod and it runs once."""
+    outcome = run_with_fault(faults, {"sleep": ADOPTION_SECONDS}, inflict)
+    record(fault, f"{done} while the task pod ran ({ADOPTION_SECONDS} s of work)", outcome.happened(), outcome.lost())
+    assert_clean(outcome)
+    assert outcome.state == "success" and outcome.try_number == 1, outcome
+    assert len(outcome.task_pods) == 1 and len(outcome.worker_pods) == 1, outcome
+    assert len(outcome.owners) == 2, f"the worker pod was not adopted by the next scheduler: {outcome.owners}"
+
+
 def test_scheduler_pod_deleted_mid_task_the_new_one_adopts_the_worker_and_the_task_runs_once(faults: Faults) -> None:
     old = faults.component_pod("scheduler")["metadata"]["name"]
 
     def delete_scheduler(_: str) -> None:
         faults.release.target.kubectl("delete", "pod", "-n", faults.release.namespace, old, "--wait=false")
 
-    outcome = run_with_fault(faults, {"sleep": ADOPTION_SECONDS}, delete_scheduler)
-    record("1. scheduler pod deleted",
-           f"scheduler pod deleted while the task pod ran ({ADOPTION_SECONDS} s of work)", outcome.happened(), outcome.lost())  # fmt: skip
-    assert_clean(outcome)
-    assert outcome.state == "success" and outcome.try_number == 1, outcome
-    assert len(outcome.task_pods) == 1 and len(outcome.worker_pods) == 1, outcome
-    assert len(outcome.owners) == 2, f"the worker pod was not adopted by the new scheduler: {outcome.owners}"
+    run_adopted_once(faults, "1. scheduler pod deleted", "scheduler pod deleted", delete_scheduler)
     assert wait_ready(faults, "scheduler")["metadata"]["name"] != old
 
 
@@ -178,13 +175,7 @@ def test_scheduler_process_killed_mid_task_restarts_and_the_task_runs_once(fault
         faults.target.kubectl("exec", "-n", faults.release.namespace, pod["metadata"]["name"], "-c", "scheduler", "--",
                               "python", "-c", kill)  # fmt: skip
 
-    outcome = run_with_fault(faults, {"sleep": ADOPTION_SECONDS}, sigkill_scheduler)
-    record("1. scheduler process killed (SIGKILL)",
-           f"scheduler process SIGKILLed while the task pod ran ({ADOPTION_SECONDS} s of work)", outcome.happened(), outcome.lost())  # fmt: skip
-    assert_clean(outcome)
-    assert outcome.state == "success" and outcome.try_number == 1, outcome
-    assert len(outcome.task_pods) == 1 and len(outcome.worker_pods) == 1, outcome
-    assert len(outcome.owners) == 2, f"the worker pod was not adopted by the restarted scheduler: {outcome.owners}"
+    run_adopted_once(faults, "1. scheduler process killed (SIGKILL)", "scheduler process SIGKILLed", sigkill_scheduler)
     after = wait_ready(faults, "scheduler")
     assert after["metadata"]["name"] == pod["metadata"]["name"]
     terminated = after["status"]["containerStatuses"][0]["lastState"]["terminated"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ import yaml
 from lib.airflow_api import connect
 from lib.cgroups import CgroupSampler
 from lib.cluster import ClusterTarget
-from lib.paths import ARTIFACTS, REPO, VALUES_DIR
+from lib.dev_objects import apply_dev_objects
+from lib.paths import ARTIFACTS, VALUES_DIR
 from lib.pod_watch import PodWatch
 from lib.release import NO_DATABASE_VOLUME, Release, installed
 from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, wait_no_pods
@@ -50,14 +50,9 @@ class LoadRun:
 @pytest.fixture(scope="module")
 def load(running_containers: ClusterTarget) -> Iterator[LoadRun]:
     target = running_containers
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(target)
     with installed(target, "e2e-load", ("development",), NO_DATABASE_VOLUME, RELEASE) as release, connect(release) as api:
-        deadline = time.monotonic() + 300
-        while DAG not in api.dag_ids():
-            assert time.monotonic() < deadline, f"{DAG} not listed after 300 s"
-            time.sleep(3)
+        api.wait_for_dags({DAG})
         sampler = CgroupSampler(target, release.namespace)
         with PodWatch(target, release.namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as workers, \
                 PodWatch(target, "development", f"{TASK_POD_SELECTOR},dag_id={DAG}") as task_pods, \

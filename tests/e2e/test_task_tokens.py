@@ -13,9 +13,7 @@ Skipped where containers do not run.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +23,9 @@ import pytest
 from lib.airflow_api import AirflowApi, connect
 from lib.chart_objects import quantity
 from lib.cluster import ClusterTarget
+from lib.dev_objects import apply_dev_objects
 from lib.fault_report import record
 from lib.node import TASK_IMAGE
-from lib.paths import REPO
 from lib.pod_watch import PodWatch
 from lib.pods import pod_manifest
 from lib.release import NO_DATABASE_VOLUME, Release, installed
@@ -47,15 +45,10 @@ class Tokens:
 @pytest.fixture(scope="module")
 def tokens(running_containers: ClusterTarget) -> Iterator[Tokens]:
     target = running_containers
-    created = subprocess.run([str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    apply_dev_objects(target)
     extra = (*NO_DATABASE_VOLUME, "--set-string", f"config.execution_api.jwt_expiration_time={TOKEN_SECONDS}")
     with installed(target, "e2e-tokens", ("development",), extra, RELEASE) as release, connect(release) as api:
-        deadline = time.monotonic() + 300
-        while DAG not in api.dag_ids():
-            assert time.monotonic() < deadline, f"{DAG} not listed after 300 s"
-            time.sleep(3)
+        api.wait_for_dags({DAG})
         yield Tokens(release, api)
 
 

@@ -100,6 +100,14 @@ class AirflowApi:
     def dag_ids(self) -> list[str]:
         return sorted(d.dag_id for d in DAGApi(self.api).get_dags(limit=100).dags)
 
+    def wait_for_dags(self, expected: set[str], timeout: float = 300) -> None:
+        """The DAG processor lists new files within its refresh interval; wait until all are listed."""
+        deadline = time.monotonic() + timeout
+        while not expected <= set(self.dag_ids()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"DAGs {sorted(expected - set(self.dag_ids()))} not listed after {timeout} s")
+            time.sleep(3)
+
     def import_errors(self) -> list[Any]:
         return ImportErrorApi(self.api).get_import_errors().import_errors
 

@@ -6,12 +6,17 @@ The same file is what hack/create-dev-objects.sh applies, so names are written d
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .paths import DAGS
+from .paths import DAGS, REPO
+
+if TYPE_CHECKING:
+    from .cluster import ClusterTarget
 
 FILE = DAGS / "dev_objects.yaml"
 PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"
@@ -52,3 +57,10 @@ class DevObjects:
 def load() -> DevObjects:
     with FILE.open() as fh:
         return DevObjects(tuple(doc for doc in yaml.safe_load_all(fh) if doc))
+
+
+def apply_dev_objects(target: ClusterTarget) -> None:
+    """`make dev-objects` against `target`: the Secret, ConfigMaps and pull secret the DAGs reference."""
+    created = subprocess.run(["bash", str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
+                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
+    assert created.returncode == 0, f"hack/create-dev-objects.sh failed: {created.stderr}"
