@@ -91,7 +91,7 @@ def write_measurements(run: LoadRun, mapped: list[Any], sampler: CgroupSampler) 
     span = (max(ti.end_date for ti in done) - min(ti.queued_when for ti in done)).total_seconds()
     MEASURED.parent.mkdir(parents=True, exist_ok=True)
     MEASURED.write_text(json.dumps({
-        "items": ITEMS, "state": run.state, "tasks_succeeded": sum(s == "success" for s in run.states.values()),
+        "items": ITEMS, "state": run.state, "tasks_succeeded": sum(str(ti.state.value) == "success" for ti in mapped),
         "seconds_first_queued_to_last_ended": span, "tasks_per_minute": len(done) / span * 60,
         "queue_to_running_median_s": statistics.median(latencies),
         "queue_to_running_p95_s": latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))],
