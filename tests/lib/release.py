@@ -105,6 +105,17 @@ def delete_namespaces(target: ClusterTarget, *namespaces: str) -> None:
     target.kubectl("delete", "namespace", *namespaces, "--wait=false", "--ignore-not-found", check=False)
 
 
+def remove_leftovers(target: ClusterTarget, prefix: str, name: str) -> list[str]:
+    """Uninstall release `name` from namespaces `<prefix>-*` an interrupted run left behind, and delete
+    them: its Roles in shared launch namespaces (`development`) would refuse the next install."""
+    namespaces = [ns["metadata"]["name"] for ns in target.kubectl_json("get", "namespaces")["items"]
+                  if ns["metadata"]["name"].startswith(f"{prefix}-") and ns["status"].get("phase") == "Active"]  # fmt: skip
+    for namespace in namespaces:
+        Release(target, namespace, (namespace,), name=name).uninstall()
+        delete_namespaces(target, namespace, f"{namespace}-tasks")
+    return namespaces
+
+
 @contextlib.contextmanager
 def installed(
     target: ClusterTarget,
@@ -121,6 +132,7 @@ def installed(
     Modules that do not look at the database's volume pass NO_DATABASE_VOLUME: the local control plane
     has only a few static PersistentVolumes, and a claim's volume is reusable only after cluster-up.
     """
+    remove_leftovers(target, prefix, name)
     namespace = fresh_namespace_name(prefix)
     created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
     others = created if launch_elsewhere is None else launch_elsewhere
