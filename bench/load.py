@@ -9,20 +9,17 @@ from their cgroups.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from lib.paths import ARTIFACTS, REPO
+from lib.paths import ARTIFACTS
+
+from .suites import last_line, run_pytest
 
 MEASURED = ARTIFACTS / "load.json"
 
 
 def measure(items: int) -> list[dict]:
     MEASURED.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e/test_load.py"],
-                          cwd=REPO, capture_output=True, text=True, env={**os.environ, "LOAD_ITEMS": str(items)})  # fmt: skip
-    summary = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    summary = last_line(run_pytest(["tests/e2e/test_load.py"], env={"LOAD_ITEMS": str(items)}))
     if not MEASURED.exists():
         return [{"measure": "load", "note": f"nothing measured: {summary}"}]
     m = json.loads(MEASURED.read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -16,10 +17,20 @@ SUITES = {
 }
 
 
+def run_pytest(args: list[str] | tuple[str, ...], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """pytest in a child process from the repo root, output captured; never raises on failures."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def last_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """pytest's summary ("4 passed in ..."), or what it printed last."""
+    return (proc.stdout.strip().splitlines() or ["no output"])[-1]
+
+
 def run_suite(args: list[str]) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                          cwd=REPO, capture_output=True, text=True)
+    proc = run_pytest(args)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.strip().splitlines()[-5:])
