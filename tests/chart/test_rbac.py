@@ -26,6 +26,10 @@ POD_LOG_READER_RULES = [
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
 ]
 
+# Objects in a launch namespace are named <release>-<release namespace>-<purpose>: namespaces are shared.
+POD_LAUNCHER = "airflow-airflow-pod-launcher"
+DEFERRED_POD_WATCHER = "airflow-airflow-deferred-pod-watcher"
+
 
 def _in_namespace(rendered, kind, name):
     return {o["metadata"]["namespace"]: o for o in rendered.all(kind) if o["metadata"]["name"] == name}
@@ -52,7 +56,7 @@ class TestApiServerPodLogReader:
 
 class TestWorkerPodLauncher:
     def test_release_namespace_by_default(self):
-        roles = _in_namespace(render(scenarios.DEFAULT), "Role", "airflow-pod-launcher")
+        roles = _in_namespace(render(scenarios.DEFAULT), "Role", POD_LAUNCHER)
         assert list(roles) == ["airflow"]
         assert roles["airflow"]["rules"] == POD_LAUNCHER_RULES
 
@@ -62,8 +66,8 @@ class TestWorkerPodLauncher:
     ], ids=["multi-namespace", "dev"])
     def test_a_role_and_binding_in_each_launch_namespace(self, scenario, namespaces):
         rendered = render(scenario)
-        roles = _in_namespace(rendered, "Role", "airflow-pod-launcher")
-        bindings = _in_namespace(rendered, "RoleBinding", "airflow-pod-launcher")
+        roles = _in_namespace(rendered, "Role", POD_LAUNCHER)
+        bindings = _in_namespace(rendered, "RoleBinding", POD_LAUNCHER)
         assert sorted(roles) == sorted(bindings) == namespaces
         for namespace in namespaces:
             assert roles[namespace]["rules"] == POD_LAUNCHER_RULES
@@ -78,13 +82,31 @@ class TestTriggererDeferredPodWatcher:
     ], ids=["default", "multi-namespace"])
     def test_watch_but_never_create_pods_where_they_launch(self, scenario, namespaces):
         rendered = render(scenario)
-        roles = _in_namespace(rendered, "Role", "airflow-deferred-pod-watcher")
-        bindings = _in_namespace(rendered, "RoleBinding", "airflow-deferred-pod-watcher")
+        roles = _in_namespace(rendered, "Role", DEFERRED_POD_WATCHER)
+        bindings = _in_namespace(rendered, "RoleBinding", DEFERRED_POD_WATCHER)
         assert sorted(roles) == sorted(bindings) == namespaces
         for namespace in namespaces:
             assert roles[namespace]["rules"] == DEFERRED_POD_WATCHER_RULES
             assert bindings[namespace]["subjects"] == [
                 {"kind": "ServiceAccount", "name": "airflow-triggerer", "namespace": "airflow"}]
+
+
+class TestSharedLaunchNamespace:
+    """`team-b/airflow` beside `airflow/airflow`, both launching into `development`."""
+
+    def test_same_release_name_in_two_namespaces_owns_distinct_objects_there(self):
+        team_a, team_b = render(scenarios.MULTI_NAMESPACE), render(scenarios.TEAM_B)
+        for kind in ("Role", "RoleBinding"):
+            a = {o["metadata"]["name"] for o in team_a.all(kind) if o["metadata"]["namespace"] == "development"}
+            b = {o["metadata"]["name"] for o in team_b.all(kind) if o["metadata"]["namespace"] == "development"}
+            assert a == {POD_LAUNCHER, DEFERRED_POD_WATCHER}
+            assert b == {"airflow-team-b-pod-launcher", "airflow-team-b-deferred-pod-watcher"}
+
+    def test_each_binding_grants_its_own_release_accounts(self):
+        rendered = render(scenarios.TEAM_B)
+        binding = _in_namespace(rendered, "RoleBinding", "airflow-team-b-pod-launcher")["development"]
+        assert binding["roleRef"]["name"] == "airflow-team-b-pod-launcher"
+        assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "team-b"}]
 
 
 @pytest.mark.parametrize("scenario", scenarios.ALL + scenarios.DETAIL_SCENARIOS, ids=lambda s: s.name)

@@ -19,7 +19,7 @@ class TestServiceAccounts:
         worker = rendered.get("ServiceAccount", "etl-runner")
         assert worker["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}
         assert worker_pod_template(rendered)["spec"]["serviceAccountName"] == "etl-runner"
-        launchers = [b for b in rendered.all("RoleBinding") if b["metadata"]["name"] == "airflow-pod-launcher"]
+        launchers = [b for b in rendered.all("RoleBinding") if b["metadata"]["name"] == "airflow-airflow-pod-launcher"]
         assert len(launchers) == 2
         assert all(b["subjects"] == [{"kind": "ServiceAccount", "name": "etl-runner", "namespace": "airflow"}] for b in launchers)
         assert pod_spec(rendered.get("Deployment", "airflow-scheduler"))["serviceAccountName"] == "airflow-scheduler-sa"

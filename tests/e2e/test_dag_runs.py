@@ -53,11 +53,8 @@ RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "
 PYTHON = Path(sys.executable)
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
-# A release name of its own: the Roles it puts in `development` are named after the release, so a
-# `make deploy-dev` release (`airflow`) granting the same namespace does not clash with this one.
 RELEASE = "airflow-e2e-dags"
 WORKER_ACCOUNT = f"{RELEASE}-worker"
-POD_LAUNCHER_ROLE = f"{RELEASE}-pod-launcher"
 SEED_DAG = "kubernetes-dag"
 XCOM_SIDECAR = "airflow-xcom-sidecar"
 KPO_LABEL = "kubernetes_pod_operator=True"  # on every pod KubernetesPodOperator creates
@@ -83,12 +80,6 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def release(cluster_target: ClusterTarget) -> Iterator[Release]:
-    existing = cluster_target.kubectl("get", "role", POD_LAUNCHER_ROLE, "-n", LAUNCH_NAMESPACE, "-o", "json",
-                                      check=False)  # fmt: skip
-    if existing.returncode == 0:
-        owner = json.loads(existing.stdout)["metadata"].get("annotations", {}).get("meta.helm.sh/release-namespace")
-        pytest.skip(f"Role {POD_LAUNCHER_ROLE} in {LAUNCH_NAMESPACE} belongs to release {RELEASE} in namespace "
-                    f"{owner} (left by an interrupted run?): uninstall it to let these tests grant {LAUNCH_NAMESPACE}")  # fmt: skip
     apply_dev_objects(cluster_target)
     with installed(cluster_target, "e2e-dags", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as r:
         yield r

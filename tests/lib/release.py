@@ -107,7 +107,7 @@ def delete_namespaces(target: ClusterTarget, *namespaces: str) -> None:
 
 def remove_leftovers(target: ClusterTarget, prefix: str, name: str) -> list[str]:
     """Uninstall release `name` from namespaces `<prefix>-*` an interrupted run left behind, and delete
-    them: its Roles in shared launch namespaces (`development`) would refuse the next install."""
+    them (with their pods, which would crowd the node and the static volumes)."""
     namespaces = [ns["metadata"]["name"] for ns in target.kubectl_json("get", "namespaces")["items"]
                   if ns["metadata"]["name"].startswith(f"{prefix}-") and ns["status"].get("phase") == "Active"]  # fmt: skip
     for namespace in namespaces:

@@ -25,15 +25,18 @@ NAMESPACE = "airflow"
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of values. `values` is stored as JSON so the scenario stays hashable."""
+    """A named set of values (and the release namespace). `values` is stored as JSON so the scenario stays hashable."""
 
     name: str
     files: tuple[Path, ...] = ()
     values_json: str = "{}"
+    namespace: str = NAMESPACE
 
     @classmethod
-    def of(cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = ()) -> "Scenario":
-        return cls(name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True))
+    def of(cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = (),
+           namespace: str = NAMESPACE) -> "Scenario":
+        return cls(name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True),
+                   namespace=namespace)
 
     @property
     def values(self) -> dict[str, Any]:
@@ -73,20 +76,21 @@ class HelmError(RuntimeError):
 
 
 def _helm_template(values: dict[str, Any], files: tuple[Path, ...], helm_major: int,
-                   extra_args: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+                   extra_args: tuple[str, ...] = (), namespace: str = NAMESPACE) -> subprocess.CompletedProcess[str]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump(values, fh)
         inline = fh.name
     try:
-        cmd = template_command(files, Path(inline), helm_major, *extra_args)
+        cmd = template_command(files, Path(inline), helm_major, *extra_args, namespace=namespace)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     finally:
         Path(inline).unlink(missing_ok=True)
 
 
-def template_command(files: Iterable[Path], inline: Path, helm_major: int, *extra_args: str) -> list[str]:
+def template_command(files: Iterable[Path], inline: Path, helm_major: int, *extra_args: str,
+                     namespace: str = NAMESPACE) -> list[str]:
     """The `helm template` command line for values `files` plus the `inline` values file, in that order."""
-    cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", NAMESPACE]
+    cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", namespace]
     for f in files:
         cmd += ["--values", str(f)]
     return [*cmd, "--values", str(inline), *extra_args]
@@ -111,7 +115,7 @@ def parse_manifests(text: str) -> tuple[list[dict[str, Any]], list[str]]:
 def render(scenario: Scenario, helm_major: int = 3, show_hooks: bool = True) -> Rendered:
     """Render `scenario` (cached). Raises HelmError with helm's stderr when helm refuses the values."""
     extra = () if show_hooks else ("--no-hooks",)
-    proc = _helm_template(scenario.values, scenario.files, helm_major, extra)
+    proc = _helm_template(scenario.values, scenario.files, helm_major, extra, scenario.namespace)
     if proc.returncode != 0:
         raise HelmError(proc.stderr)
     objects, sources = parse_manifests(proc.stdout)

@@ -69,6 +69,9 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
     "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
                         "scheduler": {"name": "airflow-scheduler-sa"}},
 })
+# The same release name as every other scenario, in another namespace, launching into the same
+# `development`: its Roles there must not be the `airflow` namespace release's.
+TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B]

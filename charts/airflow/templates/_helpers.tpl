@@ -9,6 +9,17 @@ root context and know which component they describe.
 {{- printf "%s-%s" $root.Release.Name (index . 1) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+Name of an RBAC object the chart puts in a pod launch namespace. Launch namespaces are shared:
+`team-a/airflow` and `team-b/airflow` may both launch into `development`, so the name carries the
+release namespace too, and uninstalling one release never removes the other's grants.
+Not truncated to 63: Role and RoleBinding names may be up to 253 characters.
+*/}}
+{{- define "airflow.launchRbacName" -}}
+{{- $root := index . 0 -}}
+{{- printf "%s-%s-%s" $root.Release.Name $root.Release.Namespace (index . 1) -}}
+{{- end -}}
+
 {{- define "airflow.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
