@@ -66,6 +66,19 @@ class TestWorkerPodTemplate:
         assert "livenessProbe" not in init
         assert mounts(_base(pod))["/opt/airflow/dags"]["readOnly"] is True
 
+    def test_git_sync_trusts_a_private_ca_from_a_config_map(self):
+        rendered = render(scenarios.GITSYNC_PRIVATE_CA)
+        pod = worker_pod_template(rendered)
+        sidecar = next(c for c in rendered.get("Deployment", "airflow-dag-processor")["spec"]["template"]["spec"]
+                       ["containers"] if c["name"] == "git-sync")  # fmt: skip
+        for container, volumes in ((pod["spec"]["initContainers"][0], pod["spec"]["volumes"]),
+                                   (sidecar, rendered.get("Deployment", "airflow-dag-processor")["spec"]["template"]
+                                    ["spec"]["volumes"])):  # fmt: skip
+            assert env(container)["GITSYNC_GIT_CONFIG"]["value"] == "http.sslCAInfo:/etc/git-ca/ca.crt"
+            assert mounts(container)["/etc/git-ca"] == {"name": "git-ca", "mountPath": "/etc/git-ca", "readOnly": True}
+            assert {"name": "git-ca", "configMap": {"name": "git-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}} in volumes
+        assert "GITSYNC_GIT_CONFIG" not in env(worker_pod_template(render(scenarios.GITSYNC_HTTPS))["spec"]["initContainers"][0])
+
     def test_dags_from_a_pvc_or_the_image(self):
         pvc = worker_pod_template(render(scenarios.PVC_DAGS))
         assert {"name": "dags", "persistentVolumeClaim": {"claimName": "airflow-dags"}} in pvc["spec"]["volumes"]

@@ -39,6 +39,10 @@ GITSYNC_SSH_KNOWN_HOSTS = Scenario.of("gitsync-ssh-known-hosts", {
                          "sshKeySecret": "git-ssh-key",
                          "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
 })
+GITSYNC_PRIVATE_CA = Scenario.of("gitsync-private-ca", {
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
+                         "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
 EXISTING_SECRETS = Scenario.of("existing-secrets", {
     "fernetKeySecretName": "my-fernet", "jwtSecretName": "my-jwt", "apiSecretKeySecretName": "my-api-key",
     "auth": {"simple": {"passwordsSecretName": "my-ui-passwords"}},
@@ -73,5 +77,5 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 # `development`: its Roles there must not be the `airflow` namespace release's.
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B]

@@ -416,6 +416,14 @@ envFrom:
     name: {{ include "airflow.name" (list . "git-known-hosts") }}
 {{- end }}
 {{- end }}
+{{- with .Values.dags.gitSync.caCertConfigMap }}
+- name: git-ca
+  configMap:
+    name: {{ . }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -468,6 +476,11 @@ for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the sync
     - name: GITSYNC_SSH_KNOWN_HOSTS_FILE
       value: /etc/git-known-hosts/known_hosts
     {{- end }}
+    {{- if $git.caCertConfigMap }}
+    # A private CA for an https git server: git checks the server's certificate against it only.
+    - name: GITSYNC_GIT_CONFIG
+      value: "http.sslCAInfo:/etc/git-ca/ca.crt"
+    {{- end }}
   {{- if not $oneTime }}
   ports:
     - name: git-sync
@@ -500,6 +513,11 @@ for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the sync
     - name: {{ ternary "git-known-hosts" "git-ssh-key" (not (empty $git.knownHosts)) }}
       mountPath: /etc/git-known-hosts/known_hosts
       subPath: known_hosts
+      readOnly: true
+    {{- end }}
+    {{- if $git.caCertConfigMap }}
+    - name: git-ca
+      mountPath: /etc/git-ca
       readOnly: true
     {{- end }}
   securityContext:
