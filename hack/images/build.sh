@@ -4,6 +4,8 @@
 #   airflow-on-k8s/airflow:dev         docker/airflow: the DAG bundle on an Airflow 3.3.2 base
 #   airflow-on-k8s/task-example:dev    docker/task-example, also tagged test/image:1.0 (the seed DAG's)
 #   airflow-on-k8s/postgresql:15       docker/postgresql: the chart's embedded dev database
+#   airflow-on-k8s/git-server:dev      docker/git-server: a git server (https + ssh) for the DAG repository
+#   airflow-on-k8s/git-sync:<tag>      docker/git-sync: git-sync built from source (hack/images/git-sync.sh)
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
 # packages and the locked wheels, with a private dockerd (root, Linux; hack/images/dockerd.sh).
@@ -24,7 +26,7 @@ while [[ $# -gt 0 ]]; do
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
     --no-cache) CACHE_ARGS=(--no-cache); shift ;;
-    -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache]" >&2; exit 2 ;;
   esac
 done
@@ -99,8 +101,15 @@ build_image() {
 build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
 build_image task-example docker/task-example/Dockerfile --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
 build_image postgresql docker/postgresql/Dockerfile --tag airflow-on-k8s/postgresql:15 docker/postgresql
+build_image git-server docker/git-server/Dockerfile --tag airflow-on-k8s/git-server:dev docker/git-server
+# git-sync from its source (no registry serves upstream's image here); the context is the binary's folder.
+hack/images/git-sync.sh
+GIT_SYNC_BINARY="$(hack/images/git-sync.sh --print-path)"
+GIT_SYNC_IMAGE="airflow-on-k8s/git-sync:$(basename "$(dirname "${GIT_SYNC_BINARY}")")"
+build_image git-sync docker/git-sync/Dockerfile --tag "${GIT_SYNC_IMAGE}" "$(dirname "${GIT_SYNC_BINARY}")"
 
-IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15)
+IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15
+  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}")
 for image in "${IMAGES[@]}"; do
   printf '%s %s\n' "${image}" "$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}")"
 done >"${CACHE}/images/sizes.txt"

@@ -1,0 +1,193 @@
+"""A real git server in the cluster (docker/git-server: git-http-backend over https, sshd with
+git-shell) holding one DAG repository, and a working copy on this host that pushes to it.
+
+Its keys are made here: a CA and the server's https certificate (for the Service's DNS names), the
+ssh host key (clients pin it in known_hosts), one ssh client key, and one https user with a token.
+Pushes go from the host through the Service's ClusterIP (kube-proxy routes host traffic too) under
+the same URL the pods use, the CA checked.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import NameOID
+
+from .cluster import ClusterTarget
+
+IMAGE = "airflow-on-k8s/git-server:dev"
+NAME = "git-server"
+REPO = "dags.git"
+USERNAME = "airflow-dags-reader"
+
+MANIFEST = """
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, labels: {{app: {name}}}}}
+spec:
+  selector: {{app: {name}}}
+  ports:
+    - {{name: https, port: 443, targetPort: 8443}}
+    - {{name: ssh, port: 22, targetPort: 2222}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, labels: {{app: {name}}}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {{runAsNonRoot: true, runAsUser: 10002, runAsGroup: 10002, seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+        - name: git-server
+          image: {image}
+          imagePullPolicy: IfNotPresent
+          ports: [{{name: https, containerPort: 8443}}, {{name: ssh, containerPort: 2222}}]
+          readinessProbe: {{tcpSocket: {{port: 8443}}, periodSeconds: 2}}
+          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
+          resources: {{requests: {{cpu: 50m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
+          volumeMounts:
+            - {{name: repos, mountPath: /srv/git}}
+            - {{name: tmp, mountPath: /tmp}}
+            - {{name: tls, mountPath: /etc/git-server/tls, readOnly: true}}
+            - {{name: users, mountPath: /etc/git-server/users, readOnly: true}}
+            - {{name: ssh, mountPath: /etc/git-server/ssh, readOnly: true}}
+      volumes:
+        - {{name: repos, emptyDir: {{}}}}
+        - {{name: tmp, emptyDir: {{}}}}
+        - {{name: tls, secret: {{secretName: {name}-tls}}}}
+        - {{name: users, secret: {{secretName: {name}-users}}}}
+        - {{name: ssh, secret: {{secretName: {name}-ssh}}}}
+"""
+
+
+def _pem_key(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())  # fmt: skip
+
+
+def _certificate(subject: str, key, issuer_name: str, issuer_key, sans: list[str] | None, ca: bool) -> bytes:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))  # fmt: skip
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass
+class GitServer:
+    target: ClusterTarget
+    namespace: str
+    workdir: Path
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+    @property
+    def host(self) -> str:
+        return f"{NAME}.{self.namespace}.svc"
+
+    @property
+    def https_url(self) -> str:
+        return f"https://{self.host}/git/{REPO}"
+
+    @property
+    def ssh_url(self) -> str:
+        # scp-like: user `git`, port 22 (the Service), the repository relative to git's home /srv/git.
+        return f"git@{self.host}:{REPO}"
+
+    def deploy(self) -> None:
+        """Keys, Secrets, Deployment and Service; returns once the server answers."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        self.ca_pem = _certificate("airflow-on-k8s test git CA", ca_key, "airflow-on-k8s test git CA", ca_key, None, True)
+        tls_key = ec.generate_private_key(ec.SECP256R1())
+        sans = [self.host, f"{self.host}.cluster.local", f"{NAME}.{self.namespace}"]
+        tls_crt = _certificate(self.host, tls_key, "airflow-on-k8s test git CA", ca_key, sans, False)
+        host_key = ed25519.Ed25519PrivateKey.generate()
+        client_key = ed25519.Ed25519PrivateKey.generate()
+        openssh = serialization.PrivateFormat.OpenSSH
+        self.client_private_key = client_key.private_bytes(serialization.Encoding.PEM, openssh,
+                                                           serialization.NoEncryption()).decode()  # fmt: skip
+        public = serialization.PublicFormat.OpenSSH
+        self.host_public_key = host_key.public_key().public_bytes(serialization.Encoding.OpenSSH, public).decode()
+        client_public = client_key.public_key().public_bytes(serialization.Encoding.OpenSSH, public).decode()
+        files = {"ca.crt": self.ca_pem, "tls.crt": tls_crt, "tls.key": _pem_key(tls_key),
+                 "users": f"{USERNAME}:{self.token}\n".encode(),
+                 "ssh_host_ed25519_key": host_key.private_bytes(serialization.Encoding.PEM, openssh,
+                                                                serialization.NoEncryption()),
+                 "authorized_keys": f"{client_public} airflow-git-sync\n".encode()}  # fmt: skip
+        for name, content in files.items():
+            (self.workdir / name).write_bytes(content)
+        w = self.workdir
+        kubectl = self.target.kubectl
+        kubectl("create", "secret", "tls", f"{NAME}-tls", "-n", self.namespace, f"--cert={w / 'tls.crt'}", f"--key={w / 'tls.key'}")
+        kubectl("create", "secret", "generic", f"{NAME}-users", "-n", self.namespace, f"--from-file=users={w / 'users'}")
+        kubectl("create", "secret", "generic", f"{NAME}-ssh", "-n", self.namespace,
+                f"--from-file=ssh_host_ed25519_key={w / 'ssh_host_ed25519_key'}",
+                f"--from-file=authorized_keys={w / 'authorized_keys'}")  # fmt: skip
+        kubectl("apply", "-n", self.namespace, "-f", "-", stdin=MANIFEST.format(name=NAME, image=IMAGE))
+        kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=120s")
+        self.cluster_ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
+
+    @property
+    def known_hosts(self) -> str:
+        """The known_hosts line for the server (port 22, so no [host]:port form)."""
+        return f"{self.host} {self.host_public_key}"
+
+    # ------------------------------------------------------------------ the host's working copy
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        config = ["-c", f"http.curloptResolve={self.host}:443:{self.cluster_ip}",
+                  "-c", "user.name=DAG author", "-c", "user.email=dags@example.com", "-c", "init.defaultBranch=main"]  # fmt: skip
+        url = self.https_url.replace("https://", f"https://{USERNAME}:{self.token}@")
+        cmd = ["git", *config, "-C", str(self.workdir / "checkout"), *args]
+        # GIT_SSL_CAINFO, not http.sslCAInfo: the environment wins, and a host may set it to its own bundle.
+        env = {**os.environ, "GIT_SSL_CAINFO": str(self.workdir / "ca.crt"), "GIT_TERMINAL_PROMPT": "0"}
+        return subprocess.run([c.replace("{url}", url) for c in cmd], capture_output=True, text=True, check=check,
+                              timeout=120, env=env)  # fmt: skip
+
+    def push_directory(self, source: Path, into: str, message: str) -> str:
+        """Commit a copy of `source` as folder `into` of the repository (creating the working copy the
+        first time) and push it to main; returns the new commit's hash."""
+        checkout = self.workdir / "checkout"
+        if not checkout.exists():
+            checkout.mkdir()
+            self.git("init", "--quiet")
+            self.git("remote", "add", "origin", "{url}")
+        shutil.copytree(source, checkout / into, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
+        return self.commit_and_push(message)
+
+    def write(self, path: str, content: str) -> None:
+        file = self.workdir / "checkout" / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(content)
+
+    def commit_and_push(self, message: str) -> str:
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "-m", message)
+        for _attempt in range(3):  # the server may still be starting its https side
+            pushed = self.git("push", "--quiet", "origin", "HEAD:main", check=False)
+            if pushed.returncode == 0:
+                break
+            time.sleep(2)
+        else:
+            raise AssertionError(f"git push to {self.https_url} failed:\n{pushed.stderr}")
+        return self.git("rev-parse", "HEAD").stdout.strip()
