@@ -73,10 +73,15 @@ class TestTwoTeamsOneTaskNamespace:
             result = install(cluster_target, teams[team], teams["tasks"])
             assert result.returncode == 0, f"helm install {RELEASE} -n {teams[team]} failed:\n{result.stderr}"
 
-    def test_each_release_owns_its_own_objects_in_the_task_namespace(self, cluster_target: ClusterTarget,
-                                                                    teams: dict[str, str]):
-        expected = {f"{kind}/{RELEASE}-{teams[team]}-{purpose}" for team in ("team-a", "team-b")
-                    for kind in ("Role", "RoleBinding") for purpose in ("pod-launcher", "deferred-pod-watcher")}
+    def test_each_release_owns_its_own_objects_in_the_task_namespace(
+        self, cluster_target: ClusterTarget, teams: dict[str, str]
+    ):
+        expected = {
+            f"{kind}/{RELEASE}-{teams[team]}-{purpose}"
+            for team in ("team-a", "team-b")
+            for kind in ("Role", "RoleBinding")
+            for purpose in ("pod-launcher", "deferred-pod-watcher")
+        }
         assert rbac_names(cluster_target, teams["tasks"]) == expected
 
     def test_both_teams_may_launch_and_watch_pods_there(self, cluster_target: ClusterTarget, teams: dict[str, str]):
@@ -85,8 +90,7 @@ class TestTwoTeamsOneTaskNamespace:
             assert can(cluster_target, triggerer(teams[team]), "delete", "pods", teams["tasks"]), team
             assert not can(cluster_target, triggerer(teams[team]), "create", "pods", teams["tasks"]), team
 
-    def test_uninstalling_one_team_leaves_the_others_grants(self, cluster_target: ClusterTarget,
-                                                           teams: dict[str, str]):
+    def test_uninstalling_one_team_leaves_the_others_grants(self, cluster_target: ClusterTarget, teams: dict[str, str]):
         removed = helm(cluster_target, "uninstall", RELEASE, "-n", teams["team-a"], "--wait")
         assert removed.returncode == 0, removed.stderr
         assert not can(cluster_target, worker(teams["team-a"]), "create", "pods", teams["tasks"])
@@ -94,4 +98,6 @@ class TestTwoTeamsOneTaskNamespace:
         assert can(cluster_target, triggerer(teams["team-b"]), "delete", "pods", teams["tasks"])
         assert rbac_names(cluster_target, teams["tasks"]) == {
             f"{kind}/{RELEASE}-{teams['team-b']}-{purpose}"
-            for kind in ("Role", "RoleBinding") for purpose in ("pod-launcher", "deferred-pod-watcher")}
+            for kind in ("Role", "RoleBinding")
+            for purpose in ("pod-launcher", "deferred-pod-watcher")
+        }

@@ -116,7 +116,9 @@ class GitServer:
         """Keys, Secrets, Deployment and Service; returns once the server answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca_pem = _certificate("airflow-on-k8s test git CA", ca_key, "airflow-on-k8s test git CA", ca_key, None, True)
+        self.ca_pem = _certificate(
+            "airflow-on-k8s test git CA", ca_key, "airflow-on-k8s test git CA", ca_key, None, True
+        )
         tls_key = ec.generate_private_key(ec.SECP256R1())
         sans = [self.host, f"{self.host}.cluster.local", f"{NAME}.{self.namespace}"]
         tls_crt = _certificate(self.host, tls_key, "airflow-on-k8s test git CA", ca_key, sans, False)
@@ -137,8 +139,19 @@ class GitServer:
             (self.workdir / name).write_bytes(content)
         w = self.workdir
         kubectl = self.target.kubectl
-        kubectl("create", "secret", "tls", f"{NAME}-tls", "-n", self.namespace, f"--cert={w / 'tls.crt'}", f"--key={w / 'tls.key'}")
-        kubectl("create", "secret", "generic", f"{NAME}-users", "-n", self.namespace, f"--from-file=users={w / 'users'}")
+        kubectl(
+            "create",
+            "secret",
+            "tls",
+            f"{NAME}-tls",
+            "-n",
+            self.namespace,
+            f"--cert={w / 'tls.crt'}",
+            f"--key={w / 'tls.key'}",
+        )
+        kubectl(
+            "create", "secret", "generic", f"{NAME}-users", "-n", self.namespace, f"--from-file=users={w / 'users'}"
+        )
         kubectl("create", "secret", "generic", f"{NAME}-ssh", "-n", self.namespace,
                 f"--from-file=ssh_host_ed25519_key={w / 'ssh_host_ed25519_key'}",
                 f"--from-file=authorized_keys={w / 'authorized_keys'}")  # fmt: skip
