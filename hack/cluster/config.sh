@@ -49,7 +49,7 @@ BUSYBOX_IMAGE=docker.io/airflow-on-k8s/busybox:1.35.0
 VOLUMES=8
 
 # Debian packages the real node and the image builds need, and the command each provides.
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables conntrack busybox-static docker.io debootstrap)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack busybox-static docker.io debootstrap)
 
 # render FILE: print FILE with every @@NAME@@ replaced by the value of shell variable NAME (the
 # variables above, plus any the caller sets); an unknown name is an error, not an empty string.

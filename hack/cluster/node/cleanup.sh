@@ -27,6 +27,7 @@ CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
 # 1. The kubelet and kube-proxy first, so nothing restarts containers while they are removed.
 stop_daemon kubelet
 stop_daemon kube-proxy
+stop_daemon kube-router
 
 # 2. Containers, through containerd: their processes end, their rootfs mounts go, and CNI's cache
 # entries for their sandboxes with them. After a crash containerd is started for this, then stopped.
@@ -62,8 +63,11 @@ for ((i = 0; i < 20; i++)); do
   sleep 0.25
 done
 
-# 6. kube-proxy's netfilter rules (it removes its own), then any KUBE-* chain left (the kubelet's canaries).
+# 6. kube-proxy's and kube-router's netfilter rules (each removes its own), then any KUBE-* chain
+# left (the kubelet's canaries) and kube-router's ipsets once no rule uses them.
 "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
+KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
+[[ -x "${KUBE_ROUTER}" ]] && "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true
 for ipt in iptables ip6tables; do
   command -v "${ipt}" >/dev/null || continue
   for table in filter nat mangle; do
@@ -78,6 +82,9 @@ for ipt in iptables ip6tables; do
     for chain in ${chains}; do "${ipt}" -t "${table}" -X "${chain}" 2>/dev/null || true; done
   done
 done
+if command -v ipset >/dev/null; then
+  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)' || true); do ipset destroy "${set}" 2>/dev/null || true; done
+fi
 # Connection tracking entries of pod traffic would otherwise outlive the pods by minutes.
 conntrack -D -s "${POD_CIDR}" >/dev/null 2>&1 || true
 conntrack -D -d "${POD_CIDR}" >/dev/null 2>&1 || true

@@ -4,7 +4,8 @@
 # client certificate (system:node:<node>, group system:nodes: the Node authorizer and NodeRestriction
 # judge it), its serving certificate (the API server checks it when it calls the kubelet), and
 # kube-proxy's client certificate (system:kube-proxy, which Kubernetes' default RBAC binds to
-# system:node-proxier). No bootstrap token, no anonymous access. Written to NODE_STATE/pki with a
+# system:node-proxier) and kube-router's (system:kube-router, bound by kube-router-rbac.yaml to read
+# pods, namespaces and NetworkPolicies). No bootstrap token, no anonymous access. Written to NODE_STATE/pki with a
 # kubeconfig each; kept while the CA is the same, made anew when the cluster (and its CA) is.
 set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -18,7 +19,7 @@ PKI="${NODE_STATE}/pki"
 [[ -f "${CA_DIR}/ca.crt" && -f "${CA_DIR}/ca.key" ]] || {
   echo "node pki: no cluster CA in ${CA_DIR}: start the control plane first" >&2; exit 1; }
 
-if cmp -s "${CA_DIR}/ca.crt" "${PKI}/ca.crt" && [[ -f "${PKI}/kube-proxy.kubeconfig" ]] \
+if cmp -s "${CA_DIR}/ca.crt" "${PKI}/ca.crt" && [[ -f "${PKI}/kube-router.kubeconfig" ]] \
   && grep -qF "server: ${SERVER}" "${PKI}/kubelet.kubeconfig"; then
   exit 0
 fi
@@ -43,6 +44,7 @@ keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth"
 issue kubelet "/O=system:nodes/CN=system:node:${NODE_NAME}" "${CLIENT}"
 issue kube-proxy "/CN=system:kube-proxy" "${CLIENT}"
+issue kube-router "/CN=system:kube-router" "${CLIENT}"
 issue kubelet-serving "/O=system:nodes/CN=system:node:${NODE_NAME}" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
@@ -72,4 +74,5 @@ EOF
 }
 kubeconfig kubelet
 kubeconfig kube-proxy
-echo "node pki: credentials for ${NODE_NAME} and kube-proxy signed by the cluster CA"
+kubeconfig kube-router
+echo "node pki: credentials for ${NODE_NAME}, kube-proxy and kube-router signed by the cluster CA"

@@ -50,7 +50,7 @@ import_scratch_image() {
 }
 
 start_node() {
-  echo "node: starting containerd, the kubelet and kube-proxy for ${NODE_NAME}"
+  echo "node: starting containerd, the kubelet, kube-proxy and kube-router for ${NODE_NAME}"
   "${HERE}/cleanup.sh" --keep-network
   "${HERE}/pki.sh" "${SERVER}"
   render_configs
@@ -66,10 +66,26 @@ start_node() {
     --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}" \
     --volume-plugin-dir "${NODE_STATE}/volume-plugins" --cert-dir "${NODE_STATE}/kubelet/pki"
   start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
+  start_kube_router
 }
 
+# NetworkPolicies: kube-router's network policy controller alone (no routing, no service proxy, no
+# CNI config: the bridge plugin and kube-proxy keep those jobs), with read-only RBAC of its own.
+start_kube_router() {
+  "${KUBECTL[@]}" apply -f "${HERE}/kube-router-rbac.yaml" >/dev/null
+  start_daemon kube-router "${KUBE_ROUTER}" --kubeconfig "${NODE_STATE}/pki/kube-router.kubeconfig" \
+    --hostname-override "${NODE_NAME}" --run-firewall=true --run-router=false --run-service-proxy=false \
+    --enable-cni=false --health-port=0 --service-cluster-ip-range "${SERVICE_CIDR}"
+}
+
+"${HERE}/../build-kube-router.sh"
+KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
 if is_running containerd && is_running kubelet && is_running kube-proxy; then
   echo "node: ${NODE_NAME} is already running"
+  if ! is_running kube-router; then
+    "${HERE}/pki.sh" "${SERVER}"
+    start_kube_router
+  fi
 else
   start_node
 fi

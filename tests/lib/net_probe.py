@@ -1,0 +1,55 @@
+"""Network reachability between pods, asked of the real node: a busybox pod in a namespace tries a TCP
+connection (nc) to an address, as any workload there could. Used to judge NetworkPolicies under
+the policy engine the node runs (kube-router's firewall): allowed flows connect, denied ones do not.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from .cluster import ClusterTarget
+
+# hack/cluster/config.sh BUSYBOX_IMAGE: Debian's static busybox alone, at /busybox (no applet links).
+BUSYBOX = "docker.io/airflow-on-k8s/busybox:1.35.0"
+CONNECT_TIMEOUT_S = 4
+
+
+@dataclass
+class Prober:
+    """A long-running busybox pod in `namespace` that probes connections on request."""
+
+    target: ClusterTarget
+    namespace: str
+    labels: str = ""  # extra pod labels, "key=value,..."
+    name: str = ""
+
+    def start(self) -> Prober:
+        self.name = self.name or f"net-probe-{uuid.uuid4().hex[:6]}"
+        restricted = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+        overrides = json.dumps({"spec": {
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "runAsGroup": 65534,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{"name": "probe", "image": BUSYBOX, "imagePullPolicy": "IfNotPresent",
+                            "command": ["/busybox", "sleep", "3600"], "securityContext": restricted}],
+        }})  # fmt: skip
+        labels = ["--labels", self.labels] if self.labels else []
+        self.target.kubectl("run", self.name, "-n", self.namespace, "--image", BUSYBOX, "--restart=Never",
+                            *labels, "--overrides", overrides)  # fmt: skip
+        self.target.kubectl("wait", "-n", self.namespace, f"pod/{self.name}", "--for=condition=Ready", "--timeout=60s")
+        return self
+
+    def connects(self, host: str, port: int) -> bool:
+        """Whether a TCP connection from this pod to host:port is established within the timeout."""
+        # Debian's busybox nc has no -z: send one newline; it exits 0 once connected and the peer answered
+        # or closed, 1 when refused or not connected within the timeout.
+        probe = f"echo | /busybox nc -w {CONNECT_TIMEOUT_S} {host} {port}"
+        done = self.target.kubectl("exec", "-n", self.namespace, self.name, "--", "/busybox", "sh", "-c", probe,
+                                   check=False)  # fmt: skip
+        return done.returncode == 0
+
+    def stop(self) -> None:
+        self.target.kubectl("delete", "pod", self.name, "-n", self.namespace, "--wait=false", "--ignore-not-found",
+                            check=False)  # fmt: skip
