@@ -42,11 +42,7 @@ class TestSchedulerPodManager:
         assert role["metadata"]["namespace"] == "airflow"
         assert role["rules"] == POD_MANAGER_RULES
         binding = rendered.get("RoleBinding", "airflow-pod-manager")
-        assert binding["roleRef"] == {
-            "apiGroup": "rbac.authorization.k8s.io",
-            "kind": "Role",
-            "name": "airflow-pod-manager",
-        }
+        assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "airflow-pod-manager"}
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}]
 
 
@@ -55,8 +51,7 @@ class TestApiServerPodLogReader:
         rendered = render(scenarios.DEFAULT)
         assert rendered.get("Role", "airflow-pod-log-reader")["rules"] == POD_LOG_READER_RULES
         assert rendered.get("RoleBinding", "airflow-pod-log-reader")["subjects"] == [
-            {"kind": "ServiceAccount", "name": "airflow-api-server", "namespace": "airflow"}
-        ]
+            {"kind": "ServiceAccount", "name": "airflow-api-server", "namespace": "airflow"}]
 
 
 class TestWorkerPodLauncher:
@@ -65,14 +60,10 @@ class TestWorkerPodLauncher:
         assert list(roles) == ["airflow"]
         assert roles["airflow"]["rules"] == POD_LAUNCHER_RULES
 
-    @pytest.mark.parametrize(
-        "scenario,namespaces",
-        [
-            (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
-            (scenarios.DEV, ["airflow", "development"]),
-        ],
-        ids=["multi-namespace", "dev"],
-    )
+    @pytest.mark.parametrize("scenario,namespaces", [
+        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
+        (scenarios.DEV, ["airflow", "development"]),
+    ], ids=["multi-namespace", "dev"])
     def test_a_role_and_binding_in_each_launch_namespace(self, scenario, namespaces):
         rendered = render(scenario)
         roles = _in_namespace(rendered, "Role", POD_LAUNCHER)
@@ -81,20 +72,14 @@ class TestWorkerPodLauncher:
         for namespace in namespaces:
             assert roles[namespace]["rules"] == POD_LAUNCHER_RULES
             # The binding lives in the launch namespace; the account stays in the release namespace.
-            assert bindings[namespace]["subjects"] == [
-                {"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}
-            ]
+            assert bindings[namespace]["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}]
 
 
 class TestTriggererDeferredPodWatcher:
-    @pytest.mark.parametrize(
-        "scenario,namespaces",
-        [
-            (scenarios.DEFAULT, ["airflow"]),
-            (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
-        ],
-        ids=["default", "multi-namespace"],
-    )
+    @pytest.mark.parametrize("scenario,namespaces", [
+        (scenarios.DEFAULT, ["airflow"]),
+        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
+    ], ids=["default", "multi-namespace"])
     def test_watch_but_never_create_pods_where_they_launch(self, scenario, namespaces):
         rendered = render(scenario)
         roles = _in_namespace(rendered, "Role", DEFERRED_POD_WATCHER)
@@ -103,8 +88,7 @@ class TestTriggererDeferredPodWatcher:
         for namespace in namespaces:
             assert roles[namespace]["rules"] == DEFERRED_POD_WATCHER_RULES
             assert bindings[namespace]["subjects"] == [
-                {"kind": "ServiceAccount", "name": "airflow-triggerer", "namespace": "airflow"}
-            ]
+                {"kind": "ServiceAccount", "name": "airflow-triggerer", "namespace": "airflow"}]
 
 
 class TestSharedLaunchNamespace:

@@ -27,10 +27,8 @@ class TestWorkerPodTemplate:
         base = _base(worker_pod_template(rendered))
         assert base["image"] == "airflow-on-k8s/airflow:dev"
         assert base["imagePullPolicy"] == "IfNotPresent"
-        assert base["resources"] == {
-            "requests": {"cpu": "100m", "memory": "256Mi"},
-            "limits": {"cpu": "1", "memory": "768Mi"},
-        }
+        assert base["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"},
+                                     "limits": {"cpu": "1", "memory": "768Mi"}}
 
     def test_gets_airflow_cfg_but_no_server_secret(self):
         # Tasks reach Airflow through the execution API with a per-task token: no DB URL, fernet
@@ -43,31 +41,18 @@ class TestWorkerPodTemplate:
     def test_sizes_the_xcom_sidecar_through_the_kubernetes_default_connection(self):
         # The provider reads the sidecar's resources only from this connection; with them, in_cluster
         # (what the hook would fall back to anyway) and nothing else.
-        connection = json.loads(
-            env(_base(worker_pod_template(render(scenarios.DEFAULT))))["AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"]
-        )
-        assert connection == {
-            "conn_type": "kubernetes",
-            "extra": {
-                "in_cluster": True,
-                "xcom_sidecar_container_resources": json.dumps(
-                    {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
-                    separators=(",", ":"),
-                ),
-            },
-        }
+        connection = json.loads(env(_base(worker_pod_template(render(scenarios.DEFAULT))))[
+            "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
+        assert connection == {"conn_type": "kubernetes", "extra": {"in_cluster": True, "xcom_sidecar_container_resources": json.dumps(
+            {"limits": {"cpu": "50m", "memory": "32Mi"}, "requests": {"cpu": "10m", "memory": "16Mi"}},
+            separators=(",", ":"))}}
 
     def test_names_the_xcom_sidecar_image_in_the_same_connection_when_set(self):
-        connection = json.loads(
-            env(_base(worker_pod_template(render(scenarios.DEV))))["AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"]
-        )
+        connection = json.loads(env(_base(worker_pod_template(render(scenarios.DEV))))[
+            "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
         # values/dev.yaml: the task image, which every cluster `make images` serves already has.
         assert connection["extra"]["xcom_sidecar_container_image"] == "airflow-on-k8s/task-example:dev"
-        assert set(connection["extra"]) == {
-            "in_cluster",
-            "xcom_sidecar_container_image",
-            "xcom_sidecar_container_resources",
-        }
+        assert set(connection["extra"]) == {"in_cluster", "xcom_sidecar_container_image", "xcom_sidecar_container_resources"}
 
     def test_workers_reach_the_execution_api_of_the_api_server_service(self):
         url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]
@@ -91,13 +76,8 @@ class TestWorkerPodTemplate:
                                     ["spec"]["volumes"])):  # fmt: skip
             assert env(container)["GITSYNC_GIT_CONFIG"]["value"] == "http.sslCAInfo:/etc/git-ca/ca.crt"
             assert mounts(container)["/etc/git-ca"] == {"name": "git-ca", "mountPath": "/etc/git-ca", "readOnly": True}
-            assert {
-                "name": "git-ca",
-                "configMap": {"name": "git-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
-            } in volumes
-        assert "GITSYNC_GIT_CONFIG" not in env(
-            worker_pod_template(render(scenarios.GITSYNC_HTTPS))["spec"]["initContainers"][0]
-        )
+            assert {"name": "git-ca", "configMap": {"name": "git-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}} in volumes
+        assert "GITSYNC_GIT_CONFIG" not in env(worker_pod_template(render(scenarios.GITSYNC_HTTPS))["spec"]["initContainers"][0])
 
     def test_dags_from_a_pvc_or_the_image(self):
         pvc = worker_pod_template(render(scenarios.PVC_DAGS))

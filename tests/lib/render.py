@@ -33,12 +33,10 @@ class Scenario:
     namespace: str = NAMESPACE
 
     @classmethod
-    def of(
-        cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = (), namespace: str = NAMESPACE
-    ) -> "Scenario":
-        return cls(
-            name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True), namespace=namespace
-        )
+    def of(cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = (),
+           namespace: str = NAMESPACE) -> "Scenario":
+        return cls(name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True),
+                   namespace=namespace)
 
     @property
     def values(self) -> dict[str, Any]:
@@ -77,13 +75,8 @@ class HelmError(RuntimeError):
         self.stderr = stderr
 
 
-def _helm_template(
-    values: dict[str, Any],
-    files: tuple[Path, ...],
-    helm_major: int,
-    extra_args: tuple[str, ...] = (),
-    namespace: str = NAMESPACE,
-) -> subprocess.CompletedProcess[str]:
+def _helm_template(values: dict[str, Any], files: tuple[Path, ...], helm_major: int,
+                   extra_args: tuple[str, ...] = (), namespace: str = NAMESPACE) -> subprocess.CompletedProcess[str]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump(values, fh)
         inline = fh.name
@@ -94,9 +87,8 @@ def _helm_template(
         Path(inline).unlink(missing_ok=True)
 
 
-def template_command(
-    files: Iterable[Path], inline: Path, helm_major: int, *extra_args: str, namespace: str = NAMESPACE
-) -> list[str]:
+def template_command(files: Iterable[Path], inline: Path, helm_major: int, *extra_args: str,
+                     namespace: str = NAMESPACE) -> list[str]:
     """The `helm template` command line for values `files` plus the `inline` values file, in that order."""
     cmd = [str(tools.helm(helm_major)), "template", RELEASE, str(CHART), "--namespace", namespace]
     for f in files:
@@ -110,7 +102,7 @@ def parse_manifests(text: str) -> tuple[list[dict[str, Any]], list[str]]:
         source = ""
         for line in chunk.splitlines():
             if line.startswith("# Source: "):
-                source = line[len("# Source: ") :].strip()
+                source = line[len("# Source: "):].strip()
                 break
         doc = yaml.safe_load(chunk)
         if isinstance(doc, dict) and doc:

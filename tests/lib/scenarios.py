@@ -12,41 +12,18 @@ DEFAULT = Scenario.of("default")
 DEV = Scenario.of("dev", files=[VALUES_DIR / "dev.yaml"])
 PROD = Scenario.of("prod", files=[VALUES_DIR / "prod.yaml"])
 
-GITSYNC_HTTPS = Scenario.of(
-    "gitsync-https",
-    {
-        "dags": {
-            "gitSync": {
-                "enabled": True,
-                "repo": "https://git.example.com/org/dags.git",
-                "branch": "main",
-                "subPath": "dags",
-                "credentialsSecret": "git-credentials",
-            }
-        },
-    },
-)
-GITSYNC_SSH = Scenario.of(
-    "gitsync-ssh",
-    {
-        "dags": {
-            "gitSync": {
-                "enabled": True,
-                "repo": "git@git.example.com:org/dags.git",
-                "branch": "main",
-                "subPath": "dags",
-                "sshKeySecret": "git-ssh-key",
-            }
-        },
-    },
-)
-EXTERNAL_DB = Scenario.of(
-    "external-db",
-    {
-        "postgresql": {"enabled": False},
-        "data": {"metadataSecretName": "airflow-metadata-db"},
-    },
-)
+GITSYNC_HTTPS = Scenario.of("gitsync-https", {
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/org/dags.git",
+                         "branch": "main", "subPath": "dags", "credentialsSecret": "git-credentials"}},
+})
+GITSYNC_SSH = Scenario.of("gitsync-ssh", {
+    "dags": {"gitSync": {"enabled": True, "repo": "git@git.example.com:org/dags.git",
+                         "branch": "main", "subPath": "dags", "sshKeySecret": "git-ssh-key"}},
+})
+EXTERNAL_DB = Scenario.of("external-db", {
+    "postgresql": {"enabled": False},
+    "data": {"metadataSecretName": "airflow-metadata-db"},
+})
 PVC_DAGS = Scenario.of("pvc-dags", {"dags": {"persistence": {"enabled": True}}})
 NETWORK_POLICIES = Scenario.of("network-policies", {"networkPolicies": {"enabled": True}})
 MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["airflow", "development", "batch"]}})
@@ -57,116 +34,48 @@ ALL = [DEFAULT, DEV, PROD, *OPTION_SCENARIOS]
 
 # Option branches only the chart tests need (tests/chart). The scan gates cover ALL above; add a
 # scenario there instead when it changes security-relevant output (and extend expected-rbac.yaml).
-GITSYNC_SSH_KNOWN_HOSTS = Scenario.of(
-    "gitsync-ssh-known-hosts",
-    {
-        "dags": {
-            "gitSync": {
-                "enabled": True,
-                "repo": "ssh://git@git.example.com/org/dags.git",
-                "rev": "v1.2.0",
-                "sshKeySecret": "git-ssh-key",
-                "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly",
-            }
-        },
-    },
-)
-GITSYNC_PRIVATE_CA = Scenario.of(
-    "gitsync-private-ca",
-    {
-        "dags": {
-            "gitSync": {
-                "enabled": True,
-                "repo": "https://git.internal.example/org/dags.git",
-                "credentialsSecret": "git-credentials",
-                "caCertConfigMap": "git-ca",
-            }
-        },
-    },
-)
-EXISTING_SECRETS = Scenario.of(
-    "existing-secrets",
-    {
-        "fernetKeySecretName": "my-fernet",
-        "jwtSecretName": "my-jwt",
-        "apiSecretKeySecretName": "my-api-key",
-        "auth": {"simple": {"passwordsSecretName": "my-ui-passwords"}},
-    },
-)
-CUSTOM_AUTH = Scenario.of(
-    "custom-auth",
-    {
-        "auth": {"manager": "custom"},
-        "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
-    },
-)
+GITSYNC_SSH_KNOWN_HOSTS = Scenario.of("gitsync-ssh-known-hosts", {
+    "dags": {"gitSync": {"enabled": True, "repo": "ssh://git@git.example.com/org/dags.git", "rev": "v1.2.0",
+                         "sshKeySecret": "git-ssh-key",
+                         "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
+})
+GITSYNC_PRIVATE_CA = Scenario.of("gitsync-private-ca", {
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
+                         "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
+EXISTING_SECRETS = Scenario.of("existing-secrets", {
+    "fernetKeySecretName": "my-fernet", "jwtSecretName": "my-jwt", "apiSecretKeySecretName": "my-api-key",
+    "auth": {"simple": {"passwordsSecretName": "my-ui-passwords"}},
+})
+CUSTOM_AUTH = Scenario.of("custom-auth", {
+    "auth": {"manager": "custom"},
+    "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
+})
 NO_RBAC = Scenario.of("no-rbac", {"rbac": {"create": False}, "serviceAccounts": {"create": False}})
-API_SERVER_PEERS = Scenario.of(
-    "api-server-peers",
-    {
-        "networkPolicies": {
-            "enabled": True,
-            "apiServerIngressFrom": [
-                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
-            ],
-        }
-    },
-)
+API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
+    "enabled": True,
+    "apiServerIngressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+}})
 
 LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
 
-EXTRA_ENV = Scenario.of(
-    "extra-env",
-    {
-        "extraEnv": [
-            {"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}
-        ],
-        "extraEnvFrom": [{"configMapRef": {"name": "airflow-extra-settings"}}],
-        "workers": {"extraEnvFrom": [{"secretRef": {"name": "task-credentials"}}]},
-    },
-)
+EXTRA_ENV = Scenario.of("extra-env", {
+    "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
+    "extraEnvFrom": [{"configMapRef": {"name": "airflow-extra-settings"}}],
+    "workers": {"extraEnvFrom": [{"secretRef": {"name": "task-credentials"}}]},
+})
 
-INGRESS = Scenario.of(
-    "ingress",
-    {
-        "apiServer": {
-            "ingress": {
-                "enabled": True,
-                "className": "nginx",
-                "host": "airflow.example.com",
-                "tlsSecretName": "airflow-tls",
-            }
-        }
-    },
-)
+INGRESS = Scenario.of("ingress", {"apiServer": {"ingress": {
+    "enabled": True, "className": "nginx", "host": "airflow.example.com", "tlsSecretName": "airflow-tls"}}})
 
-SERVICE_ACCOUNT_NAMES = Scenario.of(
-    "service-account-names",
-    {
-        "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
-        "serviceAccounts": {
-            "workers": {
-                "name": "etl-runner",
-                "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"},
-            },
-            "scheduler": {"name": "airflow-scheduler-sa"},
-        },
-    },
-)
+SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
+    "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
+    "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
+                        "scheduler": {"name": "airflow-scheduler-sa"}},
+})
 # The same release name as every other scenario, in another namespace, launching into the same
 # `development`: its Roles there must not be the `airflow` namespace release's.
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
-DETAIL_SCENARIOS = [
-    GITSYNC_SSH_KNOWN_HOSTS,
-    GITSYNC_PRIVATE_CA,
-    EXISTING_SECRETS,
-    CUSTOM_AUTH,
-    NO_RBAC,
-    API_SERVER_PEERS,
-    LOGS_PVC,
-    EXTRA_ENV,
-    INGRESS,
-    SERVICE_ACCOUNT_NAMES,
-    TEAM_B,
-]
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B]
