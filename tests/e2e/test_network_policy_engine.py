@@ -39,13 +39,19 @@ def eventually(check, expected: bool, timeout: float = 30) -> bool:
 def setup(running_containers: ClusterTarget) -> Iterator[dict]:
     target = running_containers
     suffix = uuid.uuid4().hex[:6]
-    names = {"server": f"netpol-server-{suffix}", "friend": f"netpol-friend-{suffix}", "stranger": f"netpol-stranger-{suffix}"}
+    names = {
+        "server": f"netpol-server-{suffix}",
+        "friend": f"netpol-friend-{suffix}",
+        "stranger": f"netpol-stranger-{suffix}",
+    }
     for namespace in names.values():
         target.create_namespace(namespace)
     try:
         Prober(target, names["server"], labels="app=server", name="server").start()
         # busybox httpd serves the probe's working directory; an answer is all that matters.
-        target.kubectl("exec", "-n", names["server"], "server", "--", "/busybox", "httpd", "-p", str(PORT), "-h", "/tmp")
+        target.kubectl(
+            "exec", "-n", names["server"], "server", "--", "/busybox", "httpd", "-p", str(PORT), "-h", "/tmp"
+        )
         ip = target.kubectl_json("get", "pod", "server", "-n", names["server"])["status"]["podIP"]
         friend = Prober(target, names["friend"]).start()
         stranger = Prober(target, names["stranger"]).start()

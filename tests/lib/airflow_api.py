@@ -40,7 +40,7 @@ FINISHED = {"success", "failed"}
 
 def admin_password(release: Release) -> str:
     """The generated admin password, read from the Secret the chart README says to read it from."""
-    passwords = release.kubectl_json("get", "secret", f"{release.name}-simple-auth-passwords")["data"]["passwords.json"]
+    passwords = release.kubectl_json("get", "secret", release.ui_passwords_secret)["data"]["passwords.json"]
     return json.loads(base64.b64decode(passwords))[ADMIN]
 
 

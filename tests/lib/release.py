@@ -17,6 +17,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import tools
@@ -47,6 +48,13 @@ class Release:
     launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces, the release namespace first
     extra_values: tuple[str, ...] = ()  # more helm flags on top of values/dev.yaml, e.g. ("--set", "a=b")
     name: str = RELEASE
+    values_file: Path = DEV_VALUES
+    # The Secret with the UI users' passwords: the chart's generated one unless the values name one.
+    passwords_secret: str = ""
+
+    @property
+    def ui_passwords_secret(self) -> str:
+        return self.passwords_secret or f"{self.name}-simple-auth-passwords"
 
     def helm(self, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         return helm(self.target, *args, "--namespace", self.namespace, timeout=timeout)
@@ -70,7 +78,7 @@ class Release:
     def _values_args(self) -> list[str]:
         return [
             "--values",
-            str(DEV_VALUES),
+            str(self.values_file),
             "--set-json",
             f"rbac.podLaunchNamespaces={json.dumps(list(self.launch_namespaces))}",
             *self.extra_values,

@@ -1,0 +1,131 @@
+"""values/prod.yaml installed the way its comments tell a user to, around what production has outside
+the release: a PostgreSQL in its own namespace and a git server holding the DAG repository.
+
+Namespaces (all fresh): `<ns>` the release (restricted Pod Security), `<ns>-db` the database,
+`<ns>-git` the git server. Workers launch the bundle's pods in `development`, as prod.yaml grants
+(the RBAC names there carry the release namespace, so other releases granting it do not clash).
+The user's values are only those prod.yaml says to change: the repository URL and how to reach it.
+tests/e2e/values/prod-on-local-node.yaml adds what the one-node local cluster forces (images, requests).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .airflow_api import AirflowApi, connect
+from .cluster import ClusterTarget
+from .dag_pods import dag_bag
+from .dev_objects import apply_dev_objects
+from .external_db import ExternalDatabase
+from .git_server import USERNAME, GitServer
+from .paths import DAGS, REPO
+from .prod_secrets import PROD_VALUES, run_documented
+from .release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
+
+LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml"
+LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml
+SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
+# The Secrets every prod install needs, by the names values/prod.yaml gives them.
+COMMON_SECRETS = {"airflow-metadata-db", "airflow-fernet-key", "airflow-jwt-secret", "airflow-api-secret-key",
+                  "airflow-ui-passwords"}  # fmt: skip
+HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
+SSH_OBJECTS = {"airflow-git-ssh"}
+
+
+@dataclass
+class ProdInstall:
+    release: Release
+    git: GitServer
+    database: ExternalDatabase
+    transport: str  # "https" or "ssh"
+    initial_commit: str
+
+
+def git_values(git: GitServer, transport: str) -> tuple[str, ...]:
+    if transport == "https":
+        return ("--set", f"dags.gitSync.repo={git.https_url}", "--set", "dags.gitSync.caCertConfigMap=airflow-git-ca")
+    return ("--set", f"dags.gitSync.repo={git.ssh_url}", "--set", "dags.gitSync.credentialsSecret=",
+            "--set", "dags.gitSync.sshKeySecret=airflow-git-ssh")  # fmt: skip
+
+
+@contextlib.contextmanager
+def prod_installed(target: ClusterTarget, prefix: str, transport: str) -> Iterator[ProdInstall]:
+    remove_leftovers(target, prefix, "airflow")
+    namespace = fresh_namespace_name(prefix)
+    others = (f"{namespace}-db", f"{namespace}-git")
+    create_namespaces(target, namespace, others)
+    workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    release = Release(target, namespace, (namespace, LAUNCH_NAMESPACE), name="airflow", values_file=PROD_VALUES,
+                      passwords_secret="airflow-ui-passwords")  # fmt: skip
+    try:
+        apply_dev_objects(target)
+        database = ExternalDatabase(target, f"{namespace}-db")
+        database.deploy()
+        git = GitServer(target, f"{namespace}-git", workdir / "git")
+        git.deploy()
+        commit = git.push_directory(DAGS, SUBPATH, "The DAG bundle")
+        (workdir / "known_hosts").write_text(git.known_hosts + "\n")
+        (workdir / "id_ed25519").write_text(git.client_private_key)
+        variables = {"DATABASE_URL": database.url, "GIT_USERNAME": USERNAME, "GIT_TOKEN": git.token,
+                     "GIT_CA_FILE": str(git.workdir / "ca.crt"), "GIT_SSH_KEY_FILE": str(workdir / "id_ed25519"),
+                     "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts")}  # fmt: skip
+        run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
+                       variables)  # fmt: skip
+        release = Release(target, namespace, release.launch_namespaces,
+                          ("--values", str(LOCAL_NODE_VALUES), *git_values(git, transport)),
+                          name="airflow", values_file=PROD_VALUES, passwords_secret="airflow-ui-passwords")  # fmt: skip
+        result = release.install()
+        assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
+        yield ProdInstall(release, git, database, transport, commit)
+    finally:
+        release.uninstall()
+        delete_namespaces(target, namespace, *others)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def newest_pod(release: Release, component: str) -> dict:
+    pods = release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
+    return max(pods, key=lambda p: p["metadata"]["creationTimestamp"])
+
+
+def failing_sync(
+    release: Release, previous_pod: str, expected: tuple[str, ...], timeout: float = 150
+) -> tuple[str, str]:
+    """After a change that breaks git access rolled the dag-processor: wait for the new pod's git-sync
+    to log one of `expected`; return (that log, the pod's Ready status)."""
+    target = release.target
+    deadline = time.monotonic() + timeout
+    log = ""
+    while time.monotonic() < deadline:
+        pod = newest_pod(release, "dag-processor")
+        name = pod["metadata"]["name"]
+        if name != previous_pod:
+            log = target.kubectl("logs", "-n", release.namespace, name, "-c", "git-sync", check=False).stdout
+            if any(e in log for e in expected):
+                time.sleep(15)  # past the readiness probe's period
+                pod = release.kubectl_json("get", "pod", name)
+                ready = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}.get("Ready", "False")
+                return log, ready
+        time.sleep(3)
+    raise AssertionError(
+        f"no dag-processor git-sync log with any of {expected} within {timeout} s; last:\n{log[-2000:]}"
+    )
+
+
+# git-sync's period (prod: 60 s) plus the dag-processor's refresh interval (the chart: 60 s) plus
+# parsing and polling: how long a pushed DAG may take to be listed.
+SYNC_TIMEOUT = 60 + 60 + 90
+
+
+@contextlib.contextmanager
+def connected_api(install: ProdInstall) -> Iterator[AirflowApi]:
+    """The REST API of the install, once every DAG of the bundle is listed (synced from git)."""
+    with connect(install.release) as client:
+        client.wait_for_dags(set(dag_bag().dags), timeout=SYNC_TIMEOUT)
+        yield client
