@@ -1,0 +1,178 @@
+"""values/prod.yaml's NetworkPolicies, enforced by the node's policy engine (kube-router's firewall;
+test_network_policy_engine.py shows it enforces): Airflow still works under them, and each allowed
+and denied flow is a row, tried by a pod connecting as that source would.
+
+Sources: a pod carrying the worker's labels in the release namespace (what a worker pod is to the
+policies), a pod in `ingress-nginx` (the namespace prod.yaml lets reach the api-server, standing for
+the ingress controller) and a pod in an unrelated namespace. The external database's namespace gets
+the policy the chart README recommends (only the release's server pods may connect).
+Rows go to test-artifacts/network-policies.json.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from lib.airflow_api import AirflowApi
+from lib.cluster import ClusterTarget
+from lib.dag_pods import dag_bag
+from lib.net_probe import Prober
+from lib.paths import ARTIFACTS
+from lib.prod_install import ProdInstall, connected_api, newest_pod, prod_installed
+from lib.release import delete_namespaces
+from lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
+
+INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom
+PATTERN_DAGS = sorted(dag_bag().dags)
+WORKER_LABELS = "app.kubernetes.io/name=airflow,app.kubernetes.io/instance=airflow,app.kubernetes.io/component=worker"
+# The chart README's policy for an external database's namespace: the release's server pods only.
+DATABASE_POLICY = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: airflow-metadata-db
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress]
+  ingress:
+    - ports: [{{port: 5432, protocol: TCP}}]
+      from:
+        - namespaceSelector:
+            matchLabels: {{kubernetes.io/metadata.name: {release_namespace}}}
+          podSelector:
+            matchExpressions:
+              - {{key: app.kubernetes.io/instance, operator: In, values: [airflow]}}
+              - {{key: app.kubernetes.io/component, operator: In,
+                  values: [scheduler, api-server, dag-processor, triggerer, run-migrations]}}
+"""
+
+
+@dataclass
+class Flows:
+    install: ProdInstall
+    worker: Prober
+    ingress: Prober
+    stranger: Prober
+    rows: list[dict[str, Any]]
+
+    def pod_ip(self, component: str) -> str:
+        return newest_pod(self.install.release, component)["status"]["podIP"]
+
+    def check(self, source: str, destination: str, host: str, port: int, allowed: bool) -> None:
+        prober = {"worker": self.worker, "ingress": self.ingress, "unrelated namespace": self.stranger}[source]
+        if not allowed:  # a refusal must be the policy's doing, not a port nobody listens on
+            assert node_connects(host, port), f"{destination}:{port} does not answer even from the node"
+        observed = prober.connects(host, port)
+        self.rows.append({"from": source, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
+                          "observed": "allowed" if observed else "refused"})  # fmt: skip
+        assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
+
+
+def node_connects(host: str, port: int) -> bool:
+    """From this host, which is the node (policy engines admit the node's traffic, for probes)."""
+    try:
+        with socket.create_connection((host, port), timeout=4):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
+    target = running_containers
+    created_ingress = target.kubectl("get", "namespace", INGRESS_NAMESPACE, check=False).returncode != 0
+    if created_ingress:
+        target.create_namespace(INGRESS_NAMESPACE)
+    try:
+        with prod_installed(target, "e2e-prod-netpol", "https") as install:
+            policy = DATABASE_POLICY.format(release_namespace=install.release.namespace)
+            target.kubectl("apply", "-n", install.database.namespace, "-f", "-", stdin=policy)
+            yield install
+    finally:
+        if created_ingress:
+            delete_namespaces(target, INGRESS_NAMESPACE)
+
+
+@pytest.fixture(scope="module")
+def api(prod: ProdInstall) -> Iterator[AirflowApi]:
+    with connected_api(prod) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def flows(prod: ProdInstall) -> Iterator[Flows]:
+    target = prod.release.target
+    stranger_ns = f"e2e-prod-netpol-stranger-{uuid.uuid4().hex[:6]}"
+    target.create_namespace(stranger_ns)
+    probers = [Prober(target, prod.release.namespace, labels=WORKER_LABELS).start(),
+               Prober(target, INGRESS_NAMESPACE).start(), Prober(target, stranger_ns).start()]  # fmt: skip
+    found = Flows(prod, *probers, rows=[])
+    try:
+        yield found
+    finally:
+        for prober in probers:
+            prober.stop()
+        delete_namespaces(target, stranger_ns)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "network-policies.json").write_text(json.dumps(found.rows, indent=2) + "\n")
+
+
+def database_ip(prod: ProdInstall) -> str:
+    """The external database Service's address (the node reaches it too, through kube-proxy)."""
+    return prod.release.target.kubectl_json("get", "service", "postgres", "-n", prod.database.namespace)["spec"]["clusterIP"]
+
+
+class TestAirflowWorksUnderThePolicies:
+    def test_the_seed_dag_and_every_pattern_dag_finish_as_they_should(self, api: AirflowApi):
+        # All at once: the node runs what its CPU allows and queues the rest.
+        runs = {dag_id: api.trigger(dag_id) for dag_id in PATTERN_DAGS}
+        states = {dag_id: api.wait_for_run(dag_id, run_id, timeout=900) for dag_id, run_id in runs.items()}
+        assert states == dict.fromkeys(PATTERN_DAGS, "success")
+
+    def test_the_api_server_reads_a_running_tasks_log(self, prod: ProdInstall, api: AirflowApi):
+        dag_id = "kubernetes-pod-params"
+        run_id = api.trigger(dag_id, {"sleep": 60})
+        wait_for_pod_phase(prod.release.target, "development", TASK_POD_SELECTOR, dag_id, run_id, "Running")
+        (task_id,) = [t for t in api.task_instances(dag_id, run_id)]
+        log = ""
+        for _ in range(20):
+            log = api.task_log(dag_id, run_id, task_id)
+            if "TEST received" in log:
+                break
+            time.sleep(3)
+        assert "TEST received" in log, f"the running task's log, read through the api-server:\n{log[-1500:]}"
+        assert api.wait_for_run(dag_id, run_id, timeout=300) == "success"
+
+
+class TestFlows:
+    def test_a_worker_reaches_the_execution_api(self, flows: Flows):
+        flows.check("worker", "api-server", flows.pod_ip("api-server"), 8080, allowed=True)
+
+    def test_the_ingress_namespace_reaches_the_api_server(self, flows: Flows):
+        flows.check("ingress", "api-server", flows.pod_ip("api-server"), 8080, allowed=True)
+
+    def test_an_unrelated_namespace_is_refused_by_the_api_server(self, flows: Flows):
+        flows.check("unrelated namespace", "api-server", flows.pod_ip("api-server"), 8080, allowed=False)
+
+    @pytest.mark.parametrize("component,port", [("scheduler", 8974), ("triggerer", 8794), ("dag-processor", 8000)],
+                             ids=["scheduler-health", "triggerer-log-server", "dag-processor-git-sync"])  # fmt: skip
+    def test_an_unrelated_namespace_is_refused_by_the_other_components(self, flows: Flows, component: str, port: int):
+        flows.check("unrelated namespace", component, flows.pod_ip(component), port, allowed=False)
+
+    def test_the_ingress_namespace_reaches_nothing_but_the_api_server(self, flows: Flows):
+        flows.check("ingress", "scheduler", flows.pod_ip("scheduler"), 8974, allowed=False)
+
+    def test_an_unrelated_namespace_is_refused_by_the_database(self, prod: ProdInstall, flows: Flows):
+        flows.check("unrelated namespace", "external PostgreSQL", database_ip(prod), 5432, allowed=False)
+
+    def test_a_worker_is_refused_by_the_database(self, prod: ProdInstall, flows: Flows):
+        # Airflow 3 workers talk to the execution API only, never to the database.
+        flows.check("worker", "external PostgreSQL", database_ip(prod), 5432, allowed=False)
