@@ -20,7 +20,7 @@ from . import dag_parse, footprint, helm_render, suites  # noqa: E402
 from .report import print_report, targets  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults")
+PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults", "prod")
 
 
 def main() -> int:
@@ -66,6 +66,10 @@ def main() -> int:
         from . import faults  # noqa: PLC0415
 
         results["faults"] = faults.measure()
+    if "prod" in only:
+        from . import prod  # noqa: PLC0415
+
+        results["prod"] = prod.measure()
     results["targets"] = targets(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_report(results)

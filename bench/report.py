@@ -78,5 +78,10 @@ def print_report(results: dict) -> None:
           "load: one run mapping a pod task over many items (seconds)")  # fmt: skip
     table([r for r in load if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "peak_cpu"], "load: peak use")
     table(results.get("faults", []), ["fault", "done", "happened", "lost"], "faults: what was done, what happened, what was lost")
+    prod = results.get("prod", [])
+    table([r for r in prod if "peak_memory_mib" not in r], ["measure", "value", "note"],
+          "values/prod.yaml: git push to DAG and run (seconds), NetworkPolicy flows")  # fmt: skip
+    table([r for r in prod if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "peak_cpu", "note"],
+          "values/prod.yaml: peak use during a 50-task run vs requests and limits")  # fmt: skip
     table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
           ["target", "value", "limit", "unit", "met"], "targets")

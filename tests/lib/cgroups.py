@@ -28,8 +28,12 @@ class CgroupSampler:
         self.peak_cpu: dict[str, float] = {}
         self._stop = threading.Event()
 
-    def containers(self) -> dict[str, tuple[Path, Path]]:
-        found = {}
+    def containers(self) -> list[tuple[str, str, Path, Path]]:
+        """(key, container id, memory cgroup, cpu cgroup) of every container of the release's components
+        but workers. The key is the component for its main container (named after it) and
+        `component:container` for the others (git-sync); replicas share a key, so peaks are the
+        highest of any replica."""
+        found = []
         for pod in self.target.kubectl_json("get", "pods", "-n", self.namespace)["items"]:
             component = pod["metadata"].get("labels", {}).get("app.kubernetes.io/component")
             if not component or component == "worker":
@@ -39,24 +43,25 @@ class CgroupSampler:
                 memory = container_cgroup("memory", pod["metadata"]["uid"], cid)
                 cpu = container_cgroup("cpuacct", pod["metadata"]["uid"], cid)
                 if memory and cpu:
-                    found[component] = (memory, cpu)
+                    key = component if status["name"] == component else f"{component}:{status['name']}"
+                    found.append((key, cid, memory, cpu))
         return found
 
     def _run(self) -> None:
-        last: dict[str, tuple[float, int]] = {}
+        last: dict[str, tuple[float, int]] = {}  # by container id: (when, cpu ns used)
         while not self._stop.wait(1.0):
-            for component, (memory, cpu) in self.containers().items():
+            for key, cid, memory, cpu in self.containers():
                 try:
                     peak = int((memory / "memory.max_usage_in_bytes").read_text())
                     used = int((cpu / "cpuacct.usage").read_text())
                 except OSError:
                     continue
                 now = time.monotonic()
-                self.peak_memory[component] = max(self.peak_memory.get(component, 0), peak)
-                if component in last:
-                    then, before = last[component]
-                    self.peak_cpu[component] = max(self.peak_cpu.get(component, 0.0), (used - before) / 1e9 / (now - then))
-                last[component] = (now, used)
+                self.peak_memory[key] = max(self.peak_memory.get(key, 0), peak)
+                if cid in last:
+                    then, before = last[cid]
+                    self.peak_cpu[key] = max(self.peak_cpu.get(key, 0.0), (used - before) / 1e9 / (now - then))
+                last[cid] = (now, used)
 
     @contextmanager
     def running(self):
