@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -99,6 +100,7 @@ class HostState:
     links: tuple[str, ...]
     iptables: tuple[str, ...]
     ip6tables: tuple[str, ...]
+    ipsets: tuple[str, ...]  # kube-router's NetworkPolicy sets
     cgroups: tuple[str, ...]
     sysctls: tuple[str, ...]
     files: tuple[str, ...]
@@ -111,6 +113,7 @@ class HostState:
             links=tuple(_links()),
             iptables=tuple(_rules("iptables-save")),
             ip6tables=tuple(_rules("ip6tables-save")),
+            ipsets=tuple(sorted(_run("ipset", "list", "-n").split())) if shutil.which("ipset") else (),
             cgroups=tuple(_cgroups()),
             sysctls=tuple(_sysctls()),
             files=tuple(_files()),
