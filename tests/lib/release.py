@@ -91,12 +91,12 @@ class Release:
                     "rollout", "status", "-n", self.namespace, f"{kind}/{item['metadata']['name']}", "--timeout=180s"
                 )
 
-    def uninstall(self) -> subprocess.CompletedProcess[str]:
+    def uninstall(self, timeout: str = "5m") -> subprocess.CompletedProcess[str]:
         # Worker pods that failed are kept for inspection (delete_worker_pods_on_failure: False) and
         # hold the logs claim, so `--wait` would wait out its timeout on them: remove them first.
         self.target.kubectl("delete", "pods", "-n", self.namespace, "-l", "kubernetes_executor=True",
                             "--ignore-not-found", "--wait=false", check=False)  # fmt: skip
-        return self.helm("uninstall", self.name, "--wait", "--timeout", "5m")
+        return self.helm("uninstall", self.name, "--wait", "--timeout", timeout)
 
     def service_account_token(self, name: str) -> str:
         """A short-lived token (TokenRequest) for one of the release's ServiceAccounts."""
@@ -119,7 +119,8 @@ def remove_leftovers(target: ClusterTarget, prefix: str, name: str) -> list[str]
     namespaces = [ns["metadata"]["name"] for ns in target.kubectl_json("get", "namespaces")["items"]
                   if ns["metadata"]["name"].startswith(f"{prefix}-") and ns["status"].get("phase") == "Active"]  # fmt: skip
     for namespace in namespaces:
-        Release(target, namespace, (namespace,), name=name).uninstall()
+        # Not waiting long: the namespace deletion below removes whatever the uninstall leaves.
+        Release(target, namespace, (namespace,), name=name).uninstall(timeout="60s")
         delete_namespaces(target, namespace, f"{namespace}-tasks")
     return namespaces
 
