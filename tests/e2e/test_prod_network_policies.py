@@ -12,7 +12,6 @@ Rows go to test-artifacts/network-policies.json.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ import pytest
 from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
-from lib.net_probe import Prober
+from lib.net_probe import Prober, host_connects
 from lib.paths import ARTIFACTS
 from lib.prod_install import ProdInstall, connected_api, newest_pod, prod_installed
 from lib.release import delete_namespaces
@@ -68,21 +67,12 @@ class Flows:
 
     def check(self, source: str, destination: str, host: str, port: int, allowed: bool) -> None:
         prober = {"worker": self.worker, "ingress": self.ingress, "unrelated namespace": self.stranger}[source]
-        if not allowed:  # a refusal must be the policy's doing, not a port nobody listens on
-            assert node_connects(host, port), f"{destination}:{port} does not answer even from the node"
+        if not allowed:  # a refusal must be the policy's doing, not a port nobody listens on (the node is admitted)
+            assert host_connects(host, port, timeout=4), f"{destination}:{port} does not answer even from the node"
         observed = prober.connects(host, port)
         self.rows.append({"from": source, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
                           "observed": "allowed" if observed else "refused"})  # fmt: skip
         assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
-
-
-def node_connects(host: str, port: int) -> bool:
-    """From this host, which is the node (policy engines admit the node's traffic, for probes)."""
-    try:
-        with socket.create_connection((host, port), timeout=4):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")

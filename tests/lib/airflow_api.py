@@ -32,6 +32,7 @@ from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
 
 from . import tools
+from .net_probe import host_connects
 from .release import Release
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
@@ -53,21 +54,13 @@ def access_token(base_url: str, username: str, password: str) -> str:
         return json.load(response)["access_token"]
 
 
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def service_url(release: Release) -> Iterator[str]:
     """http://host:port of the release's api-server Service, reachable from this process."""
     name = f"{release.name}-api-server"
     service = release.kubectl_json("get", "service", name)["spec"]
     port = service["ports"][0]["port"]
-    if _answers(service["clusterIP"], port):
+    if host_connects(service["clusterIP"], port):
         yield f"http://{service['clusterIP']}:{port}"
         return
     with socket.socket() as s:
@@ -78,7 +71,7 @@ def service_url(release: Release) -> Iterator[str]:
     forward = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 30
-        while not _answers("127.0.0.1", local):
+        while not host_connects("127.0.0.1", local):
             if forward.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"kubectl port-forward service/{name} failed: {forward.stderr.read()[-500:]}")
             time.sleep(0.2)

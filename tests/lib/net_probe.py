@@ -6,6 +6,7 @@ the policy engine the node runs (kube-router's firewall): allowed flows connect,
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 from dataclasses import dataclass
 
@@ -14,6 +15,15 @@ from .cluster import ClusterTarget
 # hack/cluster/config.sh BUSYBOX_IMAGE: Debian's static busybox alone, at /busybox (no applet links).
 BUSYBOX = "docker.io/airflow-on-k8s/busybox:1.35.0"
 CONNECT_TIMEOUT_S = 4
+
+
+def host_connects(host: str, port: int, timeout: float = 2) -> bool:
+    """Whether this process (on the local cluster: the node itself) can open a TCP connection."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
