@@ -1,0 +1,87 @@
+"""values/prod.yaml with the DAG repository over ssh: a deploy key and the server's known_hosts line
+in the Secret prod.yaml's comments describe, git-sync in the dag-processor, triggerer and every
+worker pod. A changed host key and an unreachable server are visible errors, not an empty DAG list.
+(DAG changes flowing is tested over https: test_prod_git_https.py; the sync is the same code.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from lib.airflow_api import AirflowApi
+from lib.cluster import ClusterTarget
+from lib.dag_pods import dag_bag
+from lib.paths import CHART
+from lib.prod_install import ProdInstall, connected_api, failing_sync, newest_pod, prod_installed
+from lib.release import helm
+
+SEED_DAG = "kubernetes-dag"
+
+
+@pytest.fixture(scope="module")
+def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
+    with prod_installed(running_containers, "e2e-prod-ssh", "ssh") as install:
+        yield install
+
+
+@pytest.fixture(scope="module")
+def api(prod: ProdInstall) -> Iterator[AirflowApi]:
+    with connected_api(prod) as client:
+        yield client
+
+
+def restart_dag_processor(prod: ProdInstall) -> str:
+    previous = newest_pod(prod.release, "dag-processor")["metadata"]["name"]
+    prod.release.target.kubectl("rollout", "restart", "-n", prod.release.namespace, "deployment/airflow-dag-processor")
+    return previous
+
+
+class TestDagsOverSsh:
+    def test_every_bundle_dag_comes_from_git_over_ssh(self, prod: ProdInstall, api: AirflowApi):
+        assert set(dag_bag().dags) <= set(api.dag_ids())
+        pod = newest_pod(prod.release, "dag-processor")
+        log = prod.release.target.kubectl("logs", "-n", prod.release.namespace, pod["metadata"]["name"], "-c",
+                                          "git-sync").stdout  # fmt: skip
+        assert prod.initial_commit in log  # "updated successfully" to the pushed commit
+        sidecar = next(c for c in pod["spec"]["containers"] if c["name"] == "git-sync")
+        assert {e["name"]: e.get("value") for e in sidecar["env"]}["GITSYNC_REPO"] == prod.git.ssh_url
+
+    def test_a_worker_pod_syncs_over_ssh_and_runs_the_seed_dag(self, api: AirflowApi):
+        run_id = api.trigger(SEED_DAG)
+        assert api.wait_for_run(SEED_DAG, run_id, timeout=600) == "success"
+
+
+class TestBrokenAccess:
+    """Last in the module, in this order: each leaves the dag-processor unable to sync."""
+
+    def test_a_changed_host_key_is_refused_visibly(self, prod: ProdInstall, api: AirflowApi):
+        release, target = prod.release, prod.release.target
+        impostor = (
+            ed25519.Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+            .decode()
+        )
+        known_hosts = base64.b64encode(f"{prod.git.host} {impostor}\n".encode()).decode()
+        target.kubectl("patch", "secret", "airflow-git-ssh", "-n", release.namespace, "--type", "merge",
+                       "-p", json.dumps({"data": {"known_hosts": known_hosts}}))  # fmt: skip
+        log, ready = failing_sync(release, restart_dag_processor(prod), ("Host key verification failed",))
+        assert ready == "False", "a dag-processor that cannot sync must not be Ready"
+        assert set(dag_bag().dags) <= set(api.dag_ids()), "the DAGs parsed before must stay listed"
+
+    def test_an_unreachable_repository_is_a_visible_error(self, prod: ProdInstall, api: AirflowApi):
+        release = prod.release
+        previous = newest_pod(release, "dag-processor")["metadata"]["name"]
+        # As a user's typo in the URL would: helm accepts it, the sync cannot reach it.
+        upgraded = helm(release.target, "upgrade", release.name, str(CHART), "-n", release.namespace,
+                        "--reuse-values", "--set", "dags.gitSync.repo=git@git-server.no-such-namespace.svc:dags.git")  # fmt: skip
+        assert upgraded.returncode == 0, upgraded.stderr
+        log, ready = failing_sync(release, previous, ("Could not resolve hostname",))
+        assert ready == "False"
+        assert set(dag_bag().dags) <= set(api.dag_ids())
