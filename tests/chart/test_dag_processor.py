@@ -38,6 +38,15 @@ class TestDagProcessor:
             "name": "dags", "mountPath": "/opt/airflow/dags", "readOnly": True}
         assert volumes(deployment)["dags"] == {"name": "dags", "emptyDir": {}}
 
+    def test_first_sync_happens_before_airflow_starts(self):
+        # An empty dags folder at start (sync failing) would mark every DAG stale: see _helpers.tpl.
+        for name in (NAME, "airflow-triggerer"):
+            deployment = render(scenarios.GITSYNC_HTTPS).get("Deployment", name)
+            inits = init_containers(deployment)
+            assert list(inits) == ["wait-for-migrations", "git-sync-init"], name
+            assert env(inits["git-sync-init"])["GITSYNC_ONE_TIME"]["value"] == "true"
+            assert "git-sync-init" not in init_containers(render(scenarios.DEFAULT).get("Deployment", name))
+
     def test_dags_from_a_pvc(self):
         deployment = render(scenarios.PVC_DAGS).get("Deployment", NAME)
         assert volumes(deployment)["dags"]["persistentVolumeClaim"] == {"claimName": "airflow-dags"}

@@ -97,8 +97,9 @@ def newest_pod(release: Release, component: str) -> dict:
 def failing_sync(
     release: Release, previous_pod: str, expected: tuple[str, ...], timeout: float = 150
 ) -> tuple[str, str]:
-    """After a change that breaks git access rolled the dag-processor: wait for the new pod's git-sync
-    to log one of `expected`; return (that log, the pod's Ready status)."""
+    """After a change that breaks git access rolled the dag-processor: wait for the new pod's first
+    sync (its git-sync-init container, before Airflow starts) to log one of `expected`; return (that
+    log, the pod's Ready status)."""
     target = release.target
     deadline = time.monotonic() + timeout
     log = ""
@@ -106,7 +107,7 @@ def failing_sync(
         pod = newest_pod(release, "dag-processor")
         name = pod["metadata"]["name"]
         if name != previous_pod:
-            log = target.kubectl("logs", "-n", release.namespace, name, "-c", "git-sync", check=False).stdout
+            log = target.kubectl("logs", "-n", release.namespace, name, "-c", "git-sync-init", check=False).stdout
             if any(e in log for e in expected):
                 time.sleep(15)  # past the readiness probe's period
                 pod = release.kubectl_json("get", "pod", name)

@@ -634,6 +634,12 @@ spec:
       {{- with include "airflow.scheduling" (list $root $values) | trim }}{{ nindent 6 . }}{{- end }}
       initContainers:
         {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
+        {{- /* The first sync before Airflow starts: a dag-processor started on an empty folder (a
+        wrong token, an unreachable server) would mark every DAG stale and the REST API would stop
+        listing them. The pod stays in Init, its git-sync-init log saying why, until a sync works. */}}
+        {{- if $root.Values.dags.gitSync.enabled }}
+        {{- include "airflow.gitSyncContainer" (list $root true) | nindent 8 }}
+        {{- end }}
       containers:
         - name: {{ $component }}
           image: {{ include "airflow.image" $root.Values.images.airflow }}
