@@ -67,6 +67,8 @@ done
 # left (the kubelet's canaries) and kube-router's ipsets once no rule uses them.
 "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
 KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
+# (v2.1.0 removes its firewall rules first, then panics in its service proxy's cleanup on a host
+# without IPVS; harmless here, hence the silence.)
 [[ -x "${KUBE_ROUTER}" ]] && "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true
 for ipt in iptables ip6tables; do
   command -v "${ipt}" >/dev/null || continue
