@@ -16,6 +16,7 @@ import pytest
 
 from lib.cluster import ClusterTarget
 from lib.net_probe import Prober
+from lib.node import NO_POLICY_ENGINE, network_policy_engine
 from lib.release import delete_namespaces
 
 PORT = 8080
@@ -33,6 +34,9 @@ def eventually(check, expected: bool, timeout: float = 30) -> bool:
     while (answer := check()) != expected and time.monotonic() < deadline:
         time.sleep(1)
     return answer
+
+
+pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLICY_ENGINE)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
 from lib.net_probe import Prober, host_connects
+from lib.node import NO_POLICY_ENGINE, network_policy_engine
 from lib.paths import ARTIFACTS
 from lib.prod_install import ProdInstall, connected_api, newest_pod, prod_installed
 from lib.release import delete_namespaces
@@ -73,6 +74,9 @@ class Flows:
         self.rows.append({"from": source, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
                           "observed": "allowed" if observed else "refused"})  # fmt: skip
         assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
+
+
+pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLICY_ENGINE)
 
 
 @pytest.fixture(scope="module")

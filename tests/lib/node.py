@@ -63,3 +63,20 @@ def crash() -> list[str]:
 def build_and_load_images() -> subprocess.CompletedProcess[str]:
     """`make images`: builds what changed and loads it into the node's containerd."""
     return subprocess.run([str(IMAGES_SCRIPT)], capture_output=True, text=True, timeout=3600)
+
+
+def network_policy_engine() -> str | None:
+    """The NetworkPolicy engine running on the local node ("kube-router"), or None: the bridge CNI
+    alone enforces nothing. Opt-in for now: NETWORK_POLICY_ENGINE=kube-router make cluster-up
+    (hack/cluster/node/up.sh says why it is not on by default)."""
+    if os.environ.get("NETWORK_POLICY_ENGINE") == "kube-router":  # cluster-up (the e2e fixture) starts it
+        return "kube-router"
+    found = subprocess.run(["pgrep", "-f", "airflow-on-k8s/cluster/kube-router-"], capture_output=True, text=True)
+    return "kube-router" if found.returncode == 0 else None
+
+
+NO_POLICY_ENGINE = (
+    "no NetworkPolicy engine runs on the local node (the bridge CNI enforces nothing, so this would pass on an open "
+    "network): start one with NETWORK_POLICY_ENGINE=kube-router make cluster-up; it is opt-in because kube-router "
+    "v2.1.0's iptables-restore of the filter table drops rules kube-proxy adds meanwhile (hack/cluster/node/up.sh)"
+)

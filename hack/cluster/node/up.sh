@@ -50,7 +50,7 @@ import_scratch_image() {
 }
 
 start_node() {
-  echo "node: starting containerd, the kubelet, kube-proxy and kube-router for ${NODE_NAME}"
+  echo "node: starting containerd, the kubelet and kube-proxy for ${NODE_NAME}"
   "${HERE}/cleanup.sh" --keep-network
   "${HERE}/pki.sh" "${SERVER}"
   render_configs
@@ -69,22 +69,51 @@ start_node() {
   start_kube_router
 }
 
-# NetworkPolicies: kube-router's network policy controller alone (no routing, no service proxy, no
-# CNI config: the bridge plugin and kube-proxy keep those jobs), with read-only RBAC of its own.
+# NetworkPolicies, opt-in (NETWORK_POLICY_ENGINE=kube-router): kube-router's network policy
+# controller alone (no routing, no service proxy, no CNI config), with read-only RBAC of its own.
+# Not by default: kube-router v2.1.0 rewrites the whole iptables filter table from a copy it saved
+# a moment before (iptables-save, edit, iptables-restore without --noflush), so rules kube-proxy
+# adds in between are lost - seen: kube-proxy's OUTPUT jump to its REJECT rules for Services with
+# no ready endpoint vanished, and this host's traffic to such a Service left the node. The fix is
+# kube-proxy in nftables mode (its own table), not yet made.
 start_kube_router() {
+  [[ "${NETWORK_POLICY_ENGINE:-}" == kube-router ]] || return 0
+  "${HERE}/../build-kube-router.sh"
   "${KUBECTL[@]}" apply -f "${HERE}/kube-router-rbac.yaml" >/dev/null
   start_daemon kube-router "${KUBE_ROUTER}" --kubeconfig "${NODE_STATE}/pki/kube-router.kubeconfig" \
     --hostname-override "${NODE_NAME}" --run-firewall=true --run-router=false --run-service-proxy=false \
     --enable-cni=false --health-port=0 --service-cluster-ip-range "${SERVICE_CIDR}"
 }
 
-"${HERE}/../build-kube-router.sh"
+# What kube-router's own cleanup leaves (its jumps from the built-in chains, its chains, ipsets).
+remove_kube_router_rules() {
+  local builtin number chain chains pattern='KUBE-(ROUTER|NWPLCY|POD-FW|SRC|DST)'
+  for builtin in INPUT FORWARD OUTPUT; do # by number: the rules carry quoted comments
+    while number="$(iptables -t filter -L "${builtin}" --line-numbers -n |
+      awk -v p="^${pattern}" '$2 ~ p {print $1; exit}')" && [[ -n "${number}" ]]; do
+      iptables -t filter -D "${builtin}" "${number}"
+    done
+  done
+  chains="$(iptables-save -t filter | grep -oE "^:${pattern}[^ ]*" | tr -d : || true)"
+  for chain in ${chains}; do iptables -t filter -F "${chain}" 2>/dev/null || true; done
+  for chain in ${chains}; do iptables -t filter -X "${chain}" 2>/dev/null || true; done
+  for chain in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router-)' || true); do ipset destroy "${chain}" 2>/dev/null || true; done
+}
+
 KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
 if is_running containerd && is_running kubelet && is_running kube-proxy; then
   echo "node: ${NODE_NAME} is already running"
-  if ! is_running kube-router; then
+  if [[ "${NETWORK_POLICY_ENGINE:-}" == kube-router ]] && ! is_running kube-router; then
     "${HERE}/pki.sh" "${SERVER}"
     start_kube_router
+  elif [[ "${NETWORK_POLICY_ENGINE:-}" != kube-router ]] && is_running kube-router; then
+    # Switched off: stop it, remove its rules, and restart kube-proxy, whose start-up full sync puts
+    # back any of its own rules kube-router's restores dropped.
+    stop_daemon kube-router
+    "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true
+    remove_kube_router_rules
+    stop_daemon kube-proxy
+    start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
   fi
 else
   start_node
