@@ -39,13 +39,6 @@ def api(prod: ProdInstall) -> Iterator[AirflowApi]:
         yield client
 
 
-def sql(prod: ProdInstall, query: str) -> list[str]:
-    """Rows of a query on the external metadata database, one string per row."""
-    out = prod.release.target.kubectl("exec", "-n", prod.database.namespace, "deploy/postgres", "--", "psql",
-                                      "-U", "airflow", "-d", "airflow", "-tAc", query).stdout  # fmt: skip
-    return [line for line in out.splitlines() if line]
-
-
 def running_pods(prod: ProdInstall, component: str) -> list[str]:
     pods = prod.release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
     return [p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")]
@@ -87,7 +80,7 @@ class TestTwoSchedulersTwoApiServers:
     def test_fifty_tasks_run_once_each_through_both_schedulers_and_survive_losing_one_of_each(
         self, prod: ProdInstall, api: AirflowApi
     ):
-        schedulers = sql(prod, "select id from job where job_type = 'SchedulerJob' and state = 'running'")
+        schedulers = prod.database.query("select id from job where job_type = 'SchedulerJob' and state = 'running'")
         assert len(schedulers) == 2, f"two running scheduler jobs expected, found {schedulers}"
         sampler = CgroupSampler(prod.release.target, prod.release.namespace)
         with PodWatch(prod.release.target, LAUNCH_NAMESPACE, TASK_POD_SELECTOR) as watch, sampler.running():
@@ -110,7 +103,7 @@ class TestTwoSchedulersTwoApiServers:
         assert len(mapped) == ITEMS
         assert {(str(ti.state.value), ti.try_number) for ti in mapped.values()} == {("success", 1)}
         assert len(created) == ITEMS, f"{len(created)} task pods for {ITEMS} tasks: a task ran twice or not at all"
-        queued_by = set(sql(prod, f"select distinct queued_by_job_id from task_instance where dag_id = '{FANOUT_DAG}'"
+        queued_by = set(prod.database.query(f"select distinct queued_by_job_id from task_instance where dag_id = '{FANOUT_DAG}'"
                                   f" and run_id = '{run_id}' and map_index >= 0"))  # fmt: skip
         assert set(schedulers) <= queued_by, f"scheduler jobs {schedulers}, tasks queued by {sorted(queued_by)}"
 

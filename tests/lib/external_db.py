@@ -82,3 +82,9 @@ class ExternalDatabase:
         manifest = MANIFEST.format(name=NAME, image=IMAGE, user=USER, database=DATABASE)
         self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
         self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=180s")
+
+    def query(self, sql: str) -> list[str]:
+        """Rows of `sql` run by psql in the database's pod, one string per row (columns joined by |)."""
+        out = self.target.kubectl("exec", "-n", self.namespace, f"deploy/{NAME}", "--", "psql", "-U", USER,
+                                  "-d", DATABASE, "-tAc", sql).stdout  # fmt: skip
+        return [line for line in out.splitlines() if line]

@@ -11,6 +11,7 @@ tests/e2e/values/prod-on-local-node.yaml adds what the one-node local cluster fo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -77,9 +78,8 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str) -> Iterat
                      "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts")}  # fmt: skip
         run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
                        variables)  # fmt: skip
-        release = Release(target, namespace, release.launch_namespaces,
-                          ("--values", str(LOCAL_NODE_VALUES), *git_values(git, transport)),
-                          name="airflow", values_file=PROD_VALUES, passwords_secret="airflow-ui-passwords")  # fmt: skip
+        release = dataclasses.replace(release, extra_values=("--values", str(LOCAL_NODE_VALUES),
+                                                             *git_values(git, transport)))  # fmt: skip
         result = release.install()
         assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
         yield ProdInstall(release, git, database, transport, commit)
