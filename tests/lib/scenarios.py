@@ -20,6 +20,12 @@ GITSYNC_SSH = Scenario.of("gitsync-ssh", {
     "dags": {"gitSync": {"enabled": True, "repo": "git@git.example.com:org/dags.git",
                          "branch": "main", "subPath": "dags", "sshKeySecret": "git-ssh-key"}},
 })
+# Airflow's own GitDagBundle instead of git-sync: https with a token and a private CA.
+GITBUNDLE_HTTPS = Scenario.of("gitbundle-https", {
+    "dags": {"gitBundle": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
+                           "branch": "main", "subPath": "dags", "refreshInterval": 30,
+                           "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
 EXTERNAL_DB = Scenario.of("external-db", {
     "postgresql": {"enabled": False},
     "data": {"metadataSecretName": "airflow-metadata-db"},
@@ -29,7 +35,7 @@ NETWORK_POLICIES = Scenario.of("network-policies", {"networkPolicies": {"enabled
 MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["airflow", "development", "batch"]}})
 REPLICATED = Scenario.of("replicated", {"scheduler": {"replicas": 2}, "apiServer": {"replicas": 2}})
 
-OPTION_SCENARIOS = [GITSYNC_HTTPS, GITSYNC_SSH, EXTERNAL_DB, PVC_DAGS, NETWORK_POLICIES, MULTI_NAMESPACE, REPLICATED]
+OPTION_SCENARIOS = [GITSYNC_HTTPS, GITSYNC_SSH, GITBUNDLE_HTTPS, EXTERNAL_DB, PVC_DAGS, NETWORK_POLICIES, MULTI_NAMESPACE, REPLICATED]
 ALL = [DEFAULT, DEV, PROD, *OPTION_SCENARIOS]
 
 # Option branches only the chart tests need (tests/chart). The scan gates cover ALL above; add a
@@ -42,6 +48,11 @@ GITSYNC_SSH_KNOWN_HOSTS = Scenario.of("gitsync-ssh-known-hosts", {
 GITSYNC_PRIVATE_CA = Scenario.of("gitsync-private-ca", {
     "dags": {"gitSync": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
                          "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
+GITBUNDLE_SSH_KNOWN_HOSTS = Scenario.of("gitbundle-ssh-known-hosts", {
+    "dags": {"gitBundle": {"enabled": True, "name": "team-dags", "repo": "git@git.example.com:org/dags.git",
+                           "sshKeySecret": "git-ssh-key",
+                           "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
 })
 EXISTING_SECRETS = Scenario.of("existing-secrets", {
     "fernetKeySecretName": "my-fernet", "jwtSecretName": "my-jwt", "apiSecretKeySecretName": "my-api-key",
@@ -77,5 +88,5 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 # `development`: its Roles there must not be the `airflow` namespace release's.
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B]

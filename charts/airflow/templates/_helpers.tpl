@@ -271,6 +271,9 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 {{- $_ := set $chart "api" (dict "base_url" (printf "%s://%s" (ternary "https" "http" (not (empty .tlsSecretName))) .host)) }}
 {{- end }}
 {{- end -}}
+{{- if .Values.dags.gitBundle.enabled -}}
+{{- $_ := set $chart "dag_processor" (dict "dag_bundle_config_list" (include "airflow.gitBundleConfigList" .)) -}}
+{{- end -}}
 {{- if eq .Values.auth.manager "simple" -}}
 {{- $_ := set $chart.core "auth_manager" "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager" -}}
 {{- $_ := set $chart.core "simple_auth_manager_users" (join "," .Values.auth.simple.users) -}}
@@ -356,7 +359,7 @@ envFrom:
 {{- if .Values.dags.gitSync.enabled }}
 - name: dags
   emptyDir: {}
-{{- include "airflow.gitSyncVolumes" . }}
+{{- include "airflow.gitVolumes" . }}
 {{- else if .Values.dags.persistence.enabled }}
 - name: dags
   persistentVolumeClaim:
@@ -397,32 +400,56 @@ envFrom:
 {{- if .Values.dags.gitSync.sshKeySecret }}true{{ end -}}
 {{- end -}}
 
-{{- define "airflow.gitSyncVolumes" -}}
-{{- if include "airflow.gitSyncIsSsh" . }}
+{{/* The git source in use, as JSON: dags.gitSync or dags.gitBundle, whichever is enabled ({} for neither). */}}
+{{- define "airflow.gitValues" -}}
+{{- if .Values.dags.gitSync.enabled -}}
+{{- toJson .Values.dags.gitSync -}}
+{{- else if .Values.dags.gitBundle.enabled -}}
+{{- toJson .Values.dags.gitBundle -}}
+{{- else -}}
+{}
+{{- end -}}
+{{- end -}}
+
+{{/* Volumes holding the git source's key, known_hosts, CA and (for the bundle) https credentials. */}}
+{{- define "airflow.gitVolumes" -}}
+{{- $git := include "airflow.gitValues" . | fromJson -}}
+{{- if $git.sshKeySecret }}
 - name: git-ssh-key
   secret:
-    secretName: {{ .Values.dags.gitSync.sshKeySecret }}
+    secretName: {{ $git.sshKeySecret }}
     defaultMode: 0440
     items:
       - key: ssh-privatekey
         path: ssh
-      {{- if not .Values.dags.gitSync.knownHosts }}
+      {{- if not $git.knownHosts }}
       - key: known_hosts
         path: known_hosts
       {{- end }}
-{{- if .Values.dags.gitSync.knownHosts }}
+{{- if $git.knownHosts }}
 - name: git-known-hosts
   configMap:
     name: {{ include "airflow.name" (list . "git-known-hosts") }}
 {{- end }}
 {{- end }}
-{{- with .Values.dags.gitSync.caCertConfigMap }}
+{{- with $git.caCertConfigMap }}
 - name: git-ca
   configMap:
     name: {{ . }}
     items:
       - key: ca.crt
         path: ca.crt
+{{- end }}
+{{- if and .Values.dags.gitBundle.enabled $git.credentialsSecret }}
+- name: git-credentials
+  secret:
+    secretName: {{ $git.credentialsSecret }}
+    defaultMode: 0440
+    items:
+      - key: username
+        path: username
+      - key: password
+        path: password
 {{- end }}
 {{- end -}}
 
@@ -534,6 +561,114 @@ for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the sync
 {{- end }}
 {{- end -}}
 
+{{/*
+Checks of a git source (dags.gitSync or dags.gitBundle): `list <values> "<values path>"`.
+Fails the render naming the field, what is wrong and how to fix it.
+*/}}
+{{- define "airflow.checkGitSource" -}}
+{{- $git := index . 0 -}}
+{{- $at := index . 1 -}}
+{{- if not $git.repo }}
+{{- fail (printf "%s.repo is required when %s.enabled is true: set the repository URL" $at $at) }}
+{{- end }}
+{{- $ssh := or (hasPrefix "git@" $git.repo) (hasPrefix "ssh://" $git.repo) }}
+{{- if and $ssh (not $git.sshKeySecret) }}
+{{- fail (printf "%s.sshKeySecret is required for the ssh repository %q: name a Secret holding ssh-privatekey (and known_hosts), or use an https URL" $at $git.repo) }}
+{{- end }}
+{{- if and (not $ssh) $git.sshKeySecret }}
+{{- fail (printf "%s.sshKeySecret is set but %s.repo %q is not an ssh URL: use git@host:org/repo.git or ssh://..., or use credentialsSecret for https" $at $at $git.repo) }}
+{{- end }}
+{{- if and $git.sshKeySecret $git.credentialsSecret }}
+{{- fail (printf "%s.sshKeySecret and %s.credentialsSecret are both set: keep the one matching the repository URL (ssh key for git@/ssh://, credentials for https)" $at $at) }}
+{{- end }}
+{{- if and (hasPrefix "http://" $git.repo) $git.credentialsSecret }}
+{{- fail (printf "%s.repo uses http:// with credentialsSecret: the token would travel in clear text; use an https:// URL" $at) }}
+{{- end }}
+{{- if and (not (hasPrefix "https://" $git.repo)) $git.caCertConfigMap }}
+{{- fail (printf "%s.caCertConfigMap is set but %s.repo %q is not an https URL: a CA only checks https servers (ssh servers are checked with known_hosts)" $at $at $git.repo) }}
+{{- end }}
+{{- end -}}
+
+{{/* ---------------------------------------------------------------- GitDagBundle */}}
+
+{{/*
+The one bundle the dag-processor reads when dags.gitBundle is on: Airflow's GitDagBundle. No Airflow
+connection: git itself is configured (env below), so the same Secrets as git-sync's work unchanged.
+*/}}
+{{- define "airflow.gitBundleConfigList" -}}
+{{- $git := .Values.dags.gitBundle -}}
+{{- $kwargs := dict "repo_url" $git.repo "tracking_ref" $git.branch "refresh_interval" (int $git.refreshInterval) -}}
+{{- with trimAll "/" $git.subPath }}{{ $_ := set $kwargs "subdir" . }}{{ end -}}
+{{- list (dict "name" $git.name "classpath" "airflow.providers.git.bundles.git.GitDagBundle" "kwargs" $kwargs) | toJson -}}
+{{- end -}}
+
+{{/* Where the git Secrets are mounted in the containers that clone the bundle. */}}
+{{- define "airflow.gitBundleKnownHostsFile" -}}
+{{- ternary "/opt/airflow/git/known-hosts/known_hosts" "/opt/airflow/git/ssh/known_hosts" (not (empty .Values.dags.gitBundle.knownHosts)) -}}
+{{- end -}}
+
+{{/*
+git settings of the containers that clone the bundle (dag-processor, workers). https credentials
+reach git through a credential helper reading the mounted Secret, so the token is in no env var
+and never written into the clone's config. `$$(` keeps Kubernetes from expanding `$(`.
+*/}}
+{{- define "airflow.gitBundleEnv" -}}
+{{- $git := .Values.dags.gitBundle -}}
+{{- if $git.enabled }}
+# Fail at once instead of waiting for a password nobody types.
+- name: GIT_TERMINAL_PROMPT
+  value: "0"
+{{- if $git.credentialsSecret }}
+- name: GIT_CONFIG_COUNT
+  value: "1"
+- name: GIT_CONFIG_KEY_0
+  value: credential.helper
+- name: GIT_CONFIG_VALUE_0
+  value: '!f() { cat >/dev/null; test "$1" = get || exit 0; printf "username=%s\npassword=%s\n" "$$(cat /opt/airflow/git/credentials/username)" "$$(cat /opt/airflow/git/credentials/password)"; }; f'
+{{- end }}
+{{- if $git.sshKeySecret }}
+- name: GIT_SSH_COMMAND
+  value: ssh -i /opt/airflow/git/ssh/ssh -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile={{ include "airflow.gitBundleKnownHostsFile" . }}
+{{- end }}
+{{- if $git.caCertConfigMap }}
+- name: GIT_SSL_CAINFO
+  value: /opt/airflow/git/ca/ca.crt
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "airflow.gitBundleVolumeMounts" -}}
+{{- $git := .Values.dags.gitBundle -}}
+{{- if $git.enabled }}
+{{- if $git.credentialsSecret }}
+- name: git-credentials
+  mountPath: /opt/airflow/git/credentials
+  readOnly: true
+{{- end }}
+{{- if $git.sshKeySecret }}
+- name: git-ssh-key
+  mountPath: /opt/airflow/git/ssh
+  readOnly: true
+{{- if $git.knownHosts }}
+- name: git-known-hosts
+  mountPath: /opt/airflow/git/known-hosts
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- if $git.caCertConfigMap }}
+- name: git-ca
+  mountPath: /opt/airflow/git/ca
+  readOnly: true
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "airflow.gitBundleVolumes" -}}
+{{- if .Values.dags.gitBundle.enabled }}
+{{- include "airflow.gitVolumes" . }}
+{{- end }}
+{{- end -}}
+
 {{/* ---------------------------------------------------------------- Small per-component objects */}}
 
 {{/* ServiceAccount of a component; tokens are mounted only by the pod specs that use them. */}}
@@ -607,6 +742,8 @@ liveness probe asks the database whether this pod's job still heartbeats.
 {{- $values := index . 2 -}}
 {{- $jobType := index . 3 -}}
 {{- $token := index . 4 -}}
+{{- /* Of the two, only the dag-processor reads a GitDagBundle: triggers come from installed packages. */ -}}
+{{- $clonesBundle := eq $component "dag-processor" -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -647,6 +784,7 @@ spec:
           args: ["airflow", {{ $component | quote }}]
           env:
             {{- include "airflow.serverEnv" $root | nindent 12 }}
+            {{- if $clonesBundle }}{{ include "airflow.gitBundleEnv" $root | indent 12 }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
           # Starting the airflow CLI costs a few seconds of CPU: probe rarely, allow a slow answer.
           livenessProbe:
@@ -659,6 +797,7 @@ spec:
           volumeMounts:
             {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
             {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
+            {{- if $clonesBundle }}{{ include "airflow.gitBundleVolumeMounts" $root | indent 12 }}{{ end }}
           securityContext:
             {{- include "airflow.containerSecurityContext" $root | nindent 12 }}
           resources:
@@ -667,4 +806,5 @@ spec:
       volumes:
         {{- include "airflow.baseVolumes" $root | nindent 8 }}
         {{- with include "airflow.dagsVolume" $root | trim }}{{ nindent 8 . }}{{- end }}
+        {{- if $clonesBundle }}{{ include "airflow.gitBundleVolumes" $root | indent 8 }}{{ end }}
 {{- end -}}

@@ -49,6 +49,7 @@ spec:
         - name: AIRFLOW_CONN_KUBERNETES_DEFAULT
           value: {{ dict "conn_type" "kubernetes" "extra" (merge (dict "in_cluster" true) $sidecar) | toJson | quote }}
         {{- end }}
+        {{- include "airflow.gitBundleEnv" . | indent 8 }}
         {{- with $values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -56,6 +57,7 @@ spec:
       volumeMounts:
         {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
         {{- with include "airflow.dagsVolumeMount" . | trim }}{{ nindent 8 . }}{{- end }}
+        {{- include "airflow.gitBundleVolumeMounts" . | indent 8 }}
       securityContext:
         {{- include "airflow.containerSecurityContext" . | nindent 8 }}
       resources:
@@ -63,4 +65,5 @@ spec:
   volumes:
     {{- include "airflow.baseVolumes" . | nindent 4 }}
     {{- with include "airflow.dagsVolume" . | trim }}{{ nindent 4 . }}{{- end }}
+    {{- include "airflow.gitBundleVolumes" . | indent 4 }}
 {{- end -}}
