@@ -34,7 +34,7 @@ class TestGitBundleConfig:
             "name": "dags",
             "classpath": "airflow.providers.git.bundles.git.GitDagBundle",
             "kwargs": {"repo_url": "https://git.internal.example/org/dags.git", "tracking_ref": "main",
-                       "subdir": "dags", "refresh_interval": 30},
+                       "subdir": "dags", "refresh_interval": 30, "git_conn_id": "dags_git"},
         }]
         assert bundle_config(scenarios.GITBUNDLE_SSH_KNOWN_HOSTS)[0]["name"] == "team-dags"
         assert "subdir" not in bundle_config(scenarios.GITBUNDLE_SSH_KNOWN_HOSTS)[0]["kwargs"]
@@ -44,25 +44,28 @@ class TestGitBundleConfig:
             assert "dag_bundle_config_list" not in airflow_cfg(render(scenario))["dag_processor"], scenario.name
 
     def test_airflow_builds_the_git_bundle_from_the_rendered_config(self, tmp_path):
-        # Airflow's own DagBundlesManager reads the rendered airflow.cfg in a fresh interpreter: the
-        # classpath imports and GitDagBundle accepts every kwarg the chart passes.
+        # Airflow's own DagBundlesManager reads the rendered airflow.cfg and the connection env var in a
+        # fresh interpreter: the classpath imports, GitDagBundle accepts every kwarg the chart passes
+        # and finds its connection (else every task log would say it is missing).
+        rendered = render(scenarios.GITBUNDLE_HTTPS)
         cfg = tmp_path / "airflow.cfg"
-        cfg.write_text(render(scenarios.GITBUNDLE_HTTPS).get("ConfigMap", "airflow-config")["data"]["airflow.cfg"])
+        cfg.write_text(rendered.get("ConfigMap", "airflow-config")["data"]["airflow.cfg"])
+        connection = env(worker_base(scenarios.GITBUNDLE_HTTPS))["AIRFLOW_CONN_DAGS_GIT"]["value"]
         probe = textwrap.dedent("""
             import json
             from airflow.dag_processing.bundles.manager import DagBundlesManager
             bundle = DagBundlesManager().get_bundle("dags")
             print(json.dumps({"type": type(bundle).__name__, "repo_url": bundle.repo_url, "tracking_ref": bundle.tracking_ref,
                               "subdir": bundle.subdir, "refresh_interval": bundle.refresh_interval,
-                              "supports_versioning": bundle.supports_versioning}))
+                              "supports_versioning": bundle.supports_versioning, "hook": bundle.hook is not None}))
         """)
         environ = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-        environ.update(AIRFLOW_HOME=str(tmp_path), AIRFLOW_CONFIG=str(cfg))
+        environ.update(AIRFLOW_HOME=str(tmp_path), AIRFLOW_CONFIG=str(cfg), AIRFLOW_CONN_DAGS_GIT=connection)
         result = subprocess.run([sys.executable, "-c", probe], env=environ, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         assert json.loads(result.stdout.strip().splitlines()[-1]) == {
             "type": "GitDagBundle", "repo_url": "https://git.internal.example/org/dags.git", "tracking_ref": "main",
-            "subdir": "dags", "refresh_interval": 30, "supports_versioning": True}
+            "subdir": "dags", "refresh_interval": 30, "supports_versioning": True, "hook": True}
 
 
 class TestGitBundleContainers:
@@ -77,6 +80,17 @@ class TestGitBundleContainers:
                 "name": "git-credentials", "mountPath": "/opt/airflow/git/credentials", "readOnly": True}
             assert mounts(container)["/opt/airflow/git/ca"]["name"] == "git-ca"
         assert volumes(rendered.get("Deployment", "airflow-dag-processor"))["git-credentials"]["secret"]["secretName"] == "git-credentials"
+
+    def test_every_component_knows_the_bundles_public_connection(self):
+        rendered = render(scenarios.GITBUNDLE_HTTPS)
+        expected = {"conn_type": "git", "host": "https://git.internal.example/org/dags.git"}
+        for name in ("airflow-dag-processor", "airflow-scheduler", "airflow-triggerer", "airflow-api-server"):
+            container = containers(rendered.get("Deployment", name))[name.removeprefix("airflow-")]
+            assert json.loads(env(container)["AIRFLOW_CONN_DAGS_GIT"]["value"]) == expected, name
+        assert json.loads(env(worker_base(scenarios.GITBUNDLE_HTTPS))["AIRFLOW_CONN_DAGS_GIT"]["value"]) == expected
+        ssh = json.loads(env(worker_base(scenarios.GITBUNDLE_SSH_KNOWN_HOSTS))["AIRFLOW_CONN_DAGS_GIT"]["value"])
+        assert ssh["extra"] == {"known_hosts_file": "/opt/airflow/git/known-hosts/known_hosts",
+                                "strict_host_key_checking": "yes"}  # fmt: skip
 
     def test_no_token_in_an_env_var(self):
         # The credential helper reads the mounted Secret: nothing from it is an env var.

@@ -314,6 +314,7 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
     secretKeyRef:
       name: {{ include "airflow.apiSecretKeySecretName" . }}
       key: api-secret-key
+{{- include "airflow.gitBundleConnectionEnv" . }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}
 {{- end }}
@@ -592,14 +593,32 @@ Fails the render naming the field, what is wrong and how to fix it.
 {{/* ---------------------------------------------------------------- GitDagBundle */}}
 
 {{/*
-The one bundle the dag-processor reads when dags.gitBundle is on: Airflow's GitDagBundle. No Airflow
-connection: git itself is configured (env below), so the same Secrets as git-sync's work unchanged.
+The one bundle the dag-processor reads when dags.gitBundle is on: Airflow's GitDagBundle. Its
+connection holds no secret: git itself gets the credentials (env below), so the same Secrets as
+git-sync's work unchanged.
 */}}
 {{- define "airflow.gitBundleConfigList" -}}
 {{- $git := .Values.dags.gitBundle -}}
-{{- $kwargs := dict "repo_url" $git.repo "tracking_ref" $git.branch "refresh_interval" (int $git.refreshInterval) -}}
+{{- $kwargs := dict "repo_url" $git.repo "tracking_ref" $git.branch "refresh_interval" (int $git.refreshInterval) "git_conn_id" "dags_git" -}}
 {{- with trimAll "/" $git.subPath }}{{ $_ := set $kwargs "subdir" . }}{{ end -}}
 {{- list (dict "name" $git.name "classpath" "airflow.providers.git.bundles.git.GitDagBundle" "kwargs" $kwargs) | toJson -}}
+{{- end -}}
+
+{{/*
+The bundle's Airflow connection `dags_git`, in every container that builds the bundle object (each
+server component and the workers): without it each task log would say the connection is missing.
+Public data only: the URL and, over ssh, where known_hosts is and that it is enforced.
+*/}}
+{{- define "airflow.gitBundleConnectionEnv" -}}
+{{- $git := .Values.dags.gitBundle -}}
+{{- if $git.enabled }}
+{{- $connection := dict "conn_type" "git" "host" $git.repo -}}
+{{- if $git.sshKeySecret }}
+{{- $_ := set $connection "extra" (dict "known_hosts_file" (include "airflow.gitBundleKnownHostsFile" .) "strict_host_key_checking" "yes") -}}
+{{- end }}
+- name: AIRFLOW_CONN_DAGS_GIT
+  value: {{ toJson $connection | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Where the git Secrets are mounted in the containers that clone the bundle. */}}
@@ -784,7 +803,7 @@ spec:
           args: ["airflow", {{ $component | quote }}]
           env:
             {{- include "airflow.serverEnv" $root | nindent 12 }}
-            {{- if $clonesBundle }}{{ include "airflow.gitBundleEnv" $root | indent 12 }}{{ end }}
+            {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
           # Starting the airflow CLI costs a few seconds of CPU: probe rarely, allow a slow answer.
           livenessProbe:
@@ -797,7 +816,7 @@ spec:
           volumeMounts:
             {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
             {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
-            {{- if $clonesBundle }}{{ include "airflow.gitBundleVolumeMounts" $root | indent 12 }}{{ end }}
+            {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumeMounts" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           securityContext:
             {{- include "airflow.containerSecurityContext" $root | nindent 12 }}
           resources:
@@ -806,5 +825,5 @@ spec:
       volumes:
         {{- include "airflow.baseVolumes" $root | nindent 8 }}
         {{- with include "airflow.dagsVolume" $root | trim }}{{ nindent 8 . }}{{- end }}
-        {{- if $clonesBundle }}{{ include "airflow.gitBundleVolumes" $root | indent 8 }}{{ end }}
+        {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumes" $root | trim }}{{ nindent 8 . }}{{ end }}{{ end }}
 {{- end -}}

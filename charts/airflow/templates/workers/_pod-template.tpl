@@ -49,7 +49,8 @@ spec:
         - name: AIRFLOW_CONN_KUBERNETES_DEFAULT
           value: {{ dict "conn_type" "kubernetes" "extra" (merge (dict "in_cluster" true) $sidecar) | toJson | quote }}
         {{- end }}
-        {{- include "airflow.gitBundleEnv" . | indent 8 }}
+        {{- with include "airflow.gitBundleConnectionEnv" . | trim }}{{ nindent 8 . }}{{- end }}
+        {{- with include "airflow.gitBundleEnv" . | trim }}{{ nindent 8 . }}{{- end }}
         {{- with $values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -57,7 +58,7 @@ spec:
       volumeMounts:
         {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
         {{- with include "airflow.dagsVolumeMount" . | trim }}{{ nindent 8 . }}{{- end }}
-        {{- include "airflow.gitBundleVolumeMounts" . | indent 8 }}
+        {{- with include "airflow.gitBundleVolumeMounts" . | trim }}{{ nindent 8 . }}{{- end }}
       securityContext:
         {{- include "airflow.containerSecurityContext" . | nindent 8 }}
       resources:
@@ -65,5 +66,5 @@ spec:
   volumes:
     {{- include "airflow.baseVolumes" . | nindent 4 }}
     {{- with include "airflow.dagsVolume" . | trim }}{{ nindent 4 . }}{{- end }}
-    {{- include "airflow.gitBundleVolumes" . | indent 4 }}
+    {{- with include "airflow.gitBundleVolumes" . | trim }}{{ nindent 4 . }}{{- end }}
 {{- end -}}
