@@ -26,10 +26,17 @@ from airflow_client.client.api.dag_run_api import DagRunApi
 from airflow_client.client.api.import_error_api import ImportErrorApi
 from airflow_client.client.api.monitor_api import MonitorApi
 from airflow_client.client.api.task_instance_api import TaskInstanceApi
+from airflow_client.client.api.variable_api import VariableApi
 from airflow_client.client.api.x_com_api import XComApi
-from airflow_client.client.exceptions import ForbiddenException, ServiceException, UnauthorizedException
+from airflow_client.client.exceptions import (
+    ConflictException,
+    ForbiddenException,
+    ServiceException,
+    UnauthorizedException,
+)
 from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
+from airflow_client.client.models.variable_body import VariableBody
 
 from . import tools
 from .net_probe import host_connects
@@ -167,6 +174,21 @@ class AirflowApi:
             for error in line.get("error_detail") or []:
                 lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
         return "\n".join(lines)
+
+    def dag_bundle_version(self, dag_id: str) -> str | None:
+        """The bundle version the DAG was last parsed from: the one new runs get (None if unversioned)."""
+        return DAGApi(self.api).get_dag(dag_id).bundle_version
+
+    def run_bundle_version(self, dag_id: str, run_id: str) -> str | None:
+        return DagRunApi(self.api).get_dag_run(dag_id, run_id).bundle_version
+
+    def set_variable(self, key: str, value: str) -> None:
+        """Create the Variable, or change its value when it exists."""
+        body = VariableBody(key=key, value=value)
+        try:
+            VariableApi(self.api).post_variable(body)
+        except ConflictException:
+            VariableApi(self.api).patch_variable(key, body)
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         entry = XComApi(self.api).get_xcom_entry(dag_id, task_id, run_id, key, deserialize=True)

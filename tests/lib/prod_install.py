@@ -37,6 +37,7 @@ COMMON_SECRETS = {"airflow-metadata-db", "airflow-fernet-key", "airflow-jwt-secr
                   "airflow-ui-passwords"}  # fmt: skip
 HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
 SSH_OBJECTS = {"airflow-git-ssh"}
+BUNDLE_REFRESH_S = 20
 
 
 @dataclass
@@ -48,7 +49,15 @@ class ProdInstall:
     initial_commit: str
 
 
-def git_values(git: GitServer, transport: str) -> tuple[str, ...]:
+def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
+    if source == "gitBundle":
+        # What values/prod.yaml's comment says to set for Airflow's GitDagBundle instead of git-sync
+        # (https; refreshInterval shortened so the test waits less for the dag-processor's fetch).
+        return ("--set", "dags.gitSync.enabled=false", "--set", "dags.gitBundle.enabled=true",
+                "--set", f"dags.gitBundle.repo={git.https_url}", "--set", f"dags.gitBundle.subPath={SUBPATH}",
+                "--set", "dags.gitBundle.credentialsSecret=airflow-git-credentials",
+                "--set", "dags.gitBundle.caCertConfigMap=airflow-git-ca",
+                "--set", f"dags.gitBundle.refreshInterval={BUNDLE_REFRESH_S}")  # fmt: skip
     if transport == "https":
         return ("--set", f"dags.gitSync.repo={git.https_url}", "--set", "dags.gitSync.caCertConfigMap=airflow-git-ca")
     return ("--set", f"dags.gitSync.repo={git.ssh_url}", "--set", "dags.gitSync.credentialsSecret=",
@@ -56,7 +65,8 @@ def git_values(git: GitServer, transport: str) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def prod_installed(target: ClusterTarget, prefix: str, transport: str) -> Iterator[ProdInstall]:
+def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: str = "gitSync") -> Iterator[ProdInstall]:
+    """`transport` "https" or "ssh"; `source` "gitSync" (prod.yaml as shipped) or "gitBundle" (https only)."""
     remove_leftovers(target, prefix, "airflow")
     namespace = fresh_namespace_name(prefix)
     others = (f"{namespace}-db", f"{namespace}-git")
@@ -79,7 +89,7 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str) -> Iterat
         run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
                        variables)  # fmt: skip
         release = dataclasses.replace(release, extra_values=("--values", str(LOCAL_NODE_VALUES),
-                                                             *git_values(git, transport)))  # fmt: skip
+                                                             *git_values(git, transport, source)))  # fmt: skip
         result = release.install()
         assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
         yield ProdInstall(release, git, database, transport, commit)
