@@ -1,6 +1,6 @@
 """values/prod.yaml on the real node: runs the prod e2e modules (tests/e2e/test_prod_*.py) and reports
-what they measured: seconds from `git push` to the new DAG listed and to a run on the new code
-(test-artifacts/gitsync.json), each component's peak memory and CPU from its cgroups during a
+what they measured: seconds from `git push` to the new DAG listed and to a run on the new code,
+with git-sync (test-artifacts/gitsync.json) and with the GitDagBundle (gitbundle.json), each component's peak memory and CPU from its cgroups during a
 50-task run beside the requests and limits prod.yaml declares (prod-footprint.json), and the
 NetworkPolicy flows tried (network-policies.json).
 """
@@ -13,9 +13,9 @@ from lib.paths import ARTIFACTS
 
 from .suites import last_line, run_pytest
 
-MODULES = ("tests/e2e/test_prod_git_https.py", "tests/e2e/test_prod_high_availability.py",
-           "tests/e2e/test_prod_network_policies.py")  # fmt: skip
-FILES = ("gitsync.json", "prod-footprint.json", "network-policies.json")
+MODULES = ("tests/e2e/test_prod_git_https.py", "tests/e2e/test_prod_git_bundle.py",
+           "tests/e2e/test_prod_high_availability.py", "tests/e2e/test_prod_network_policies.py")  # fmt: skip
+FILES = ("gitsync.json", "gitbundle.json", "prod-footprint.json", "network-policies.json")
 
 
 def _read(name: str):
@@ -28,8 +28,10 @@ def measure() -> list[dict]:
         (ARTIFACTS / name).unlink(missing_ok=True)
     summary = last_line(run_pytest(MODULES))
     rows: list[dict] = [{"measure": "prod e2e modules", "value": summary}]
-    for key, seconds in (_read("gitsync.json") or {}).items():
-        rows.append({"measure": key.removesuffix("_s").replace("_", " "), "value": seconds, "note": "seconds"})
+    for source, name in (("git-sync", "gitsync.json"), ("GitDagBundle", "gitbundle.json")):
+        for key, seconds in (_read(name) or {}).items():
+            rows.append({"measure": f"{source}: {key.removesuffix('_s').replace('_', ' ')}", "value": seconds,
+                         "note": "seconds"})  # fmt: skip
     for row in _read("prod-footprint.json") or []:
         rows.append({"measure": f"peak {row['container']} (x{row['replicas']})",
                      "peak_memory_mib": row["peak_memory_mib"], "peak_cpu": row["peak_cpu"],
