@@ -48,8 +48,16 @@ BUSYBOX_IMAGE=docker.io/airflow-on-k8s/busybox:1.35.0
 # hostPath PersistentVolumes offered on the node (under NODE_STATE/volumes).
 VOLUMES=8
 
+# The real node's NetworkPolicy engine: kube-router's firewall (default), or none (the bridge CNI
+# alone enforces no policy). NETWORK_POLICY_ENGINE=none make cluster-up runs without one.
+NETWORK_POLICY_ENGINE="${NETWORK_POLICY_ENGINE:-kube-router}"
+case "${NETWORK_POLICY_ENGINE}" in
+  kube-router | none) ;;
+  *) echo "NETWORK_POLICY_ENGINE=${NETWORK_POLICY_ENGINE} is not known: use kube-router (the default) or none" >&2; exit 2 ;;
+esac
+
 # Debian packages the real node and the image builds need, and the command each provides.
-NODE_PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack busybox-static docker.io debootstrap)
+NODE_PACKAGES=(containerd runc containernetworking-plugins iptables nftables ipset conntrack busybox-static docker.io debootstrap)
 
 # render FILE: print FILE with every @@NAME@@ replaced by the value of shell variable NAME (the
 # variables above, plus any the caller sets); an unknown name is an error, not an empty string.

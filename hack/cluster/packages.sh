@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: hack/cluster/packages.sh [--check]
 # Makes sure the Debian packages the real node and the local image builds need are installed:
-# containerd, runc, the CNI plugins, iptables, ipset (kube-router's policies), conntrack, a static busybox (the volume scrubber's
+# containerd, runc, the CNI plugins, iptables, nftables (kube-proxy's mode), ipset (kube-router's policies), conntrack, a static busybox (the volume scrubber's
 # image), docker.io (dockerd, for building images) and debootstrap. As root it installs the missing ones with apt-get, saying which and why, without
 # starting their services (the node runs its own containerd); otherwise it names them and exits 1.
 #   --check  only report: exit 0 when everything is there, 1 (with the list) when not
@@ -15,6 +15,7 @@ declare -A PROVIDES=(
   [runc]=/usr/sbin/runc
   [containernetworking-plugins]=/usr/lib/cni/bridge
   [iptables]=/usr/sbin/iptables
+  [nftables]=/usr/sbin/nft
   [ipset]=/usr/sbin/ipset
   [conntrack]=/usr/sbin/conntrack
   [busybox-static]=/bin/busybox

@@ -59,6 +59,26 @@ def test_cluster_mode_overrides_the_choice_and_a_wrong_one_is_refused(tmp_path):
     assert wrong.stderr.strip() == "choose: CLUSTER_MODE must be kind, node or kwok, not 'minikube'"
 
 
+def test_the_network_policy_engine_is_kube_router_unless_none_and_a_wrong_one_is_refused(tmp_path):
+    def engine(value: str | None) -> subprocess.CompletedProcess[str]:
+        env = no_docker_env(tmp_path) | ({"NETWORK_POLICY_ENGINE": value} if value is not None else {})
+        script = f'source "{CLUSTER / "config.sh"}" && echo "$NETWORK_POLICY_ENGINE"'
+        return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, env=env)
+
+    assert engine(None).stdout.strip() == "kube-router"
+    assert engine("none").stdout.strip() == "none"
+    wrong = engine("calico")
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == "NETWORK_POLICY_ENGINE=calico is not known: use kube-router (the default) or none"
+
+
+def test_kube_proxy_runs_in_nftables_mode(tmp_path):
+    # kube-router rewrites the iptables filter table; kube-proxy's rules must live elsewhere.
+    proxy = render("kube-proxy.yaml")
+    assert proxy.returncode == 0, proxy.stderr
+    assert "\nmode: nftables\n" in proxy.stdout
+
+
 def render(template: str, **values: str) -> subprocess.CompletedProcess[str]:
     assignments = " ".join(f"{k}={v!r}" for k, v in values.items())
     script = f'source "{CLUSTER / "config.sh"}" && {assignments} render "{CLUSTER / "node" / template}"'

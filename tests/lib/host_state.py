@@ -101,6 +101,7 @@ class HostState:
     iptables: tuple[str, ...]
     ip6tables: tuple[str, ...]
     ipsets: tuple[str, ...]  # kube-router's NetworkPolicy sets
+    nftables: tuple[str, ...]  # nftables tables (kube-proxy's nftables mode has its own)
     cgroups: tuple[str, ...]
     sysctls: tuple[str, ...]
     files: tuple[str, ...]
@@ -114,6 +115,7 @@ class HostState:
             iptables=tuple(_rules("iptables-save")),
             ip6tables=tuple(_rules("ip6tables-save")),
             ipsets=tuple(sorted(_run("ipset", "list", "-n").split())) if shutil.which("ipset") else (),
+            nftables=tuple(sorted(_run("nft", "list", "tables").splitlines())) if shutil.which("nft") else (),
             cgroups=tuple(_cgroups()),
             sysctls=tuple(_sysctls()),
             files=tuple(_files()),

@@ -66,17 +66,21 @@ def build_and_load_images() -> subprocess.CompletedProcess[str]:
 
 
 def network_policy_engine() -> str | None:
-    """The NetworkPolicy engine running on the local node ("kube-router"), or None: the bridge CNI
-    alone enforces nothing. Opt-in for now: NETWORK_POLICY_ENGINE=kube-router make cluster-up
-    (hack/cluster/node/up.sh says why it is not on by default)."""
-    if os.environ.get("NETWORK_POLICY_ENGINE") == "kube-router":  # cluster-up (the e2e fixture) starts it
-        return "kube-router"
+    """The NetworkPolicy engine on the local real node ("kube-router"), or None: the bridge CNI alone
+    enforces nothing. cluster-up starts kube-router with the node unless NETWORK_POLICY_ENGINE=none,
+    so it counts before the e2e fixture has brought the node up; kind and kwok clusters have none here."""
     found = subprocess.run(["pgrep", "-f", "airflow-on-k8s/cluster/kube-router-"], capture_output=True, text=True)
-    return "kube-router" if found.returncode == 0 else None
+    if found.returncode == 0:
+        return "kube-router"
+    if os.environ.get("NETWORK_POLICY_ENGINE", "kube-router") == "none":
+        return None
+    from .cluster import chosen_mode
+
+    return "kube-router" if chosen_mode().split()[0] == "node" else None
 
 
 NO_POLICY_ENGINE = (
     "no NetworkPolicy engine runs on the local node (the bridge CNI enforces nothing, so this would pass on an open "
-    "network): start one with NETWORK_POLICY_ENGINE=kube-router make cluster-up; it is opt-in because kube-router "
-    "v2.1.0's iptables-restore of the filter table drops rules kube-proxy adds meanwhile (hack/cluster/node/up.sh)"
+    "network): the local real node runs kube-router unless NETWORK_POLICY_ENGINE=none; kind and kwok clusters here "
+    "have no engine the tests can rely on"
 )

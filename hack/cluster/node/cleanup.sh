@@ -66,6 +66,10 @@ done
 # 6. kube-proxy's and kube-router's netfilter rules (each removes its own), then any KUBE-* chain
 # left (the kubelet's canaries) and kube-router's ipsets once no rule uses them.
 "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
+# (its nftables tables too; removed by hand should --cleanup have missed them)
+if command -v nft >/dev/null; then
+  for family in ip ip6; do nft delete table "${family}" kube-proxy 2>/dev/null || true; done
+fi
 KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
 # (v2.1.0 removes its firewall rules first, then panics in its service proxy's cleanup on a host
 # without IPVS; harmless here, hence the silence.)
@@ -75,10 +79,13 @@ for ipt in iptables ip6tables; do
   for table in filter nat mangle; do
     chains="$("${ipt}-save" -t "${table}" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p')"
     [[ -n "${chains}" ]] || continue
-    # Rules that jump to a KUBE-* chain from a built-in chain, then the chains themselves.
-    "${ipt}-save" -t "${table}" | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -vE '^-A KUBE-' | while read -r rule; do
-      # shellcheck disable=SC2086 # the saved rule is a list of arguments
-      "${ipt}" -t "${table}" ${rule/-A /-D } 2>/dev/null || true
+    # Rules that jump to a KUBE-* chain from a built-in chain, deleted by number (a saved rule's
+    # quoted comments would not survive word splitting), then the chains themselves.
+    for builtin in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do
+      while number="$("${ipt}" -t "${table}" -L "${builtin}" --line-numbers -n 2>/dev/null |
+        awk '$2 ~ /^KUBE-/ {print $1; exit}')" && [[ -n "${number}" ]]; do
+        "${ipt}" -t "${table}" -D "${builtin}" "${number}" || break
+      done
     done
     for chain in ${chains}; do "${ipt}" -t "${table}" -F "${chain}" 2>/dev/null || true; done
     for chain in ${chains}; do "${ipt}" -t "${table}" -X "${chain}" 2>/dev/null || true; done

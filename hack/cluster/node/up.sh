@@ -66,18 +66,15 @@ start_node() {
     --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}" \
     --volume-plugin-dir "${NODE_STATE}/volume-plugins" --cert-dir "${NODE_STATE}/kubelet/pki"
   start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
-  start_kube_router
 }
 
-# NetworkPolicies, opt-in (NETWORK_POLICY_ENGINE=kube-router): kube-router's network policy
-# controller alone (no routing, no service proxy, no CNI config), with read-only RBAC of its own.
-# Not by default: kube-router v2.1.0 rewrites the whole iptables filter table from a copy it saved
-# a moment before (iptables-save, edit, iptables-restore without --noflush), so rules kube-proxy
-# adds in between are lost - seen: kube-proxy's OUTPUT jump to its REJECT rules for Services with
-# no ready endpoint vanished, and this host's traffic to such a Service left the node. The fix is
-# kube-proxy in nftables mode (its own table), not yet made.
+# NetworkPolicies (NETWORK_POLICY_ENGINE=kube-router, the default; none turns it off): kube-router's
+# network policy controller alone (no routing, no service proxy, no CNI config), with read-only RBAC
+# of its own. kube-router v2.1.0 rewrites the whole iptables filter table from a copy it saved a
+# moment before (iptables-save, edit, iptables-restore without --noflush), so rules another daemon
+# adds there in between are lost; kube-proxy runs in nftables mode, in its own tables, out of reach.
 start_kube_router() {
-  [[ "${NETWORK_POLICY_ENGINE:-}" == kube-router ]] || return 0
+  [[ "${NETWORK_POLICY_ENGINE}" == kube-router ]] || return 0
   "${HERE}/../build-kube-router.sh"
   "${KUBECTL[@]}" apply -f "${HERE}/kube-router-rbac.yaml" >/dev/null
   start_daemon kube-router "${KUBE_ROUTER}" --kubeconfig "${NODE_STATE}/pki/kube-router.kubeconfig" \
@@ -103,17 +100,20 @@ remove_kube_router_rules() {
 KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
 if is_running containerd && is_running kubelet && is_running kube-proxy; then
   echo "node: ${NODE_NAME} is already running"
-  if [[ "${NETWORK_POLICY_ENGINE:-}" == kube-router ]] && ! is_running kube-router; then
-    "${HERE}/pki.sh" "${SERVER}"
-    start_kube_router
-  elif [[ "${NETWORK_POLICY_ENGINE:-}" != kube-router ]] && is_running kube-router; then
-    # Switched off: stop it, remove its rules, and restart kube-proxy, whose start-up full sync puts
-    # back any of its own rules kube-router's restores dropped.
+  # A node started with another kube-proxy configuration (before its switch to nftables mode):
+  # remove that kube-proxy's rules and start it again with this one.
+  if ! render "${HERE}/kube-proxy.yaml" | cmp -s - "${CONFIG_DIR}/kube-proxy.yaml"; then
+    echo "node: kube-proxy's configuration changed; restarting it"
+    stop_daemon kube-proxy
+    "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
+    render "${HERE}/kube-proxy.yaml" >"${CONFIG_DIR}/kube-proxy.yaml"
+    start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
+  fi
+  if [[ "${NETWORK_POLICY_ENGINE}" != kube-router ]] && is_running kube-router; then
+    # Switched off (NETWORK_POLICY_ENGINE=none): stop it and remove its rules.
     stop_daemon kube-router
     "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true
     remove_kube_router_rules
-    stop_daemon kube-proxy
-    start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
   fi
 else
   start_node
@@ -123,6 +123,13 @@ wait_for 60 "${KUBECTL[@]}" get node "${NODE_NAME}" \
   || die "${NODE_NAME} did not register; last lines of ${NODE_LOGS}/kubelet.log:"$'\n'"$(log_tail kubelet 10)"
 "${KUBECTL[@]}" wait node "${NODE_NAME}" --for condition=Ready --timeout 120s >/dev/null \
   || die "${NODE_NAME} did not become Ready; last lines of ${NODE_LOGS}/kubelet.log:"$'\n'"$(log_tail kubelet 10)"
+# kube-router finds its node by name at start: only once the kubelet has registered it.
+if [[ "${NETWORK_POLICY_ENGINE}" == kube-router ]] && ! is_running kube-router; then
+  "${HERE}/pki.sh" "${SERVER}"
+  start_kube_router
+  sleep 2
+  is_running kube-router || die "kube-router did not start; last lines of ${NODE_LOGS}/kube-router.log:"$'\n'"$(log_tail kube-router 5)"
+fi
 
 # Cluster add-ons: storage (hostPath volumes on this node, scrubbed and offered again when released)
 # and cluster DNS.
