@@ -67,9 +67,24 @@ def service_url(release: Release) -> Iterator[str]:
     name = f"{release.name}-api-server"
     service = release.kubectl_json("get", "service", name)["spec"]
     port = service["ports"][0]["port"]
-    if host_connects(service["clusterIP"], port):
-        yield f"http://{service['clusterIP']}:{port}"
-        return
+    # Just rolled out, the api-server's endpoint may reach kube-proxy's rules a moment after the pod
+    # is Ready, and until then kube-proxy refuses the connection: retry a refused Service address
+    # before falling back to a port-forward, which pins one pod (and breaks when it is replaced).
+    # An address that does not route here (kind) times out instead and goes straight to the forward.
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection((service["clusterIP"], port), timeout=2).close()
+        except ConnectionRefusedError:
+            if time.monotonic() < deadline:
+                time.sleep(1)
+                continue
+        except OSError:
+            pass
+        else:
+            yield f"http://{service['clusterIP']}:{port}"
+            return
+        break
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         local = s.getsockname()[1]
