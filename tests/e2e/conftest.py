@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from lib.node import build_and_load_images, is_local_node
 from lib.paths import TOOLS_BIN
+from lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
 
 # Tests that take the local cluster down and up again run after every other test.
 LAST = "cluster_lifecycle"
@@ -76,3 +78,29 @@ def restricted_namespace(cluster_target: ClusterTarget) -> Iterator[str]:
     cluster_target.create_namespace(name, "pod-security.kubernetes.io/enforce=restricted")
     yield name
     cluster_target.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+# --- values/prod.yaml modules (test_prod_*.py) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prod(request: pytest.FixtureRequest, running_containers: ClusterTarget) -> Iterator[ProdInstall]:
+    """values/prod.yaml installed for the module, as its PROD_INSTALL = (namespace prefix, transport,
+    DAG source) says (see lib/prod_install.py)."""
+    prefix, transport, source = request.module.PROD_INSTALL
+    with prod_installed(running_containers, prefix, transport, source) as install:
+        yield install
+
+
+@pytest.fixture(scope="module")
+def api(prod: ProdInstall) -> Iterator[AirflowApi]:
+    """The REST API of the module's prod install, once every bundle DAG is listed."""
+    with connected_api(prod) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def figures(request: pytest.FixtureRequest) -> Iterator[dict]:
+    """What the module measured, merged into test-artifacts/<its FIGURES_FILE> at the end."""
+    with recorded_figures(request.module.FIGURES_FILE) as found:
+        yield found

@@ -9,19 +9,16 @@ parsed the new commit (the version new runs get).
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
-from lib.paths import ARTIFACTS
-from lib.prod_install import BUNDLE_REFRESH_S, ProdInstall, connected_api, prod_installed
+from lib.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
 
+# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
+PROD_INSTALL = ("e2e-prod-bundle", "https", "gitBundle")
+FIGURES_FILE = "gitbundle.json"  # where the `figures` fixture writes what this module measures
 SEED_DAG = "kubernetes-dag"
 VERSIONED_DAG = "versioned-bundle"
 VERSIONED_FILE = "dags/versioned_bundle.py"
@@ -66,36 +63,6 @@ versioned_bundle()
 '''
 
 
-def wait_for(condition, timeout: float, what: str) -> float:
-    """Poll `condition` every 3 s; return the seconds it took, or fail saying `what` did not happen."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"{what} not within {timeout} s")
-        time.sleep(3)
-    return time.monotonic() - began
-
-
-@pytest.fixture(scope="module")
-def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
-    with prod_installed(running_containers, "e2e-prod-bundle", "https", source="gitBundle") as install:
-        yield install
-
-
-@pytest.fixture(scope="module")
-def api(prod: ProdInstall) -> Iterator[AirflowApi]:
-    with connected_api(prod) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def figures() -> Iterator[dict[str, Any]]:
-    found: dict[str, Any] = {}
-    yield found
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "gitbundle.json").write_text(json.dumps(found, indent=2) + "\n")
-
-
 class TestBundleFromGit:
     def test_every_dag_is_parsed_from_the_pushed_commit(self, prod: ProdInstall, api: AirflowApi):
         assert set(dag_bag().dags) <= set(api.dag_ids())
@@ -118,18 +85,18 @@ class TestRunsKeepTheirVersion:
         prod.git.write(VERSIONED_FILE, versioned_dag("v1"))
         old = prod.git.commit_and_push("Add the versioned-bundle DAG")
         pushed = time.monotonic()
-        wait_for(lambda: VERSIONED_DAG in api.dag_ids() and api.dag_bundle_version(VERSIONED_DAG) == old,
+        timed_wait(lambda: VERSIONED_DAG in api.dag_ids() and api.dag_bundle_version(VERSIONED_DAG) == old,
                  PARSE_TIMEOUT, f"{VERSIONED_DAG} parsed at {old}")  # fmt: skip
         figures["push_to_new_dag_parsed_s"] = round(time.monotonic() - pushed, 1)
         before = api.trigger(VERSIONED_DAG)
-        wait_for(lambda: api.task_instances(VERSIONED_DAG, before)["first"].state == "success", 300,
+        timed_wait(lambda: api.task_instances(VERSIONED_DAG, before)["first"].state == "success", 300,
                  f"run {before}'s first task done")  # fmt: skip
 
         # Only a task's body changes: the DAG's structure is the same, its bundle version is not.
         prod.git.write(VERSIONED_FILE, versioned_dag("v2"))
         new = prod.git.commit_and_push("Change the versioned-bundle tasks")
         pushed = time.monotonic()
-        figures["push_to_new_version_parsed_s"] = round(wait_for(
+        figures["push_to_new_version_parsed_s"] = round(timed_wait(
             lambda: api.dag_bundle_version(VERSIONED_DAG) == new, PARSE_TIMEOUT, f"{VERSIONED_DAG} parsed at {new}"), 1)
         after = api.trigger(VERSIONED_DAG)
         api.set_variable(GATE, "open")

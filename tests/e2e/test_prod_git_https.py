@@ -11,26 +11,23 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
-from lib.paths import ARTIFACTS
 from lib.prod_install import (
     COMMON_SECRETS,
     HTTPS_OBJECTS,
     SYNC_TIMEOUT,
     ProdInstall,
-    connected_api,
     failing_sync,
     newest_pod,
-    prod_installed,
+    timed_wait,
 )
 
+# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
+PROD_INSTALL = ("e2e-prod-https", "https", "gitSync")
+FIGURES_FILE = "gitsync.json"  # where the `figures` fixture writes what this module measures
 SEED_DAG = "kubernetes-dag"
 PUSHED_DAG = "git-pushed"
 PUSHED_FILE = "dags/git_pushed.py"
@@ -59,38 +56,6 @@ def git_pushed():
 
 git_pushed()
 '''
-
-
-def wait_until(condition, timeout: float, what: str) -> float:
-    """Poll `condition` every 2 s; return the seconds it took, or fail saying `what` did not happen."""
-    began = time.monotonic()
-    while not condition():
-        if time.monotonic() - began > timeout:
-            raise AssertionError(f"{what} not within {timeout} s")
-        time.sleep(2)
-    return time.monotonic() - began
-
-
-@pytest.fixture(scope="module")
-def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
-    with prod_installed(running_containers, "e2e-prod-https", "https") as install:
-        yield install
-
-
-@pytest.fixture(scope="module")
-def api(prod: ProdInstall) -> Iterator[AirflowApi]:
-    with connected_api(prod) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def figures() -> Iterator[dict[str, Any]]:
-    found: dict[str, Any] = {}
-    yield found
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / "gitsync.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**previous, **found}, indent=2) + "\n")
 
 
 class TestProdInstall:
@@ -130,7 +95,7 @@ class TestDagChangesFlow:
         commit = prod.git.commit_and_push("Add the git-pushed DAG")
         pushed = time.monotonic()
         figures["push_to_new_dag_listed_s"] = round(
-            wait_until(lambda: PUSHED_DAG in api.dag_ids(), SYNC_TIMEOUT, f"{PUSHED_DAG} listed after the push"), 1
+            timed_wait(lambda: PUSHED_DAG in api.dag_ids(), SYNC_TIMEOUT, f"{PUSHED_DAG} listed after the push"), 1
         )
         run_id = api.trigger(PUSHED_DAG)
         assert api.wait_for_run(PUSHED_DAG, run_id, timeout=300) == "success"

@@ -8,32 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
 from lib.paths import CHART
-from lib.prod_install import ProdInstall, connected_api, failing_sync, newest_pod, prod_installed
+from lib.prod_install import ProdInstall, failing_sync, newest_pod
 from lib.release import helm
 
+# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
+PROD_INSTALL = ("e2e-prod-ssh", "ssh", "gitSync")
 SEED_DAG = "kubernetes-dag"
-
-
-@pytest.fixture(scope="module")
-def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
-    with prod_installed(running_containers, "e2e-prod-ssh", "ssh") as install:
-        yield install
-
-
-@pytest.fixture(scope="module")
-def api(prod: ProdInstall) -> Iterator[AirflowApi]:
-    with connected_api(prod) as client:
-        yield client
 
 
 def restart_dag_processor(prod: ProdInstall) -> str:

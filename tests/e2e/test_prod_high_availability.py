@@ -8,35 +8,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from lib import scenarios
 from lib.airflow_api import AirflowApi
 from lib.cgroups import CgroupSampler
-from lib.cluster import ClusterTarget
 from lib.paths import ARTIFACTS
 from lib.pod_watch import PodWatch
-from lib.prod_install import ProdInstall, connected_api, newest_pod, prod_installed
+from lib.prod_install import ProdInstall, newest_pod
 from lib.render import render
 from lib.task_pods import TASK_POD_SELECTOR, run_label
+
+# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
+PROD_INSTALL = ("e2e-prod-ha", "https", "gitSync")
 
 FANOUT_DAG = "kubernetes-pod-fanout"
 ITEMS = 50
 LAUNCH_NAMESPACE = "development"
-
-
-@pytest.fixture(scope="module")
-def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
-    with prod_installed(running_containers, "e2e-prod-ha", "https") as install:
-        yield install
-
-
-@pytest.fixture(scope="module")
-def api(prod: ProdInstall) -> Iterator[AirflowApi]:
-    with connected_api(prod) as client:
-        yield client
 
 
 def running_pods(prod: ProdInstall, component: str) -> list[str]:

@@ -26,7 +26,7 @@ from lib.dag_pods import dag_bag
 from lib.net_probe import Prober, host_connects
 from lib.node import NO_POLICY_ENGINE, network_policy_engine
 from lib.paths import ARTIFACTS
-from lib.prod_install import ProdInstall, connected_api, newest_pod, prod_installed
+from lib.prod_install import ProdInstall, newest_pod, prod_installed
 from lib.release import delete_namespaces
 from lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
 
@@ -93,12 +93,6 @@ def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
     finally:
         if created_ingress:
             delete_namespaces(target, INGRESS_NAMESPACE)
-
-
-@pytest.fixture(scope="module")
-def api(prod: ProdInstall) -> Iterator[AirflowApi]:
-    with connected_api(prod) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .airflow_api import AirflowApi, connect
 from .cluster import ClusterTarget
@@ -25,7 +27,7 @@ from .dag_pods import dag_bag
 from .dev_objects import apply_dev_objects
 from .external_db import ExternalDatabase
 from .git_server import USERNAME, GitServer
-from .paths import DAGS, REPO
+from .paths import ARTIFACTS, DAGS, REPO
 from .prod_secrets import PROD_VALUES, run_documented
 from .release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
 
@@ -140,3 +142,24 @@ def connected_api(install: ProdInstall) -> Iterator[AirflowApi]:
     with connect(install.release) as client:
         client.wait_for_dags(set(dag_bag().dags), timeout=SYNC_TIMEOUT)
         yield client
+
+
+def timed_wait(condition, timeout: float, what: str) -> float:
+    """Poll `condition` every 2 s; return the seconds it took, or fail saying `what` did not happen."""
+    began = time.monotonic()
+    while not condition():
+        if time.monotonic() - began > timeout:
+            raise AssertionError(f"{what} not within {timeout} s")
+        time.sleep(2)
+    return time.monotonic() - began
+
+
+@contextlib.contextmanager
+def recorded_figures(name: str) -> Iterator[dict[str, Any]]:
+    """A dict a module fills with what it measured, merged into test-artifacts/<name> at the end."""
+    found: dict[str, Any] = {}
+    yield found
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**previous, **found}, indent=2) + "\n")
