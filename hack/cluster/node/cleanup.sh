@@ -12,6 +12,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "${HERE}/../config.sh"
 # shellcheck source=processes.sh
 source "${HERE}/processes.sh"
+# shellcheck source=netfilter.sh
+source "${HERE}/netfilter.sh"
 
 KEEP_NETWORK=false
 case "${1:-}" in
@@ -79,14 +81,8 @@ for ipt in iptables ip6tables; do
   for table in filter nat mangle; do
     chains="$("${ipt}-save" -t "${table}" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p')"
     [[ -n "${chains}" ]] || continue
-    # Rules that jump to a KUBE-* chain from a built-in chain, deleted by number (a saved rule's
-    # quoted comments would not survive word splitting), then the chains themselves.
-    for builtin in PREROUTING INPUT FORWARD OUTPUT POSTROUTING; do
-      while number="$("${ipt}" -t "${table}" -L "${builtin}" --line-numbers -n 2>/dev/null |
-        awk '$2 ~ /^KUBE-/ {print $1; exit}')" && [[ -n "${number}" ]]; do
-        "${ipt}" -t "${table}" -D "${builtin}" "${number}" || break
-      done
-    done
+    # Rules that jump to a KUBE-* chain from a built-in chain, then the chains themselves.
+    delete_jumps "${ipt}" "${table}" '^KUBE-'
     for chain in ${chains}; do "${ipt}" -t "${table}" -F "${chain}" 2>/dev/null || true; done
     for chain in ${chains}; do "${ipt}" -t "${table}" -X "${chain}" 2>/dev/null || true; done
   done

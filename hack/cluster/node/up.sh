@@ -11,6 +11,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "${HERE}/../config.sh"
 # shellcheck source=processes.sh
 source "${HERE}/processes.sh"
+# shellcheck source=netfilter.sh
+source "${HERE}/netfilter.sh"
 
 die() { echo "node: $*" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || die "the real node needs root (containers, mounts, netfilter)"
@@ -84,13 +86,8 @@ start_kube_router() {
 
 # What kube-router's own cleanup leaves (its jumps from the built-in chains, its chains, ipsets).
 remove_kube_router_rules() {
-  local builtin number chain chains pattern='KUBE-(ROUTER|NWPLCY|POD-FW|SRC|DST)'
-  for builtin in INPUT FORWARD OUTPUT; do # by number: the rules carry quoted comments
-    while number="$(iptables -t filter -L "${builtin}" --line-numbers -n |
-      awk -v p="^${pattern}" '$2 ~ p {print $1; exit}')" && [[ -n "${number}" ]]; do
-      iptables -t filter -D "${builtin}" "${number}"
-    done
-  done
+  local chain chains pattern='KUBE-(ROUTER|NWPLCY|POD-FW|SRC|DST)'
+  delete_jumps iptables filter "^${pattern}"
   chains="$(iptables-save -t filter | grep -oE "^:${pattern}[^ ]*" | tr -d : || true)"
   for chain in ${chains}; do iptables -t filter -F "${chain}" 2>/dev/null || true; done
   for chain in ${chains}; do iptables -t filter -X "${chain}" 2>/dev/null || true; done
@@ -102,11 +99,12 @@ if is_running containerd && is_running kubelet && is_running kube-proxy; then
   echo "node: ${NODE_NAME} is already running"
   # A node started with another kube-proxy configuration (before its switch to nftables mode):
   # remove that kube-proxy's rules and start it again with this one.
-  if ! render "${HERE}/kube-proxy.yaml" | cmp -s - "${CONFIG_DIR}/kube-proxy.yaml"; then
+  proxy_config="$(render "${HERE}/kube-proxy.yaml")"
+  if [[ "${proxy_config}" != "$(cat "${CONFIG_DIR}/kube-proxy.yaml" 2>/dev/null)" ]]; then
     echo "node: kube-proxy's configuration changed; restarting it"
     stop_daemon kube-proxy
     "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
-    render "${HERE}/kube-proxy.yaml" >"${CONFIG_DIR}/kube-proxy.yaml"
+    printf '%s\n' "${proxy_config}" >"${CONFIG_DIR}/kube-proxy.yaml"
     start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
   fi
   if [[ "${NETWORK_POLICY_ENGINE}" != kube-router ]] && is_running kube-router; then
