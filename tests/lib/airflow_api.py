@@ -39,7 +39,7 @@ from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRun
 from airflow_client.client.models.variable_body import VariableBody
 
 from . import tools
-from .net_probe import host_connects
+from .net_probe import host_connect_error, host_connects
 from .release import Release
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
@@ -72,19 +72,13 @@ def service_url(release: Release) -> Iterator[str]:
     # before falling back to a port-forward, which pins one pod (and breaks when it is replaced).
     # An address that does not route here (kind) times out instead and goes straight to the forward.
     deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection((service["clusterIP"], port), timeout=2).close()
-        except ConnectionRefusedError:
-            if time.monotonic() < deadline:
-                time.sleep(1)
-                continue
-        except OSError:
-            pass
-        else:
-            yield f"http://{service['clusterIP']}:{port}"
-            return
-        break
+    error = host_connect_error(service["clusterIP"], port)
+    while isinstance(error, ConnectionRefusedError) and time.monotonic() < deadline:
+        time.sleep(1)
+        error = host_connect_error(service["clusterIP"], port)
+    if error is None:
+        yield f"http://{service['clusterIP']}:{port}"
+        return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         local = s.getsockname()[1]

@@ -17,13 +17,17 @@ BUSYBOX = "docker.io/airflow-on-k8s/busybox:1.35.0"
 CONNECT_TIMEOUT_S = 4
 
 
-def host_connects(host: str, port: int, timeout: float = 2) -> bool:
-    """Whether this process (on the local cluster: the node itself) can open a TCP connection."""
+def host_connect_error(host: str, port: int, timeout: float = 2) -> OSError | None:
+    """Why this process (on the local cluster: the node itself) cannot open a TCP connection, or None."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+            return None
+    except OSError as err:
+        return err
+
+
+def host_connects(host: str, port: int, timeout: float = 2) -> bool:
+    return host_connect_error(host, port, timeout) is None
 
 
 @dataclass
