@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VALUES ?= values/dev.yaml
+# make images: which images (default: those values/dev.yaml runs; see hack/images/build.sh).
+IMAGES ?=
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 # kubectl's discovery cache with the rest of this project's cache, not in ~/.kube.
 export KUBECACHEDIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/airflow-on-k8s/kubectl
@@ -26,8 +28,8 @@ test: setup ## Run the whole test suite
 scan: setup ## Conformance and security gates over every values scenario and DAG pod
 	@hack/scan.sh
 
-images: setup ## Build the Airflow, task and PostgreSQL images (Docker, or a private dockerd here) and load them into the node
-	@hack/images/build.sh
+images: setup ## Build the images values/dev.yaml runs (IMAGES="git-server git-sync" or all for more) and load them into the node
+	@hack/images/build.sh $(IMAGES)
 
 dev-objects: setup ## Create the Secret, ConfigMap and pull secret the DAGs reference (dev placeholders)
 	@hack/create-dev-objects.sh

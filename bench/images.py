@@ -35,7 +35,7 @@ def build(*args: str) -> dict[str, float]:
 
 def measure(runs: int) -> list[dict]:
     rows = []
-    cold = build("--no-cache")
+    cold = build("--no-cache", "all")
     for name, seconds in cold.items():
         rows.append({"measure": f"cold build: {name}", "median": seconds, "n": 1, "note": "docker build --no-cache"})
     warm: dict[str, list[float]] = {}

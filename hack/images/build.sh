@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache]
-# Builds every image the dev install runs and the DAG bundle's pods use:
-#   airflow-on-k8s/airflow:dev         docker/airflow: the DAG bundle on an Airflow 3.3.2 base
-#   airflow-on-k8s/task-example:dev    docker/task-example, also tagged test/image:1.0 (the seed DAG's)
-#   airflow-on-k8s/postgresql:15       docker/postgresql: the chart's embedded dev database
-#   airflow-on-k8s/git-server:dev      docker/git-server: a git server (https + ssh) for the DAG repository
-#   airflow-on-k8s/git-sync:<tag>      docker/git-sync: git-sync built from source (hack/images/git-sync.sh)
+# Usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]
+# Builds the images named (default: the ones values/dev.yaml runs: airflow, task-example, postgresql):
+#   airflow        airflow-on-k8s/airflow:dev        docker/airflow: the DAG bundle on an Airflow 3.3.2 base
+#   task-example   airflow-on-k8s/task-example:dev   docker/task-example, also tagged test/image:1.0 (the seed's)
+#   postgresql     airflow-on-k8s/postgresql:15      docker/postgresql: the chart's embedded dev database
+#   git-server     airflow-on-k8s/git-server:dev     docker/git-server: a git server (https + ssh), for the tests
+#   git-sync       airflow-on-k8s/git-sync:<tag>     docker/git-sync: git-sync built from source (git-sync.sh)
+#   all            every one of them
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
 # packages and the locked wheels, with a private dockerd (root, Linux; hack/images/dockerd.sh).
@@ -21,15 +22,24 @@ source hack/cluster/config.sh
 BASES=""
 LOAD=true
 CACHE_ARGS=()
+DEV_IMAGES=(airflow task-example postgresql)
+ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync)
+SELECTED=()
+usage() { echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]  (IMAGE: ${ALL_IMAGES[*]} all)" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
     --no-cache) CACHE_ARGS=(--no-cache); shift ;;
-    -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache]" >&2; exit 2 ;;
+    -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    all) SELECTED+=("${ALL_IMAGES[@]}"); shift ;;
+    -*) usage ;;
+    *) [[ " ${ALL_IMAGES[*]} " == *" $1 "* ]] || usage; SELECTED+=("$1"); shift ;;
   esac
 done
+[[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${DEV_IMAGES[@]}")
+# selected NAME: whether this run builds image NAME.
+selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
 die() { echo "images: $*" >&2; exit 1; }
 
@@ -98,20 +108,36 @@ build_image() {
   done
   build "${name}" "${base_args[@]}" --file "${dockerfile}" "$@"
 }
-build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
-build_image task-example docker/task-example/Dockerfile --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
-build_image postgresql docker/postgresql/Dockerfile --tag airflow-on-k8s/postgresql:15 docker/postgresql
-build_image git-server docker/git-server/Dockerfile --tag airflow-on-k8s/git-server:dev docker/git-server
-# git-sync from its source (no registry serves upstream's image here); the context is the binary's folder.
-hack/images/git-sync.sh
 GIT_SYNC_BINARY="$(hack/images/git-sync.sh --print-path)"
 GIT_SYNC_IMAGE="airflow-on-k8s/git-sync:$(basename "$(dirname "${GIT_SYNC_BINARY}")")"
-build_image git-sync docker/git-sync/Dockerfile --tag "${GIT_SYNC_IMAGE}" "$(dirname "${GIT_SYNC_BINARY}")"
+IMAGES=()
+if selected airflow; then
+  build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
+  IMAGES+=(airflow-on-k8s/airflow:dev)
+fi
+if selected task-example; then
+  build_image task-example docker/task-example/Dockerfile --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
+  IMAGES+=(airflow-on-k8s/task-example:dev test/image:1.0)
+fi
+if selected postgresql; then
+  build_image postgresql docker/postgresql/Dockerfile --tag airflow-on-k8s/postgresql:15 docker/postgresql
+  IMAGES+=(airflow-on-k8s/postgresql:15)
+fi
+if selected git-server; then
+  build_image git-server docker/git-server/Dockerfile --tag airflow-on-k8s/git-server:dev docker/git-server
+  IMAGES+=(airflow-on-k8s/git-server:dev)
+fi
+if selected git-sync; then
+  # From its source (no registry serves upstream's image here); the context is the binary's folder.
+  hack/images/git-sync.sh
+  build_image git-sync docker/git-sync/Dockerfile --tag "${GIT_SYNC_IMAGE}" "$(dirname "${GIT_SYNC_BINARY}")"
+  IMAGES+=("${GIT_SYNC_IMAGE}")
+fi
 
-IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15
-  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}")
-for image in "${IMAGES[@]}"; do
-  printf '%s %s\n' "${image}" "$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}")"
+# Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
+for image in airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15 \
+  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}"; do
+  if size="$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}" 2>/dev/null)"; then printf '%s %s\n' "${image}" "${size}"; fi
 done >"${CACHE}/images/sizes.txt"
 
 # Into the real node's containerd, when it runs: only what it lacks or holds an older build of

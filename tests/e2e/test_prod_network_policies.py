@@ -80,8 +80,8 @@ pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLIC
 
 
 @pytest.fixture(scope="module")
-def prod(running_containers: ClusterTarget) -> Iterator[ProdInstall]:
-    target = running_containers
+def prod(git_images: ClusterTarget) -> Iterator[ProdInstall]:
+    target = git_images
     created_ingress = target.kubectl("get", "namespace", INGRESS_NAMESPACE, check=False).returncode != 0
     if created_ingress:
         target.create_namespace(INGRESS_NAMESPACE)

@@ -60,9 +60,14 @@ def crash() -> list[str]:
     return killed
 
 
-def build_and_load_images() -> subprocess.CompletedProcess[str]:
-    """`make images`: builds what changed and loads it into the node's containerd."""
-    return subprocess.run([str(IMAGES_SCRIPT)], capture_output=True, text=True, timeout=3600)
+def build_and_load_images(*names: str) -> subprocess.CompletedProcess[str]:
+    """`make images` (the images values/dev.yaml runs, or those `names`): builds what changed and
+    loads it into the node's containerd."""
+    return subprocess.run([str(IMAGES_SCRIPT), *names], capture_output=True, text=True, timeout=3600)
+
+
+# What the prod modules run besides the dev images: git-sync, and the git server holding their DAGs.
+GIT_IMAGES = ("git-server", "git-sync")
 
 
 def network_policy_engine() -> str | None:
