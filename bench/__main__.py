@@ -46,6 +46,7 @@ def main() -> int:
         results["footprint"] = footprint.measure()
     if "suites" in only:
         results["suites"] = suites.measure(1 if args.quick else 3)
+        results["suite_runs"] = suites.recorded_runs()
     if "cluster" in only:
         from . import cluster  # noqa: PLC0415
 

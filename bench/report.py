@@ -67,6 +67,8 @@ def print_report(results: dict) -> None:
     table(results.get("footprint", []), ["values", "component", "pods", "requests_cpu", "requests_memory_gib",
                                          "limits_cpu", "limits_memory_gib"], "footprint (cores, GiB)")
     table(results.get("suites", []), ["suite", *timing, "skipped"], "test suites (seconds)")
+    table(results.get("suite_runs", []), ["run", "module", "tests", "seconds", "note"],
+          "the last whole make test, warm and cold: seconds per e2e module (set-up + tests + tear-down)")
     table(results.get("cluster", []), ["measure", *timing, "note"], "cluster (seconds)")
     table(results.get("images", []), ["measure", *timing, "mib", "note"], "images (seconds; sizes in MiB)")
     airflow = results.get("airflow", [])

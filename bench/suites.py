@@ -1,19 +1,22 @@
-"""Wall time of the offline test suite (everything but tests/e2e) and of the e2e suite."""
+"""Wall time of the offline test suite (everything but tests/e2e), measured here; and where the time of
+the last whole `make test` went, warm and cold, per e2e module, as that run recorded it
+(tests/lib/suite_times.py): the whole suite is too long to repeat in a benchmark."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 
 from lib.paths import REPO
+from lib.suite_times import CACHE as RECORDED
 
 from .stats import summarize
 
 SUITES = {
     "offline": ["tests", "--ignore=tests/e2e"],
-    "e2e": ["tests/e2e"],
 }
 
 
@@ -46,4 +49,32 @@ def measure(runs: int) -> list[dict]:
             continue
         run_suite(args)  # warm: imports compiled, caches filled
         rows.append({"suite": name, **summarize([run_suite(args) for _ in range(runs)])})
+    return rows
+
+
+def recorded_runs() -> list[dict]:
+    """Per e2e module (tests, seconds) and the totals of the last whole warm and cold runs, if any."""
+    rows = []
+    for kind in ("warm", "cold"):
+        path = RECORDED / f"{kind}.json"
+        if not path.exists():
+            rows.append({"run": kind, "module": "(none recorded)", "note": f"run make test to record one ({path})"})
+            continue
+        run = json.loads(path.read_text())
+        modules = run["modules"]
+        e2e = {m: v for m, v in modules.items() if m.startswith("tests/e2e/")}
+        for module, v in sorted(e2e.items(), key=lambda kv: -kv[1]["seconds"]):
+            rows.append({"run": kind, "module": module.removeprefix("tests/e2e/"), "tests": v["tests"],
+                         "seconds": v["seconds"]})  # fmt: skip
+        offline = [v for m, v in modules.items() if m not in e2e]
+        rows += [
+            {"run": kind, "module": "TOTAL e2e", "tests": sum(v["tests"] for v in e2e.values()),
+             "seconds": round(sum(v["seconds"] for v in e2e.values()), 1)},
+            {"run": kind, "module": "TOTAL offline", "tests": sum(v["tests"] for v in offline),
+             "seconds": round(sum(v["seconds"] for v in offline), 1)},
+            {"run": kind, "module": "cluster-up + make images", "seconds": run["cluster_setup_s"],
+             "note": "inside the e2e total (the first e2e module's set-up)"},
+            {"run": kind, "module": "TOTAL pytest wall", "tests": sum(v["tests"] for v in modules.values()),
+             "seconds": run["wall_s"], "note": f"finished {run['finished']}, exit status {run['exit_status']}"},
+        ]  # fmt: skip
     return rows
