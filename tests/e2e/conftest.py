@@ -9,6 +9,7 @@ plane with KWOK simulating the nodes, and tests about what a container *does* sk
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +18,32 @@ import pytest
 
 from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
+from lib.dev_objects import apply_dev_objects
 from lib.node import GIT_IMAGES, build_and_load_images, is_local_node
 from lib.paths import TOOLS_BIN
 from lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
+from lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
+from lib.shared_install import SharedInstalls
+from lib.suite_times import RUN as SUITE_TIMES
 
 # Tests that take the local cluster down and up again run after every other test.
 LAST = "cluster_lifecycle"
 
 
+def shared_profile(item: pytest.Item) -> tuple[int, str]:
+    """Where a test's module goes so that modules sharing an install run one after another: those
+    with an install of their own first (file order), then the shared dev install's, then each prod
+    profile's (see lib/shared_install.py)."""
+    if "dev_airflow" in item.fixturenames:
+        return 1, "dev"
+    profile = getattr(item.module, "PROD_INSTALL", None)
+    if profile is not None and "prod" in item.fixturenames:
+        return 2, "-".join(profile)
+    return 0, ""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.get_closest_marker(LAST) is not None)
+    items.sort(key=lambda item: (item.get_closest_marker(LAST) is not None, *shared_profile(item)))
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +64,13 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
     try:
         # A cold build of the cluster's binaries or of the images takes minutes: let progress show.
         with capture.global_and_fixture_disabled():
+            began = time.monotonic()
             target = resolve_target()
             if is_local_node(target):
                 built = build_and_load_images()
                 assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
                 print(built.stdout.strip().splitlines()[-1], flush=True)  # images: done (... timings)
+            SUITE_TIMES.setup_s = time.monotonic() - began
             return target
     except ControlPlaneUnavailable as err:
         pytest.skip(f"no cluster: KUBECONFIG is unset and the local cluster could not be built: {err}")
@@ -102,13 +121,31 @@ def git_images(running_containers: ClusterTarget) -> ClusterTarget:
     return running_containers
 
 
+@pytest.fixture(scope="session")
+def shared_installs() -> Iterator[SharedInstalls]:
+    """The one shared install alive (dev, or a prod profile), removed at the end of the session."""
+    installs = SharedInstalls()
+    yield installs
+    installs.close()
+
+
 @pytest.fixture(scope="module")
-def prod(request: pytest.FixtureRequest, git_images: ClusterTarget) -> Iterator[ProdInstall]:
-    """values/prod.yaml installed for the module, as its PROD_INSTALL = (namespace prefix, transport,
-    DAG source) says (see lib/prod_install.py)."""
-    prefix, transport, source = request.module.PROD_INSTALL
-    with prod_installed(running_containers, prefix, transport, source) as install:
-        yield install
+def dev_airflow(cluster_target: ClusterTarget, shared_installs: SharedInstalls) -> Release:
+    """values/dev.yaml installed once for every module that only runs DAGs on it and reads what
+    they did (release SHARED_DEV_RELEASE, workers launching into `development` as dev.yaml grants)."""
+    apply_dev_objects(cluster_target)
+    return shared_installs.get("dev", lambda: installed(cluster_target, "e2e-dev", ("development",),
+                                                        NO_DATABASE_VOLUME, SHARED_DEV_RELEASE))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def prod(request: pytest.FixtureRequest, git_images: ClusterTarget, shared_installs: SharedInstalls) -> ProdInstall:
+    """values/prod.yaml installed as the module's PROD_INSTALL = (git transport, DAG source) says (see
+    lib/prod_install.py), shared with the other modules asking for the same pair."""
+    transport, source = request.module.PROD_INSTALL
+    prefix = "e2e-prod-" + ("bundle" if source == "gitBundle" else transport)
+    return shared_installs.get(("prod", transport, source),
+                               lambda: prod_installed(git_images, prefix, transport, source))  # fmt: skip
 
 
 @pytest.fixture(scope="module")

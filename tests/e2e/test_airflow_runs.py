@@ -1,8 +1,8 @@
 """Airflow runs for real: the chart's components on a cluster where containers run, and every bundled
 DAG executed by the KubernetesExecutor, driven through the REST API as users' automation drives it.
 
-values/dev.yaml installed into a fresh namespace (release `airflow-e2e-run`, so a `make deploy-dev`
-release beside it keeps its own Roles in `development`). The module triggers every run it checks at
+values/dev.yaml installed into a fresh namespace, the shared dev install (release `airflow-e2e`, so a
+`make deploy-dev` release beside it keeps its own Roles in `development`; tests/e2e/conftest.py). The module triggers every run it checks at
 once, then waits: the scheduler launches one worker pod per task in the release namespace, each
 worker's KubernetesPodOperator launches the task's pod in `development` (or where a run asks), and
 watches on both namespaces record every pod. Then each test reads what a user reads: run and task
@@ -25,12 +25,11 @@ from lib import dev_objects
 from lib.airflow_api import AirflowApi, connect
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag, dag_pods
-from lib.dev_objects import apply_dev_objects
 from lib.pod_watch import PodWatch
-from lib.release import NO_DATABASE_VOLUME, Release, installed
+from lib.release import SHARED_DEV_RELEASE, Release
 from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
-RELEASE = "airflow-e2e-run"
+RELEASE = SHARED_DEV_RELEASE  # the dev install shared with the other DAG-running modules
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
 SEED = "kubernetes-dag"
 RUN_TIMEOUT = 900
@@ -60,14 +59,12 @@ class Deployment:
 
 
 @pytest.fixture(scope="module")
-def airflow(running_containers: ClusterTarget) -> Iterator[Deployment]:
-    target = running_containers
-    apply_dev_objects(target)
+def airflow(running_containers: ClusterTarget, dev_airflow: Release) -> Iterator[Deployment]:
+    target, release = running_containers, dev_airflow
     ungranted = f"e2e-ungranted-{uuid.uuid4().hex[:6]}"
     target.create_namespace(ungranted)
     try:
-        with installed(target, "e2e-run", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as release, \
-                connect(release) as api:  # fmt: skip
+        with connect(release) as api:
             api.wait_for_dags(set(dag_bag().dags))
             requests = {dag_id: (dag_id, {}) for dag_id in dag_bag().dags}
             requests[FAILING_POD] = ("kubernetes-pod-params", {"exit_code": 3})

@@ -44,16 +44,15 @@ from kubernetes.utils import parse_quantity
 from lib import dev_objects
 from lib.cluster import ClusterTarget
 from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
-from lib.dev_objects import apply_dev_objects
 from lib.paths import DAGS
 from lib.pod_watch import PodWatch
-from lib.release import NO_DATABASE_VOLUME, Release, installed
+from lib.release import SHARED_DEV_RELEASE, Release
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "
 PYTHON = Path(sys.executable)
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
-RELEASE = "airflow-e2e-dags"
+RELEASE = SHARED_DEV_RELEASE  # the dev install shared with the other DAG-running modules
 WORKER_ACCOUNT = f"{RELEASE}-worker"
 SEED_DAG = "kubernetes-dag"
 XCOM_SIDECAR = "airflow-xcom-sidecar"
@@ -79,10 +78,8 @@ class Runs:
 
 
 @pytest.fixture(scope="module")
-def release(cluster_target: ClusterTarget) -> Iterator[Release]:
-    apply_dev_objects(cluster_target)
-    with installed(cluster_target, "e2e-dags", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as r:
-        yield r
+def release(dev_airflow: Release) -> Release:
+    return dev_airflow
 
 
 @pytest.fixture(scope="module")

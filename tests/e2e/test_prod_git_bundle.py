@@ -16,8 +16,9 @@ from lib.airflow_api import AirflowApi
 from lib.dag_pods import dag_bag
 from lib.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
 
-# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
-PROD_INSTALL = ("e2e-prod-bundle", "https", "gitBundle")
+# What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
+# for the same pair share one install.
+PROD_INSTALL = ("https", "gitBundle")
 FIGURES_FILE = "gitbundle.json"  # where the `figures` fixture writes what this module measures
 SEED_DAG = "kubernetes-dag"
 VERSIONED_DAG = "versioned-bundle"

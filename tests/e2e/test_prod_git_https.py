@@ -25,8 +25,9 @@ from lib.prod_install import (
     timed_wait,
 )
 
-# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
-PROD_INSTALL = ("e2e-prod-https", "https", "gitSync")
+# What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
+# for the same pair share one install.
+PROD_INSTALL = ("https", "gitSync")
 FIGURES_FILE = "gitsync.json"  # where the `figures` fixture writes what this module measures
 SEED_DAG = "kubernetes-dag"
 PUSHED_DAG = "git-pushed"

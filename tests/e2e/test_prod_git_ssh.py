@@ -18,8 +18,9 @@ from lib.paths import CHART
 from lib.prod_install import ProdInstall, failing_sync, newest_pod
 from lib.release import helm
 
-# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
-PROD_INSTALL = ("e2e-prod-ssh", "ssh", "gitSync")
+# What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
+# for the same pair share one install.
+PROD_INSTALL = ("ssh", "gitSync")
 SEED_DAG = "kubernetes-dag"
 
 

@@ -20,8 +20,9 @@ from lib.prod_install import ProdInstall, newest_pod
 from lib.render import render
 from lib.task_pods import TASK_POD_SELECTOR, run_label
 
-# What the `prod` fixture (tests/e2e/conftest.py) installs: namespace prefix, git transport, DAG source.
-PROD_INSTALL = ("e2e-prod-ha", "https", "gitSync")
+# What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
+# for the same pair share one install.
+PROD_INSTALL = ("https", "gitSync")
 
 FANOUT_DAG = "kubernetes-pod-fanout"
 ITEMS = 50

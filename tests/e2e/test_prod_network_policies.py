@@ -21,12 +21,11 @@ from typing import Any
 import pytest
 
 from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag
 from lib.net_probe import Prober, host_connects
 from lib.node import NO_POLICY_ENGINE, network_policy_engine
 from lib.paths import ARTIFACTS
-from lib.prod_install import ProdInstall, newest_pod, prod_installed
+from lib.prod_install import ProdInstall, newest_pod
 from lib.release import delete_namespaces
 from lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
 
@@ -79,17 +78,22 @@ class Flows:
 pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLICY_ENGINE)
 
 
+# The install the https modules share (tests/e2e/conftest.py): run last among them, as the database
+# policy below then stays until that install is removed.
+PROD_INSTALL = ("https", "gitSync")
+
+
 @pytest.fixture(scope="module")
-def prod(git_images: ClusterTarget) -> Iterator[ProdInstall]:
-    target = git_images
+def prod(prod: ProdInstall) -> Iterator[ProdInstall]:
+    """The shared prod install, with the ingress namespace and the database's policy added."""
+    target = prod.release.target
     created_ingress = target.kubectl("get", "namespace", INGRESS_NAMESPACE, check=False).returncode != 0
     if created_ingress:
         target.create_namespace(INGRESS_NAMESPACE)
     try:
-        with prod_installed(target, "e2e-prod-netpol", "https") as install:
-            policy = DATABASE_POLICY.format(release_namespace=install.release.namespace)
-            target.kubectl("apply", "-n", install.database.namespace, "-f", "-", stdin=policy)
-            yield install
+        policy = DATABASE_POLICY.format(release_namespace=prod.release.namespace)
+        target.kubectl("apply", "-n", prod.database.namespace, "-f", "-", stdin=policy)
+        yield prod
     finally:
         if created_ingress:
             delete_namespaces(target, INGRESS_NAMESPACE)

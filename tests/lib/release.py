@@ -22,13 +22,17 @@ from typing import Any
 
 from . import tools
 from .cluster import ClusterTarget
-from .paths import CHART, VALUES_DIR
+from .paths import CHART, REPO, VALUES_DIR
 
 RELEASE = "airflow"
+# The dev install the e2e modules that only run DAGs and read share (tests/e2e/conftest.py dev_airflow).
+SHARED_DEV_RELEASE = "airflow-e2e"
 DEV_VALUES = VALUES_DIR / "dev.yaml"
 # The embedded PostgreSQL on an emptyDir instead of a claim (see `installed`).
 NO_DATABASE_VOLUME = ("--set", "postgresql.persistence.enabled=false")
 RESTRICTED_LABEL = "pod-security.kubernetes.io/enforce=restricted"
+# Airflow's timing knobs set short for tests, layered on every install after its own values file.
+TEST_TIMING_VALUES = REPO / "tests" / "e2e" / "values" / "test-timing.yaml"
 
 
 def helm(target: ClusterTarget, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -79,6 +83,8 @@ class Release:
         return [
             "--values",
             str(self.values_file),
+            "--values",
+            str(TEST_TIMING_VALUES),
             "--set-json",
             f"rbac.podLaunchNamespaces={json.dumps(list(self.launch_namespaces))}",
             *self.extra_values,
