@@ -4,14 +4,16 @@ SHELL := /bin/bash
 VALUES ?= values/dev.yaml
 # make images: which images (default: those values/dev.yaml runs; see hack/images/build.sh).
 IMAGES ?=
+# make test-e2e: which e2e modules (default: all of tests/e2e).
+E2E ?=
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 # kubectl's discovery cache with the rest of this project's cache, not in ~/.kube.
 export KUBECACHEDIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/airflow-on-k8s/kubectl
 
-.PHONY: help setup lint render test scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
+.PHONY: help setup lint render test test-offline test-e2e scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: ## Create .venv from uv.lock and install pinned helm 3, helm 4 and kubectl into .tools/bin
 	@hack/setup.sh
@@ -24,6 +26,12 @@ render: setup ## Print the chart rendered with VALUES (default values/dev.yaml)
 
 test: setup ## Run the whole test suite
 	@hack/test.sh
+
+test-offline: setup ## Only the offline tests (chart, DAGs, images, scan, tools): minutes, no cluster
+	@hack/test.sh offline
+
+test-e2e: setup ## Only the e2e tests on a real cluster, or some: make test-e2e E2E=tests/e2e/test_faults.py
+	@hack/test.sh e2e $(E2E)
 
 scan: setup ## Conformance and security gates over every values scenario and DAG pod
 	@hack/scan.sh
