@@ -3,11 +3,18 @@
 #   offline          every test but tests/e2e: chart, DAGs, images, scan, tools (minutes, no cluster)
 #   e2e [MODULE...]  tests/e2e, or only the modules named (e.g. tests/e2e/test_faults.py)
 # Runs the test suite with the project's .venv; `make test` calls it after `make setup`.
+# The whole suite and the tiers run in TEST_WORKERS pytest-xdist workers (default 2: two modules at
+# once, see tests/lib/lanes.py; 0 runs everything in one process); explicit pytest args run in one.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "test: .venv is missing: run 'make setup' first" >&2; exit 1; }
+WORKERS="${TEST_WORKERS:-2}"
+[[ "${WORKERS}" =~ ^[0-9]+$ ]] || { echo "test: TEST_WORKERS must be a number of workers (0: none), not '${WORKERS}'" >&2; exit 2; }
+lanes=()
+[[ "${WORKERS}" -gt 0 ]] && lanes=(-n "${WORKERS}" --dist loadgroup --no-loadscope-reorder)
 case "${1:-}" in
-  offline) shift; set -- tests --ignore=tests/e2e "$@" ;;
-  e2e) shift; [[ $# -gt 0 ]] || set -- tests/e2e ;;
+  offline) shift; set -- "${lanes[@]}" tests --ignore=tests/e2e "$@" ;;
+  e2e) shift; [[ $# -gt 0 ]] || set -- "${lanes[@]}" tests/e2e ;;
+  "") set -- "${lanes[@]}" tests ;;
 esac
-exec .venv/bin/python -m pytest "${@:-tests}"
+exec .venv/bin/python -m pytest "$@"

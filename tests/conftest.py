@@ -14,13 +14,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
 
-from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402 (after the sys.path entry above)
+from lib import lanes  # noqa: E402 (after the sys.path entry above)
+from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # In a pytest-xdist run the controller sees every worker's reports: it alone keeps the times.
     SUITE_TIMES.add(report.nodeid, report.when, report.duration, report.outcome)
 
 
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    lanes.record_finished(nodeid)  # for the other workers' barriers (lib/lanes.py)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """A pytest-xdist worker ended: take the cluster set-up time it measured."""
+    seconds = getattr(node, "workeroutput", {}).get("cluster_setup_s")
+    if seconds is not None:
+        SUITE_TIMES.setup_s = max(SUITE_TIMES.setup_s or 0.0, seconds)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not session.config.option.collectonly:
+    if not session.config.option.collectonly and not is_xdist_worker(session.config):
         SUITE_TIMES.record(int(exitstatus))

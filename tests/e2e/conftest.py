@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lib import lanes
 from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from lib.dev_objects import apply_dev_objects
@@ -26,24 +27,38 @@ from lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, install
 from lib.shared_install import SharedInstalls
 from lib.suite_times import RUN as SUITE_TIMES
 
-# Tests that take the local cluster down and up again run after every other test.
-LAST = "cluster_lifecycle"
 
-
-def shared_profile(item: pytest.Item) -> tuple[int, str]:
-    """Where a test's module goes so that modules sharing an install run one after another: those
-    with an install of their own first (file order), then the shared dev install's, then each prod
-    profile's (see lib/shared_install.py)."""
+def shared_profile(item: pytest.Item) -> str:
+    """The shared install a test's module uses ("dev", a prod profile), or "" (see lib/shared_install.py)."""
     if "dev_airflow" in item.fixturenames:
-        return 1, "dev"
+        return "dev"
     profile = getattr(item.module, "PROD_INSTALL", None)
     if profile is not None and "prod" in item.fixturenames:
-        return 2, "-".join(profile)
-    return 0, ""
+        return "prod-" + "-".join(profile)
+    return ""
 
 
+def lane_group(item: pytest.Item) -> str:
+    """The xdist group: the modules sharing an install form one, every other module its own."""
+    return shared_profile(item) or item.nodeid.split("::", 1)[0]
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: (item.get_closest_marker(LAST) is not None, *shared_profile(item)))
+    lanes.order(items, lane_group)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if lanes.rank(item) >= lanes.RANK_EXCLUSIVE:
+        lanes.wait_for_turn(item)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """After a profile's last test, remove its shared install: the next module may need the room."""
+    if nextitem is None or shared_profile(nextitem) != shared_profile(item):
+        SHARED_INSTALLS.close()
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +78,14 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
     capture = pytestconfig.pluginmanager.getplugin("capturemanager")
     try:
         # A cold build of the cluster's binaries or of the images takes minutes: let progress show.
-        with capture.global_and_fixture_disabled():
+        with capture.global_and_fixture_disabled(), lanes.setup_lock():
             began = time.monotonic()
             target = resolve_target()
             if is_local_node(target):
                 built = build_and_load_images()
                 assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
                 print(built.stdout.strip().splitlines()[-1], flush=True)  # images: done (... timings)
-            SUITE_TIMES.setup_s = time.monotonic() - began
+            SUITE_TIMES.note_setup(pytestconfig, time.monotonic() - began)
             return target
     except ControlPlaneUnavailable as err:
         pytest.skip(f"no cluster: KUBECONFIG is unset and the local cluster could not be built: {err}")
@@ -112,7 +127,8 @@ def git_images(running_containers: ClusterTarget) -> ClusterTarget:
     """
     if not is_local_node(running_containers):
         return running_containers  # kind or a user's cluster: images loaded beforehand (or upstream's git-sync)
-    built = build_and_load_images(*GIT_IMAGES)
+    with lanes.setup_lock():
+        built = build_and_load_images(*GIT_IMAGES)
     if built.returncode != 0:
         why = f"make images {' '.join(GIT_IMAGES)} failed:\n{(built.stdout + built.stderr)[-3000:]}"
         if os.environ.get("CI"):
@@ -121,12 +137,15 @@ def git_images(running_containers: ClusterTarget) -> ClusterTarget:
     return running_containers
 
 
+SHARED_INSTALLS = SharedInstalls()
+
+
 @pytest.fixture(scope="session")
 def shared_installs() -> Iterator[SharedInstalls]:
-    """The one shared install alive (dev, or a prod profile), removed at the end of the session."""
-    installs = SharedInstalls()
-    yield installs
-    installs.close()
+    """The one shared install alive (dev, or a prod profile); removed after its profile's last test
+    (pytest_runtest_teardown above) or at the end of the session."""
+    yield SHARED_INSTALLS
+    SHARED_INSTALLS.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .lanes import setup_lock
 from .paths import DAGS, REPO
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ def load() -> DevObjects:
 
 
 def apply_dev_objects(target: ClusterTarget) -> None:
-    """`make dev-objects` against `target`: the Secret, ConfigMaps and pull secret the DAGs reference."""
-    created = subprocess.run(["bash", str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
-                             env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
+    """`make dev-objects` against `target`: the Secret, ConfigMaps and pull secret the DAGs reference.
+    One pytest-xdist worker at a time: two creating the same namespace at once would race."""
+    with setup_lock():
+        created = subprocess.run(["bash", str(REPO / "hack" / "create-dev-objects.sh")], capture_output=True, text=True,
+                                 env={**os.environ, "KUBECONFIG": str(target.kubeconfig)}, timeout=120)  # fmt: skip
     assert created.returncode == 0, f"hack/create-dev-objects.sh failed: {created.stderr}"

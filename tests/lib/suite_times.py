@@ -29,6 +29,12 @@ class SuiteTimes:
         self.outcomes: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.setup_s: float | None = None  # the e2e cluster fixture's: cluster-up plus make images
 
+    def note_setup(self, config, seconds: float) -> None:
+        """The e2e cluster fixture's set-up time; a pytest-xdist worker sends it to the controller."""
+        self.setup_s = max(self.setup_s or 0.0, seconds)
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["cluster_setup_s"] = self.setup_s
+
     def add(self, nodeid: str, when: str, duration: float, outcome: str) -> None:
         module = nodeid.split("::", 1)[0]
         self.seconds[module] += duration

@@ -1,0 +1,125 @@
+"""Two lanes on one 2-core node: how the suite runs under pytest-xdist (hack/test.sh: `-n 2 --dist
+loadgroup --no-loadscope-reorder`), and the same order without it.
+
+Most e2e time is waiting (a task pod sleeping through a fault, a token expiring, git-sync's next pull),
+so two modules at once fit where one alone leaves the CPU idle. What must not overlap:
+- a module and the one sharing its install: each shared profile (lib/shared_install.py) is one group,
+  so one worker runs its modules in turn;
+- modules whose checks need the node to themselves (RANK_EXCLUSIVE: they fill the node's CPU on
+  purpose) and those that take the cluster down (RANK_LAST): each waits at `wait_for_turn` until every
+  test of a lower rank, on any worker, has finished.
+
+Order of the queue (xdist hands out groups in this order as workers free up): the e2e groups, longest
+first by the last recorded run (lib/suite_times.py), then the offline tests, then the exclusive
+modules, then the cluster lifecycle. Exclusive groups come last, so a worker waiting at the barrier
+never holds a test the barrier waits for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from .suite_times import CACHE as RECORDED
+
+RANK_E2E, RANK_OFFLINE, RANK_EXCLUSIVE, RANK_LAST = range(4)
+EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no other e2e test does
+LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
+SETUP_LOCK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "e2e-setup.lock"
+BARRIER_TIMEOUT_S = 3 * 3600
+
+
+def rank(item: pytest.Item) -> int:
+    if item.get_closest_marker(LAST) is not None:
+        return RANK_LAST
+    if item.get_closest_marker(EXCLUSIVE) is not None:
+        return RANK_EXCLUSIVE
+    return RANK_E2E if item.nodeid.startswith("tests/e2e/") else RANK_OFFLINE
+
+
+def recorded_seconds() -> dict[str, float]:
+    """Seconds per module in the last recorded whole run (warm if there is one), for the order."""
+    for kind in ("warm", "cold"):
+        path = RECORDED / f"{kind}.json"
+        if path.exists():
+            return {m: v["seconds"] for m, v in json.loads(path.read_text())["modules"].items()}
+    return {}
+
+
+def order(items: list[pytest.Item], group_of: Callable[[pytest.Item], str]) -> None:
+    """Sort `items` in place into the queue order above; `group_of(item)` names its xdist group, and
+    each item gets that group's xdist_group mark (a group's tests stay on one worker, in order)."""
+    seconds = recorded_seconds()
+    modules: dict[str, set[str]] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        group = group_of(item)
+        item.add_marker(pytest.mark.xdist_group(group))
+        modules.setdefault(group, set()).add(item.nodeid.split("::", 1)[0])
+        first.setdefault(group, index)
+    cost = {group: sum(seconds.get(m, 0.0) for m in found) for group, found in modules.items()}
+
+    def key(item: pytest.Item) -> tuple[int, float, int]:
+        group = group_of(item)
+        return rank(item), -cost[group] if rank(item) == RANK_E2E else 0.0, first[group]
+
+    items.sort(key=key)
+
+
+# --- across workers -----------------------------------------------------------------------------
+
+
+def run_dir() -> Path | None:
+    """A folder shared by this run's workers, or None when the run has no workers (no xdist)."""
+    uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not uid:
+        return None
+    path = Path(tempfile.gettempdir()) / "airflow-on-k8s-lanes" / uid
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def record_finished(nodeid: str) -> None:
+    """Note that test `nodeid` finished (passed, failed or skipped), for the other workers' barriers."""
+    folder = run_dir()
+    if folder is not None:
+        with (folder / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.done").open("a") as done:
+            done.write(nodeid + "\n")
+
+
+def wait_for_turn(item: pytest.Item) -> None:
+    """Block until every test ranked below `item` has finished on every worker."""
+    folder = run_dir()
+    if folder is None:
+        return  # one process: the order alone puts it after them
+    mine = rank(item)
+    before = {i.nodeid for i in item.session.items if rank(i) < mine}
+    deadline = time.monotonic() + BARRIER_TIMEOUT_S
+    while time.monotonic() < deadline:
+        done = set()
+        for path in folder.glob("*.done"):
+            done.update(path.read_text().splitlines())
+        if before <= done:
+            return
+        time.sleep(5)
+    pytest.fail(f"{len(before - done)} test(s) ranked before {item.nodeid} did not finish within {BARRIER_TIMEOUT_S} s")
+
+
+@contextlib.contextmanager
+def setup_lock() -> Iterator[None]:
+    """One worker at a time brings the cluster up and builds the images; the next finds them ready."""
+    SETUP_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with SETUP_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
