@@ -53,7 +53,7 @@ spec:
             periodSeconds: 2
           securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
                             capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 50m, memory: 128Mi}}, limits: {{cpu: 500m, memory: 512Mi}}}}
+          resources: {{requests: {{cpu: 25m, memory: 128Mi}}, limits: {{cpu: 500m, memory: 512Mi}}}}
           volumeMounts:
             - {{name: data, mountPath: /var/lib/postgresql/data}}
             - {{name: run, mountPath: /var/run/postgresql}}

@@ -58,7 +58,7 @@ spec:
           ports: [{{name: https, containerPort: 8443}}, {{name: ssh, containerPort: 2222}}]
           readinessProbe: {{tcpSocket: {{port: 8443}}, periodSeconds: 2}}
           securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 50m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
+          resources: {{requests: {{cpu: 25m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
           volumeMounts:
             - {{name: repos, mountPath: /srv/git}}
             - {{name: tmp, mountPath: /tmp}}
