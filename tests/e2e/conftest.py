@@ -43,9 +43,13 @@ def lane_group(item: pytest.Item) -> str:
     return shared_profile(item) or item.nodeid.split("::", 1)[0]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_itemcollected(item: pytest.Item) -> None:
+    lanes.mark_group(item, lane_group(item))
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     lanes.order(items, lane_group)
+    lanes.tag_group_in_nodeid(items)
 
 
 @pytest.hookimpl(tryfirst=True)

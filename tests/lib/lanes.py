@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.nodeid import NodeId
 
 from .suite_times import CACHE as RECORDED
 
@@ -54,15 +55,32 @@ def recorded_seconds() -> dict[str, float]:
     return {}
 
 
+def mark_group(item: pytest.Item, group: str) -> None:
+    """Put `item` in xdist group `group` (its tests stay on one worker, in order). Called as each item
+    is collected, before pytest-xdist's own collection hook reads the marks."""
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+def tag_group_in_nodeid(items: list[pytest.Item]) -> None:
+    """In a loadgroup worker, end each grouped item's node id with `@<group>`, which is how the
+    controller's LoadGroupScheduling tells groups apart. pytest-xdist 3.8 (the newest) does this by
+    setting `item._nodeid`, which pytest 9 no longer reads (a node id is the NodeId in `item._id`), so
+    without this every test would be a group of its own."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") or not items or not items[0].config.getvalue("loadgroup"):
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is not None and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
+
+
 def order(items: list[pytest.Item], group_of: Callable[[pytest.Item], str]) -> None:
-    """Sort `items` in place into the queue order above; `group_of(item)` names its xdist group, and
-    each item gets that group's xdist_group mark (a group's tests stay on one worker, in order)."""
+    """Sort `items` in place into the queue order above; `group_of(item)` names its xdist group."""
     seconds = recorded_seconds()
     modules: dict[str, set[str]] = {}
     first: dict[str, int] = {}
     for index, item in enumerate(items):
         group = group_of(item)
-        item.add_marker(pytest.mark.xdist_group(group))
         modules.setdefault(group, set()).add(item.nodeid.split("::", 1)[0])
         first.setdefault(group, index)
     cost = {group: sum(seconds.get(m, 0.0) for m in found) for group, found in modules.items()}

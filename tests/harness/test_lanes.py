@@ -1,0 +1,83 @@
+"""The suite's two lanes (tests/lib/lanes.py) on a small suite of its own, run by real pytest-xdist:
+groups stay on one worker in order, and a node_exclusive or cluster_lifecycle test starts only after
+every lower-ranked test on every worker has ended."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from lib.paths import REPO
+
+CONFTEST = f"""
+import json, os, sys, time
+import pytest
+sys.path.insert(0, {str(REPO / "tests")!r})
+from lib import lanes
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "node_exclusive: x")
+    config.addinivalue_line("markers", "cluster_lifecycle: x")
+
+def group(item):
+    return getattr(item.module, "GROUP", item.nodeid.split("::")[0])
+
+def pytest_itemcollected(item):
+    lanes.mark_group(item, group(item))
+
+def pytest_collection_modifyitems(items):
+    lanes.order(items, group)
+    lanes.tag_group_in_nodeid(items)
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if lanes.rank(item) >= lanes.RANK_EXCLUSIVE:
+        lanes.wait_for_turn(item)
+
+def pytest_runtest_logfinish(nodeid):
+    lanes.record_finished(nodeid)
+
+@pytest.fixture(autouse=True)
+def journal(request):
+    start = time.time()
+    yield
+    with open(os.environ["LANES_JOURNAL"], "a") as out:
+        out.write(json.dumps({{"test": request.node.nodeid.split("@")[0], "start": start, "end": time.time(),
+                               "worker": os.environ.get("PYTEST_XDIST_WORKER")}}) + "\\n")
+"""
+
+MODULES = {
+    # Two modules sharing a group ("install"), a slow module of its own, and the two late ranks.
+    "test_e2e/test_shared_a.py": 'GROUP = "install"\nimport time\ndef test_a1(): time.sleep(1)\ndef test_a2(): time.sleep(1)\n',
+    "test_e2e/test_shared_b.py": 'GROUP = "install"\nimport time\ndef test_b1(): time.sleep(1)\n',
+    "test_e2e/test_slow.py": "import time\ndef test_slow(): time.sleep(4)\n",
+    "test_e2e/test_tokens.py": "import pytest, time\npytestmark = pytest.mark.node_exclusive\ndef test_t(): time.sleep(0.5)\n",
+    "test_e2e/test_lifecycle.py": "import pytest\npytestmark = pytest.mark.cluster_lifecycle\ndef test_l(): pass\n",
+}
+
+
+def test_groups_stay_together_and_exclusive_tests_wait_for_every_other_worker(tmp_path: Path):
+    (tmp_path / "conftest.py").write_text(textwrap.dedent(CONFTEST))
+    for name, body in MODULES.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(body)
+    journal = tmp_path / "journal.jsonl"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist",
+                           "loadgroup", "--no-loadscope-reorder", "--rootdir", str(tmp_path), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "LANES_JOURNAL": str(journal), "HOME": str(tmp_path)})  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    runs = {r["test"].split("::")[-1]: r for r in map(json.loads, journal.read_text().splitlines())}
+    assert set(runs) == {"test_a1", "test_a2", "test_b1", "test_slow", "test_t", "test_l"}
+    # The shared group ran on one worker, in file order; the slow module ran beside it on the other.
+    assert runs["test_a1"]["worker"] == runs["test_a2"]["worker"] == runs["test_b1"]["worker"]
+    assert runs["test_a1"]["end"] <= runs["test_a2"]["start"] <= runs["test_a2"]["end"] <= runs["test_b1"]["start"]
+    assert runs["test_slow"]["worker"] != runs["test_a1"]["worker"]
+    assert runs["test_slow"]["start"] < runs["test_b1"]["end"], "the two lanes did not overlap"
+    # The exclusive test began after every e2e test on both workers ended; the lifecycle one after it.
+    others = [r for name, r in runs.items() if name not in ("test_t", "test_l")]
+    assert runs["test_t"]["start"] >= max(r["end"] for r in others)
+    assert runs["test_l"]["start"] >= runs["test_t"]["end"]
