@@ -1,8 +1,9 @@
 """The local cluster's life on this host: it survives a crash, and cluster-down leaves nothing behind.
 
 These take the local cluster down and up again, so they run after every other test (marker
-`cluster_lifecycle`) and leave a fresh, empty cluster running. Set E2E_KEEP_CLUSTER=1 to skip them
-and keep what runs on the cluster (a `make deploy-dev` release, say).
+`cluster_lifecycle`) and leave a fresh, empty cluster running. They skip, saying so, where the cluster
+holds the user's `make deploy-dev` release (release `airflow` in namespace `airflow`), which taking it
+down would delete; set E2E_KEEP_CLUSTER=1 to skip them on any cluster.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lib.pods import pod_manifest
 
 pytestmark = pytest.mark.cluster_lifecycle
 CLUSTER_DOWN_SCRIPT = REPO / "hack" / "cluster" / "down.sh"
+DEV_RELEASE = DEV_NAMESPACE = "airflow"  # what hack/deploy-dev.sh installs, and where
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,11 @@ def local_node(running_containers: ClusterTarget) -> ClusterTarget:
         pytest.skip("the cluster under test is not the local control plane's real node (kind or a user's cluster)")
     if os.environ.get("E2E_KEEP_CLUSTER"):
         pytest.skip("E2E_KEEP_CLUSTER is set: the local cluster is not taken down")
+    user_release = running_containers.kubectl("get", "deployments", "-n", DEV_NAMESPACE, "-o", "name", "-l",
+                                              f"app.kubernetes.io/instance={DEV_RELEASE}", check=False).stdout.split()  # fmt: skip
+    if user_release:
+        pytest.skip(f"the cluster holds the make deploy-dev release ({DEV_RELEASE} in namespace {DEV_NAMESPACE}), "
+                    "which taking the cluster down would delete: run make cluster-down yourself first to run these")  # fmt: skip
     return running_containers
 
 
