@@ -31,8 +31,12 @@ DEV_VALUES = VALUES_DIR / "dev.yaml"
 # The embedded PostgreSQL on an emptyDir instead of a claim (see `installed`).
 NO_DATABASE_VOLUME = ("--set", "postgresql.persistence.enabled=false")
 RESTRICTED_LABEL = "pod-security.kubernetes.io/enforce=restricted"
-# Airflow's timing knobs set short for tests, layered on every install after its own values file.
+# Layered on every install after its own values file (and its extra values, which may be a values
+# file of their own): Airflow's timing knobs set short for tests, and requests that fit beside the
+# `make deploy-dev` release on the 2-core node.
 TEST_TIMING_VALUES = REPO / "tests" / "e2e" / "values" / "test-timing.yaml"
+TEST_FOOTPRINT_VALUES = REPO / "tests" / "e2e" / "values" / "test-footprint.yaml"
+TEST_VALUES = (TEST_TIMING_VALUES, TEST_FOOTPRINT_VALUES)
 
 
 def helm(target: ClusterTarget, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -83,11 +87,10 @@ class Release:
         return [
             "--values",
             str(self.values_file),
-            "--values",
-            str(TEST_TIMING_VALUES),
             "--set-json",
             f"rbac.podLaunchNamespaces={json.dumps(list(self.launch_namespaces))}",
             *self.extra_values,
+            *(arg for path in TEST_VALUES for arg in ("--values", str(path))),
         ]
 
     def wait_rolled_out(self) -> None:
