@@ -4,6 +4,9 @@
 Service address routes here, as on the local real node; else through `kubectl port-forward
 service/...`, as on kind), logs in with the chart's generated admin credentials the way the client's
 own README does (POST /auth/token) and returns an `AirflowApi` with the few calls the tests need.
+
+Its waits also watch the pods they depend on (lib.stuck_pods): a run whose worker or task pod cannot
+be scheduled or started fails within a minute saying why, rather than after the wait's timeout.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import socket
 import subprocess
 import time
@@ -41,9 +45,12 @@ from airflow_client.client.models.variable_body import VariableBody
 from . import tools
 from .net_probe import host_connect_error, host_connects
 from .release import Release
+from .stuck_pods import StuckPodCheck
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
 FINISHED = {"success", "failed"}
+# A Kubernetes label value; a DAG id that is one is its pods' dag_id label unchanged.
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 
 
 def admin_password(release: Release) -> str:
@@ -105,17 +112,37 @@ class AirflowApi:
     # Polls wait_for_run rode out, as (seconds since it began, why): an api-server restarting or
     # its database away answer with a refused connection or a 5xx, which a user's poller retries.
     outages: list[tuple[float, str]] = field(default_factory=list)
+    # The release served: its pods are the ones the waits watch for being stuck (lib.stuck_pods).
+    release: Release | None = None
 
     def dag_ids(self) -> list[str]:
         return sorted(d.dag_id for d in DAGApi(self.api).get_dags(limit=100).dags)
 
     def wait_for_dags(self, expected: set[str], timeout: float = 300) -> None:
-        """The DAG processor lists new files within its refresh interval; wait until all are listed."""
+        """The DAG processor lists new files within its refresh interval; wait until all are listed.
+
+        Fails early when one of the release's own pods cannot be scheduled or started."""
+        check = None
+        if self.release is not None:
+            check = StuckPodCheck(self.release.target, (self.release.namespace,),
+                                  f"app.kubernetes.io/instance={self.release.name}", f"waiting for DAGs {sorted(expected)}")  # fmt: skip
         deadline = time.monotonic() + timeout
         while not expected <= set(self.dag_ids()):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"DAGs {sorted(expected - set(self.dag_ids()))} not listed after {timeout} s")
+            if check is not None:
+                check.poll()
             time.sleep(3)
+
+    def run_pods_check(self, dag_id: str, run_id: str) -> StuckPodCheck | None:
+        """The stuck-pod check of a run's pods: its worker and task pods (labelled with its DAG, and its
+        run once one is stuck) in the namespaces the release launches pods in. None when the API was
+        not reached through a release."""
+        if self.release is None:
+            return None
+        selector = f"dag_id={dag_id}" if LABEL_VALUE.fullmatch(dag_id) else "dag_id"
+        return StuckPodCheck(self.release.target, self.release.launch_namespaces, selector,
+                             f"waiting for run {run_id} of {dag_id}", run_id=run_id)  # fmt: skip
 
     def import_errors(self) -> list[Any]:
         return ImportErrorApi(self.api).get_import_errors().import_errors
@@ -132,13 +159,21 @@ class AirflowApi:
         body = TriggerDAGRunPostBody(logical_date=None, conf=conf or {})
         return DagRunApi(self.api).trigger_dag_run(dag_id, body).dag_run_id
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
-        """Poll the run until it has finished; return its state ('success' or 'failed')."""
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600, expect_stuck_pods: bool = False) -> str:
+        """Poll the run until it has finished; return its state ('success' or 'failed').
+
+        Raises lib.stuck_pods.PodStuck within about a minute when a pod of the DAG made since the run
+        was queued cannot be scheduled or started, unless `expect_stuck_pods` (the run's pod is broken
+        on purpose: a missing image or Secret, and the run is expected to fail)."""
+        check = None if expect_stuck_pods else self.run_pods_check(dag_id, run_id)
         began = time.monotonic()
         state = "unknown"
         while state not in FINISHED:
             try:
-                state = str(DagRunApi(self.api).get_dag_run(dag_id, run_id).state.value)
+                run = DagRunApi(self.api).get_dag_run(dag_id, run_id)
+                state = str(run.state.value)
+                if check is not None and run.queued_at is not None and check.not_before is None:
+                    check.not_before = run.queued_at  # older pods of the DAG are another run's
             except ServiceException as err:
                 self.outages.append((time.monotonic() - began, f"HTTP {err.status}"))
             except urllib3.exceptions.HTTPError as err:
@@ -153,6 +188,8 @@ class AirflowApi:
             if state not in FINISHED:
                 if time.monotonic() - began > timeout:
                     raise TimeoutError(f"run {run_id} of {dag_id} still {state} after {timeout} s")
+                if check is not None and check.not_before is not None:  # known which pods are this run's
+                    check.poll()
                 time.sleep(2)
         return state
 
@@ -212,4 +249,4 @@ def connect(release: Release) -> Iterator[AirflowApi]:
 
         configuration = client.Configuration(host=url, access_token=login())
         with client.ApiClient(configuration) as api:
-            yield AirflowApi(url, api, login)
+            yield AirflowApi(url, api, login, release=release)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cluster import ClusterTarget
+from .stuck_pods import StuckPodCheck
 
 # The restricted Pod Security Standard, met by every pod these helpers make.
 RESTRICTED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -47,10 +48,15 @@ class PodEnd:
     logs: str
 
 
-def run_to_end(target: ClusterTarget, namespace: str, manifest: dict[str, Any], timeout: float = 120) -> PodEnd:
-    """Create the pod, wait until it has Succeeded or Failed, and return how, with its logs."""
+def run_to_end(target: ClusterTarget, namespace: str, manifest: dict[str, Any], timeout: float = 120,
+               expect_stuck_pods: bool = False) -> PodEnd:  # fmt: skip
+    """Create the pod, wait until it has Succeeded or Failed, and return how, with its logs.
+
+    Raises lib.stuck_pods.PodStuck within about a minute when the pod cannot be scheduled or
+    started, unless `expect_stuck_pods`."""
     name = manifest["metadata"]["name"]
     target.kubectl("create", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))
+    check = StuckPodCheck(target, (namespace,), "", f"waiting for pod {namespace}/{name} to finish")
     deadline = time.monotonic() + timeout
     while True:
         pod = target.kubectl_json("get", "pod", name, "-n", namespace)
@@ -58,6 +64,8 @@ def run_to_end(target: ClusterTarget, namespace: str, manifest: dict[str, Any], 
             break
         if time.monotonic() > deadline:
             raise TimeoutError(f"pod {namespace}/{name} did not finish in {timeout} s: {pod['status']}")
+        if not expect_stuck_pods:
+            check.poll([pod])
         time.sleep(0.5)
     state = pod["status"]["containerStatuses"][0]["state"]
     logs = target.kubectl("logs", "-n", namespace, name, check=False).stdout

@@ -93,12 +93,32 @@ class Release:
             *(arg for path in TEST_VALUES for arg in ("--values", str(path))),
         ]
 
-    def wait_rolled_out(self) -> None:
+    def wait_rolled_out(self, timeout: int = 180) -> None:
+        """`kubectl rollout status` on each Deployment and StatefulSet. Raises lib.stuck_pods.PodStuck
+        within about a minute when one of the release's pods cannot be scheduled or started, and
+        CalledProcessError when a rollout does not complete within `timeout` seconds."""
+        from .stuck_pods import StuckPodCheck  # here: the rest of this module is not this function's
+
+        check = StuckPodCheck(self.target, (self.namespace,), f"app.kubernetes.io/instance={self.name}",
+                              f"waiting for release {self.name} in {self.namespace} to roll out")  # fmt: skip
         for kind in ("deployment", "statefulset"):
             for item in self.kubectl_json("get", kind)["items"]:
-                self.target.kubectl(
-                    "rollout", "status", "-n", self.namespace, f"{kind}/{item['metadata']['name']}", "--timeout=180s"
-                )
+                cmd = [str(tools.kubectl()), "--kubeconfig", str(self.target.kubeconfig), "rollout", "status",
+                       "-n", self.namespace, f"{kind}/{item['metadata']['name']}", f"--timeout={timeout}s"]  # fmt: skip
+                with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+                    try:
+                        while True:
+                            try:
+                                out, err = proc.communicate(timeout=2)
+                                break
+                            except subprocess.TimeoutExpired:
+                                check.poll()
+                    finally:
+                        if proc.poll() is None:  # PodStuck (or an interrupt): stop waiting
+                            proc.kill()
+                            proc.communicate()
+                if proc.returncode != 0:
+                    raise subprocess.CalledProcessError(proc.returncode, cmd, out, err)
 
     def uninstall(self, timeout: str = "5m") -> subprocess.CompletedProcess[str]:
         # Worker pods that failed are kept for inspection (delete_worker_pods_on_failure: False) and

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from .cluster import ClusterTarget
+from .stuck_pods import StuckPodCheck
 
 TASK_POD_SELECTOR = "kubernetes_pod_operator=True"  # on every pod KubernetesPodOperator creates
 WORKER_POD_SELECTOR = "kubernetes_executor=True"  # on every worker pod the KubernetesExecutor creates
@@ -28,8 +29,14 @@ def pods_of_run(target: ClusterTarget, namespace: str, selector: str, dag_id: st
 
 
 def wait_for_pod_phase(target: ClusterTarget, namespace: str, selector: str, dag_id: str, run_id: str,
-                       phase: str, timeout: float = 180) -> dict[str, Any]:  # fmt: skip
-    """Wait until a pod of the run is in `phase` (e.g. Running); return it."""
+                       phase: str, timeout: float = 180, expect_stuck_pods: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Wait until a pod of the run is in `phase` (e.g. Running); return it.
+
+    Raises lib.stuck_pods.PodStuck within about a minute when one of the run's pods (in any
+    namespace: its worker pod too, without which no task pod comes) cannot be scheduled or started,
+    unless `expect_stuck_pods`."""
+    run = f"dag_id={run_label(dag_id)},run_id={run_label(run_id)}"
+    check = StuckPodCheck(target, (), run, f"waiting for a pod of {dag_id} run {run_id} to be {phase}")
     deadline = time.monotonic() + timeout
     while True:
         for pod in pods_of_run(target, namespace, selector, dag_id, run_id):
@@ -37,6 +44,8 @@ def wait_for_pod_phase(target: ClusterTarget, namespace: str, selector: str, dag
                 return pod
         if time.monotonic() > deadline:
             raise TimeoutError(f"no pod of {dag_id} run {run_id} reached {phase} in {namespace} within {timeout} s")
+        if not expect_stuck_pods:
+            check.poll()
         time.sleep(1)
 
 
