@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -15,30 +14,24 @@ import tarfile
 import pytest
 
 from lib.paths import REPO
+from lib.unprivileged import unprivileged
 
 CLUSTER = REPO / "hack" / "cluster"
 SCRATCH_IMAGE = REPO / "hack" / "images" / "scratch_image.py"
 
 
-def choose(env: dict[str, str], as_nobody: bool = False) -> subprocess.CompletedProcess[str]:
-    cmd = [str(CLUSTER / "choose.sh")]
-    if as_nobody:
-        if os.geteuid() != 0:
-            pass  # already unprivileged
-        elif not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv: cannot run choose.sh as an unprivileged user")
-        else:
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+def choose(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLUSTER / "choose.sh")], capture_output=True, text=True, timeout=60, env=env)
 
 
 def no_docker_env(tmp_path) -> dict[str, str]:
     return {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
 
 
-def test_a_user_who_is_not_root_gets_simulated_nodes_and_is_told_why(tmp_path):
-    tmp_path.chmod(0o777)
-    proc = choose(no_docker_env(tmp_path), as_nobody=True)
+def test_a_user_who_is_not_root_gets_simulated_nodes_and_is_told_why():
+    with unprivileged("hack/cluster") as user:
+        proc = subprocess.run(user.command("hack/cluster/choose.sh"), capture_output=True, text=True, timeout=60,
+                              env=no_docker_env(user.home))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     (line,) = proc.stdout.strip().splitlines()
     assert line.startswith("kwok because ") and "needs root" in line and "simulated" in line, line

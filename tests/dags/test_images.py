@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lib.paths import REPO
+from lib.unprivileged import unprivileged
 
 AIRFLOW_DOCKERFILE = REPO / "docker" / "airflow" / "Dockerfile"
 AIRFLOW_REQUIREMENTS = REPO / "docker" / "airflow" / "requirements.txt"
@@ -92,17 +93,12 @@ def test_requirements_match_uv_lock():
         f"`uv {' '.join(EXPORT_ARGS)} -o docker/airflow/requirements.txt`")
 
 
-def test_make_images_as_a_user_without_docker_says_so_in_one_line(tmp_path):
+def test_make_images_as_a_user_without_docker_says_so_in_one_line():
     # No reachable daemon, and starting the private one needs root: one line saying what to do.
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
-    if os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            pytest.skip("running as root without setpriv: cannot run the script as an unprivileged user")
-        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(BUILD_SCRIPT)]
-        tmp_path.chmod(0o777)
-    else:
-        cmd = [str(BUILD_SCRIPT)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    with unprivileged("hack/images", "hack/cluster/config.sh") as user:
+        env = {"PATH": os.environ["PATH"], "HOME": str(user.home), "DOCKER_HOST": f"unix://{user.home}/no-docker.sock"}
+        cmd = user.command(str(BUILD_SCRIPT.relative_to(REPO)))
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     (line,) = proc.stderr.strip().splitlines()
     assert line.startswith("dockerd: no Docker daemon reachable") and "needs root" in line, line
