@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: hack/images/wheelhouse.sh [--print-dir]
 # Downloads, once per lock, the wheels of the Airflow image's locked packages (uv.lock, exported with
-# their hashes) into ${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/images/wheelhouse/<lock hash>/, for
+# their hashes) into ${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/images/wheelhouse/<export hash>/, for
 # the local Airflow base image to install with no network. Every file is checked against the lock's
 # sha256. Uses the host's pip, so the host's index settings and CA bundle apply.
 set -o errexit -o nounset -o pipefail
@@ -15,7 +15,14 @@ REQUIREMENTS=docker/airflow/requirements.txt
 die() { echo "wheelhouse: $*" >&2; exit 1; }
 
 [[ -f "${REQUIREMENTS}" ]] || die "${REQUIREMENTS} is missing: restore it from git"
-key="$(cat "${REQUIREMENTS}" uv.lock | sha256sum | cut -c1-16)"
+[[ -x "${UV_VENV}/bin/uv" ]] || die "${UV_VENV}/bin/uv is missing: run make setup"
+# The same set as requirements.txt, with the lock's hashes, so pip refuses any file that differs. Its
+# hash names the wheelhouse: a change to the lock's dev group alone rebuilds no image.
+export_file="$(mktemp)"
+trap 'rm -f "${export_file}"' EXIT
+UV_PROJECT_ENVIRONMENT="${PWD}/.venv" "${UV_VENV}/bin/uv" export --no-dev --frozen --no-emit-project --quiet \
+  -o "${export_file}"
+key="$(cat "${REQUIREMENTS}" "${export_file}" | sha256sum | cut -c1-16)"
 DIR="${CACHE}/images/wheelhouse/${key}"
 
 case "${1:-}" in
@@ -25,16 +32,13 @@ case "${1:-}" in
 esac
 
 [[ -f "${DIR}/COMPLETE" ]] && { echo "wheelhouse: ${DIR} already complete"; exit 0; }
-[[ -x "${UV_VENV}/bin/uv" ]] || die "${UV_VENV}/bin/uv is missing: run make setup"
 
 mkdir -p "${DIR}"
 exec 9>"${DIR}.lock"
 flock 9
 [[ -f "${DIR}/COMPLETE" ]] && { echo "wheelhouse: ${DIR} already complete"; exit 0; }
 
-# The same set as requirements.txt, with the lock's hashes, so pip refuses any file that differs.
-UV_PROJECT_ENVIRONMENT="${PWD}/.venv" "${UV_VENV}/bin/uv" export --no-dev --frozen --no-emit-project --quiet \
-  -o "${DIR}/requirements.txt"
+cp "${export_file}" "${DIR}/requirements.txt"
 echo "wheelhouse: fetching the locked wheels into ${DIR}"
 # pip wheel keeps wheels as published and builds one only for a package that has none for Python 3.11.
 env -u PIP_FIND_LINKS "${UV_VENV}/bin/python" -m pip wheel --quiet --no-deps --require-hashes \
