@@ -73,7 +73,7 @@ def recorded_runs() -> list[dict]:
             {"run": kind, "module": "TOTAL offline", "tests": sum(v["tests"] for v in offline),
              "seconds": round(sum(v["seconds"] for v in offline), 1)},
             {"run": kind, "module": "cluster-up + make images", "seconds": run["cluster_setup_s"],
-             "note": "inside the e2e total (the first e2e module's set-up)"},
+             "note": "in the background while the offline tests run"},
             {"run": kind, "module": "TOTAL pytest wall", "tests": sum(v["tests"] for v in modules.values()),
              "seconds": run["wall_s"], "note": f"finished {run['finished']}, exit status {run['exit_status']}"},
         ]  # fmt: skip

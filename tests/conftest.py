@@ -15,11 +15,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
 
 from lib import lanes  # noqa: E402 (after the sys.path entry above)
+from lib.paths import ARTIFACTS  # noqa: E402
 from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
+
+
+SETUP_LOG = ARTIFACTS / "cluster-setup.log"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The controller (or the one process) starts the cluster's set-up while the offline tests run.
+    if not is_xdist_worker(session.config) and not session.config.option.collectonly:
+        SETUP_LOG.unlink(missing_ok=True)
+        lanes.start_cluster_setup(session.config, SETUP_LOG)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -41,4 +52,7 @@ def pytest_testnodedown(node, error) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not session.config.option.collectonly and not is_xdist_worker(session.config):
+        background = lanes.background_setup_seconds(SETUP_LOG)
+        if background is not None:
+            SUITE_TIMES.setup_s = max(SUITE_TIMES.setup_s or 0.0, background)
         SUITE_TIMES.record(int(exitstatus))

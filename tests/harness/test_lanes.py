@@ -81,3 +81,33 @@ def test_groups_stay_together_and_exclusive_tests_wait_for_every_other_worker(tm
     others = [r for name, r in runs.items() if name not in ("test_t", "test_l")]
     assert runs["test_t"]["start"] >= max(r["end"] for r in others)
     assert runs["test_l"]["start"] >= runs["test_t"]["end"]
+
+
+class FakeConfig:
+    """What lanes.selects_e2e reads of a pytest config: the root, the args and --ignore."""
+
+    def __init__(self, *args: str, ignore: tuple[str, ...] = ()) -> None:
+        self.rootpath, self.args, self._ignore = REPO, [str(REPO / a) for a in args], [str(REPO / i) for i in ignore]
+
+    def getoption(self, name: str, default=None):
+        return self._ignore if name == "ignore" else default
+
+
+def test_the_cluster_is_set_up_in_the_background_only_for_runs_that_take_in_e2e():
+    from lib import lanes
+
+    assert lanes.selects_e2e(FakeConfig("tests"))
+    assert lanes.selects_e2e(FakeConfig("tests/e2e/test_faults.py::test_x"))
+    assert not lanes.selects_e2e(FakeConfig("tests", ignore=("tests/e2e",)))
+    assert not lanes.selects_e2e(FakeConfig("tests/chart", "tests/dags"))
+
+
+def test_the_background_set_up_time_is_read_from_its_log(tmp_path: Path):
+    from lib import lanes
+
+    log = tmp_path / "cluster-setup.log"
+    assert lanes.background_setup_seconds(log) is None
+    log.write_text("cluster: node (...)\nimages: done (airflow 3.1s)\n")
+    assert lanes.background_setup_seconds(log) is None  # still running
+    log.write_text(log.read_text() + "set-up took 1234 s, exit status 0\n")
+    assert lanes.background_setup_seconds(log) == 1234.0

@@ -9,10 +9,11 @@ so two modules at once fit where one alone leaves the CPU idle. What must not ov
   purpose) and those that take the cluster down (RANK_LAST): each waits at `wait_for_turn` until every
   test of a lower rank, on any worker, has finished.
 
-Order of the queue (xdist hands out groups in this order as workers free up): the e2e groups, longest
-first by the last recorded run (lib/suite_times.py), then the offline tests, then the exclusive
-modules, then the cluster lifecycle. Exclusive groups come last, so a worker waiting at the barrier
-never holds a test the barrier waits for.
+Order of the queue (xdist hands out groups in this order as workers free up): the offline tests,
+while `start_cluster_setup` brings the cluster up and builds the images in the background; then the
+e2e groups, longest first by the last recorded run (lib/suite_times.py); then the exclusive modules,
+then the cluster lifecycle. Exclusive groups come last, so a worker waiting at the barrier never holds
+a test the barrier waits for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import contextlib
 import fcntl
 import json
 import os
+import re
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +34,7 @@ from _pytest.nodeid import NodeId
 
 from .suite_times import CACHE as RECORDED
 
-RANK_E2E, RANK_OFFLINE, RANK_EXCLUSIVE, RANK_LAST = range(4)
+RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
 EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no other e2e test does
 LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
 SETUP_LOCK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "e2e-setup.lock"
@@ -129,6 +132,42 @@ def wait_for_turn(item: pytest.Item) -> None:
             return
         time.sleep(5)
     pytest.fail(f"{len(before - done)} test(s) ranked before {item.nodeid} did not finish within {BARRIER_TIMEOUT_S} s")
+
+
+def selects_e2e(config: pytest.Config) -> bool:
+    """Whether the run's paths take in tests/e2e (a -k or -m may still leave it all out)."""
+    e2e = (Path(str(config.rootpath)) / "tests" / "e2e").resolve()
+    ignored = {Path(p).resolve() for p in config.getoption("ignore") or []}
+    if any(e2e == p or e2e.is_relative_to(p) for p in ignored):
+        return False
+    paths = [Path(a.split("::", 1)[0]).resolve() for a in config.args] or [Path(str(config.rootpath))]
+    return any(e2e.is_relative_to(p) or p.is_relative_to(e2e) for p in paths)
+
+
+SETUP_DONE = re.compile(r"^set-up took (\d+) s, exit status (\d+)$", re.MULTILINE)
+
+
+def background_setup_seconds(log: Path) -> float | None:
+    """How long `start_cluster_setup`'s work took, from its log, once it has ended."""
+    found = SETUP_DONE.findall(log.read_text()) if log.exists() else []
+    return float(found[-1][0]) if found else None
+
+
+def start_cluster_setup(config: pytest.Config, log: Path) -> subprocess.Popen | None:
+    """In the background, under the set-up lock: `make cluster-up`, then `make images` where that brought
+    up the local real node, while the workers run the offline tests. The e2e cluster fixture takes the
+    lock after it, finds both done, and says why if they failed (it runs them again itself). Nothing
+    starts where the run has no e2e test or a cluster is named (KUBECONFIG, --kubeconfig)."""
+    if os.environ.get("KUBECONFIG") or config.getoption("kubeconfig", default=None) or not selects_e2e(config):
+        return None
+    repo = Path(str(config.rootpath))
+    log.parent.mkdir(parents=True, exist_ok=True)
+    SETUP_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    script = ('hack/cluster/up.sh > "$1" 2>&1 && { ! grep -q "^cluster: node" "$1" || hack/images/build.sh >> "$1" 2>&1; }; '
+              'status=$?; echo "set-up took ${SECONDS} s, exit status ${status}" >> "$1"; exit "${status}"')
+    with log.open("w") as out:
+        return subprocess.Popen(["flock", str(SETUP_LOCK), "bash", "-c", script, "setup", str(log)], cwd=repo,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
 
 @contextlib.contextmanager
