@@ -50,7 +50,7 @@ def main() -> int:
             }
             for ti in run.get_task_instances()
         }
-        result = {"dag_id": dag_id, "seconds": round(time.monotonic() - started, 1), "tasks": tasks}
+        result = {"dag_id": dag_id, "run_id": run.run_id, "seconds": round(time.monotonic() - started, 1), "tasks": tasks}
         print(RESULT_PREFIX + json.dumps(result), flush=True)
     return 0
 

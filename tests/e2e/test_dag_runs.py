@@ -47,6 +47,7 @@ from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
 from lib.paths import DAGS
 from lib.pod_watch import PodWatch
 from lib.release import SHARED_DEV_RELEASE, Release
+from lib.task_pods import run_label
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "
@@ -63,6 +64,7 @@ RUN_TIMEOUT = 600
 @dataclass
 class DagRun:
     dag_id: str
+    run_id: str
     seconds: float
     tasks: dict[str, dict[str, Any]]
 
@@ -74,7 +76,12 @@ class Runs:
     events: list[dict[str, Any]] = field(default_factory=list)  # the watch's events, in order
 
     def pod_events(self, dag_id: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["object"]["metadata"].get("labels", {}).get("dag_id") == dag_id]
+        """The watch's events of the DAG's pods from this module's run of it: a lane beside this one
+        may run the same DAG into the same namespace."""
+        run = self.results.get(dag_id)
+        label = run_label(run.run_id) if run else None
+        return [e for e in self.events if (labels := e["object"]["metadata"].get("labels", {})).get("dag_id") == dag_id
+                and (label is None or labels.get("run_id") == label)]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

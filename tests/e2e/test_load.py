@@ -24,13 +24,11 @@ import yaml
 from lib.airflow_api import connect
 from lib.cgroups import CgroupSampler
 from lib.cluster import ClusterTarget
-from lib.dev_objects import apply_dev_objects
 from lib.paths import ARTIFACTS, VALUES_DIR
 from lib.pod_watch import PodWatch
-from lib.release import NO_DATABASE_VOLUME, Release, installed
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, wait_no_pods
+from lib.release import Release
+from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
-RELEASE = "airflow-load"
 DAG = "kubernetes-pod-fanout"
 ITEMS = int(os.environ.get("LOAD_ITEMS", "200"))
 MEASURED = ARTIFACTS / "load.json"
@@ -40,6 +38,7 @@ PARALLELISM = int(yaml.safe_load((VALUES_DIR / "dev.yaml").read_text())["config"
 @dataclass
 class LoadRun:
     release: Release
+    run_id: str
     state: str
     states: dict[str, str]
     seconds: float
@@ -48,10 +47,9 @@ class LoadRun:
 
 
 @pytest.fixture(scope="module")
-def load(running_containers: ClusterTarget) -> Iterator[LoadRun]:
-    target = running_containers
-    apply_dev_objects(target)
-    with installed(target, "e2e-load", ("development",), NO_DATABASE_VOLUME, RELEASE) as release, connect(release) as api:
+def load(running_containers: ClusterTarget, dev_airflow: Release) -> Iterator[LoadRun]:
+    target, release = running_containers, dev_airflow  # the dev install the DAG-running modules share
+    with connect(release) as api:
         api.wait_for_dags({DAG})
         sampler = CgroupSampler(target, release.namespace)
         with PodWatch(target, release.namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as workers, \
@@ -64,7 +62,9 @@ def load(running_containers: ClusterTarget) -> Iterator[LoadRun]:
             assert wait_no_pods(target, release.namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") == []
         instances = api.task_instances(DAG, run_id)
         states = {task: str(ti.state.value) for task, ti in instances.items()}
-        run = LoadRun(release, state, states, seconds, workers.events, task_pods.events)
+        # Only this run's pods: a lane beside this one may run the same DAG into `development`.
+        mine = [e for e in task_pods.events if e["object"]["metadata"].get("labels", {}).get("run_id") == run_label(run_id)]
+        run = LoadRun(release, run_id, state, states, seconds, workers.events, mine)
         write_measurements(run, [ti for key, ti in instances.items() if key.startswith("process_item[")], sampler)
         yield run
 
@@ -126,5 +126,5 @@ def test_the_scheduler_and_api_server_were_never_restarted_or_oom_killed(load: L
 
 def test_no_pod_is_left(load: LoadRun) -> None:
     target = load.release.target
-    assert wait_no_pods(target, "development", f"{TASK_POD_SELECTOR},dag_id={DAG}", timeout=30) == []
+    assert wait_no_pods(target, "development", f"{TASK_POD_SELECTOR},run_id={run_label(load.run_id)}", timeout=30) == []
     assert wait_no_pods(target, load.release.namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}", timeout=30) == []
