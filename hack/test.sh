@@ -3,8 +3,9 @@
 #   offline          every test but tests/e2e: chart, DAGs, images, scan, tools (minutes, no cluster)
 #   e2e [MODULE...]  tests/e2e, or only the modules named (e.g. tests/e2e/test_faults.py)
 # Runs the test suite with the project's .venv; `make test` calls it after `make setup`.
-# The whole suite and the tiers run in TEST_WORKERS pytest-xdist workers (default 2: two modules at
-# once, see tests/lib/lanes.py; 0 runs everything in one process); explicit pytest args run in one.
+# The whole suite and the tiers run in TEST_WORKERS pytest-xdist workers (default 2: the offline tests
+# beside the e2e suite, which E2E_LANES=2 splits into two lanes; see tests/lib/lanes.py; 0 runs
+# everything in one process); explicit pytest args run in one process.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "test: .venv is missing: run 'make setup' first" >&2; exit 1; }

@@ -39,7 +39,10 @@ def shared_profile(item: pytest.Item) -> str:
 
 
 def lane_group(item: pytest.Item) -> str:
-    """The xdist group: the modules sharing an install form one, every other module its own."""
+    """The xdist group: with one e2e lane (lib/lanes.py E2E_LANES) every e2e module but the exclusive
+    ones is in one; with two, the modules sharing an install form one, every other module its own."""
+    if lanes.E2E_LANES == 1 and lanes.rank(item) == lanes.RANK_E2E:
+        return "e2e"
     return shared_profile(item) or item.nodeid.split("::", 1)[0]
 
 
@@ -48,7 +51,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    lanes.order(items, lane_group)
+    lanes.order(items, lane_group, lambda item: shared_profile(item) or item.nodeid.split("::", 1)[0])
     lanes.tag_group_in_nodeid(items)
 
 

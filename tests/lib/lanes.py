@@ -1,8 +1,10 @@
 """Two lanes on one 2-core node: how the suite runs under pytest-xdist (hack/test.sh: `-n 2 --dist
 loadgroup --no-loadscope-reorder`), and the same order without it.
 
-Most e2e time is waiting (a task pod sleeping through a fault, a token expiring, git-sync's next pull),
-so two modules at once fit where one alone leaves the CPU idle. What must not overlap:
+The offline tests run beside the e2e suite, and beside the cluster's set-up. The e2e modules run in
+turn (E2E_LANES=1, the default) or two at a time (E2E_LANES=2), where much of a module's time is
+waiting (a task pod sleeping through a fault, a token expiring, git-sync's next pull). What must not
+overlap:
 - a module and the one sharing its install: each shared profile (lib/shared_install.py) is one group,
   so one worker runs its modules in turn;
 - modules whose checks need the node to themselves (RANK_EXCLUSIVE: they fill the node's CPU on
@@ -35,6 +37,12 @@ from _pytest.nodeid import NodeId
 from .suite_times import CACHE as RECORDED
 
 RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
+# How many e2e modules may run at once. 1 (the default): the e2e modules are one group, run in turn by
+# one worker, while the other runs the offline tests. 2: two modules at once. Measured on this 2-core
+# node beside a make deploy-dev release, two Airflow installs starting beside a module that runs every
+# DAG starved each other's api-server past its 180 s rollout: the node's CPU, not waiting, bounds the
+# e2e suite, so one lane is the default (see the README's test times).
+E2E_LANES = int(os.environ.get("E2E_LANES", "1"))
 EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no other e2e test does
 LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
 SETUP_LOCK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "e2e-setup.lock"
@@ -77,8 +85,10 @@ def tag_group_in_nodeid(items: list[pytest.Item]) -> None:
             item._id = NodeId.parse(f"{item.nodeid}@{mark.args[0]}")
 
 
-def order(items: list[pytest.Item], group_of: Callable[[pytest.Item], str]) -> None:
-    """Sort `items` in place into the queue order above; `group_of(item)` names its xdist group."""
+def order(items: list[pytest.Item], group_of: Callable[[pytest.Item], str],
+          together: Callable[[pytest.Item], str] | None = None) -> None:  # fmt: skip
+    """Sort `items` in place into the queue order above; `group_of(item)` names its xdist group. Within
+    a group, items for which `together(item)` is the same (their shared install) stay next to each other."""
     seconds = recorded_seconds()
     modules: dict[str, set[str]] = {}
     first: dict[str, int] = {}
@@ -86,11 +96,14 @@ def order(items: list[pytest.Item], group_of: Callable[[pytest.Item], str]) -> N
         group = group_of(item)
         modules.setdefault(group, set()).add(item.nodeid.split("::", 1)[0])
         first.setdefault(group, index)
+        if together is not None:
+            first.setdefault(f"{group}\0{together(item)}", index)
     cost = {group: sum(seconds.get(m, 0.0) for m in found) for group, found in modules.items()}
 
-    def key(item: pytest.Item) -> tuple[int, float, int]:
+    def key(item: pytest.Item) -> tuple[int, float, int, int]:
         group = group_of(item)
-        return rank(item), -cost[group] if rank(item) == RANK_E2E else 0.0, first[group]
+        inner = first[f"{group}\0{together(item)}"] if together is not None else 0
+        return rank(item), -cost[group] if rank(item) == RANK_E2E else 0.0, first[group], inner
 
     items.sort(key=key)
 
