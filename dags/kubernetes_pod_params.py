@@ -12,7 +12,7 @@ the task log, and the pod is deleted (none is left behind):
   OOMKilled, exit code 137);
 - an `image` the node cannot get: the pull error, at once;
 - a `namespace` without the Secret the pod reads (`test-env`): CreateContainerConfigError, within
-  the 2-minute start-up timeout;
+  the start-up timeout (`startup_timeout`, 2 minutes unless the run asks for another);
 - a `namespace` the chart does not grant (`rbac.podLaunchNamespaces`): the API server's 403 on the
   first try. None of these is something a retry fixes, so this DAG does not retry.
 """
@@ -26,6 +26,14 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.sdk import DAG, Param
 
 import pod_defaults
+
+STARTUP_TIMEOUT_SECONDS = 120
+
+
+def startup_timeout_from_params(context) -> None:
+    """KubernetesPodOperator does not template `startup_timeout_seconds`: take it from the run's Params."""
+    context["task"].startup_timeout_seconds = context["params"]["startup_timeout"]
+
 
 with DAG(
     dag_id="kubernetes-pod-params",
@@ -47,6 +55,8 @@ with DAG(
                               description="MiB of memory the container holds (its limit is 256 MiB)"),  # fmt: skip
         "exit_code": Param(0, type="integer", minimum=0, maximum=255,
                            description="Exit code the container ends with (non-zero: fail on purpose)"),  # fmt: skip
+        "startup_timeout": Param(STARTUP_TIMEOUT_SECONDS, type="integer", minimum=10, maximum=3600,
+                                 description="Seconds the pod may take to start once scheduled before the task fails"),  # fmt: skip
     },
     tags=["kubernetes-pod-operator", "params"],
 ) as dag:
@@ -64,7 +74,11 @@ with DAG(
             ],  # fmt: skip
             # The Secret the seed's pod reads, as env var TEST (dags/dev_objects.yaml).
             secrets=[Secret(deploy_type="env", deploy_target="TEST", secret="test-env", key="TEST")],
-            # A pod that cannot start fails the task after this long, with the reason in the log.
-            startup_timeout_seconds=120,
+            # A pod that cannot start fails the task after this long (the `startup_timeout` Param, set
+            # just before the task runs), with the reason in the log; one not scheduled onto a node
+            # within 2 minutes fails too.
+            startup_timeout_seconds=STARTUP_TIMEOUT_SECONDS,
+            schedule_timeout_seconds=STARTUP_TIMEOUT_SECONDS,
+            pre_execute=startup_timeout_from_params,
         )
     )

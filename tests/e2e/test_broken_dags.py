@@ -71,7 +71,8 @@ def delivery(running_containers: ClusterTarget) -> Iterator[Delivery]:
             deliver = Delivery(release, api, "dags-writer")
             for path in sorted(DAGS.glob("*.py")) + [DAGS / ".airflowignore"]:
                 deliver.put(path.name, path.read_text())
-            # Within the chart's [dag_processor] refresh_interval (60 s) and a parse.
+            # Within [dag_processor] refresh_interval (tests/e2e/values/test-timing.yaml; the chart's 60 s
+            # for users) and a parse; the broken files below are found the same way.
             api.wait_for_dags(set(dag_bag().dags), timeout=240)
             yield deliver
         finally:  # the writer holds the claim, which `helm uninstall --wait` waits to delete
