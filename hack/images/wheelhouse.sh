@@ -20,8 +20,9 @@ die() { echo "wheelhouse: $*" >&2; exit 1; }
 # hash names the wheelhouse: a change to the lock's dev group alone rebuilds no image.
 export_file="$(mktemp)"
 trap 'rm -f "${export_file}"' EXIT
-UV_PROJECT_ENVIRONMENT="${PWD}/.venv" "${UV_VENV}/bin/uv" export --no-dev --frozen --no-emit-project --quiet \
-  -o "${export_file}"
+# --no-header: uv's header names the output file, a new temporary path each time.
+UV_PROJECT_ENVIRONMENT="${PWD}/.venv" "${UV_VENV}/bin/uv" export --no-dev --frozen --no-emit-project --no-header \
+  --quiet -o "${export_file}"
 key="$(cat "${REQUIREMENTS}" "${export_file}" | sha256sum | cut -c1-16)"
 DIR="${CACHE}/images/wheelhouse/${key}"
 
