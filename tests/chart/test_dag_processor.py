@@ -43,7 +43,7 @@ class TestDagProcessor:
         for name in (NAME, "airflow-triggerer"):
             deployment = render(scenarios.GITSYNC_HTTPS).get("Deployment", name)
             inits = init_containers(deployment)
-            assert list(inits) == ["wait-for-migrations", "git-sync-init"], name
+            assert list(inits) == ["git-sync-init", "wait-for-migrations"], name
             assert env(inits["git-sync-init"])["GITSYNC_ONE_TIME"]["value"] == "true"
             assert "git-sync-init" not in init_containers(render(scenarios.DEFAULT).get("Deployment", name))
 

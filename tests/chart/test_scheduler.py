@@ -50,7 +50,7 @@ class TestScheduler:
 
     def test_waits_for_migrations(self):
         waiter = init_containers(render(scenarios.DEFAULT).get("Deployment", "airflow-scheduler"))["wait-for-migrations"]
-        assert waiter["args"][:3] == ["airflow", "db", "check-migrations"]
+        assert waiter["args"][:2] == ["python", "-c"] and "check-migrations" in waiter["args"][2]
 
     @pytest.mark.parametrize("scenario,pdb", [(scenarios.DEFAULT, False), (scenarios.REPLICATED, True)], ids=["1", "2"])
     def test_pdb_only_when_replicated(self, scenario, pdb):

@@ -292,8 +292,15 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 
 {{/* ---------------------------------------------------------------- Containers */}}
 
-{{/* Env of the server components: every secret as a secretKeyRef, never a literal. */}}
+{{/*
+Env of the server components: every secret as a secretKeyRef, never a literal. The image's
+entrypoint would first run `airflow db check` (a whole Airflow CLI start, seconds of CPU, every 3 s
+while the database is down) before each command: the migration Job and the `wait-for-migrations`
+init containers wait for the database with a few lines of Python instead, so that check is off.
+*/}}
 {{- define "airflow.serverEnv" -}}
+- name: CONNECTION_CHECK_MAX_COUNT
+  value: "0"
 - name: AIRFLOW__CORE__FERNET_KEY
   valueFrom:
     secretKeyRef:
@@ -376,14 +383,107 @@ envFrom:
 {{- end }}
 {{- end -}}
 
-{{/* Init container that holds a component until `airflow db migrate` has run. */}}
+{{/*
+Python that waits until the metadata database accepts connections, for at most `seconds`: a TCP
+connect to the host and port of the URL every second. Plain Python, no Airflow nor SQLAlchemy
+(each costs seconds of CPU to import): cheap enough to poll often, so a pod goes on within a
+second of the database being up. Whether the credentials work is left to the Airflow command
+that follows, which says so in its log. The URL is read as SQLAlchemy reads it
+(scheme://[user[:password]@]host[:port]/...); one without a TCP host (a Unix socket) is not
+waited for. Defines `deadline` for what follows it. Takes the seconds.
+*/}}
+{{- define "airflow.waitForDatabaseScript" -}}
+import os, re, socket, sys, time
+deadline = time.monotonic() + {{ int . }}
+url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+tcp = re.match(r"([\w+]+)://(?:[^:/]*(?::[^@]*)?@)?(?:\[([^/?]+)\]|([^/:?]+))?(?::(\d+))?", url)
+host = tcp and (tcp[2] or tcp[3])
+port = tcp and int(tcp[4] or {"postgresql": 5432, "mysql": 3306}.get(tcp[1].split("+")[0], 0))
+while host and port:
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+        break
+    except OSError as error:
+        if time.monotonic() > deadline:
+            sys.exit(f"the metadata database at {host}:{port} did not answer in {{ int . }} s: {error}")
+        print(f"waiting for the metadata database at {host}:{port}: {error}", flush=True)
+        time.sleep(1)
+{{- end -}}
+
+{{/*
+Init container that holds a component until `airflow db migrate` has run: `list $ <values>`.
+After the database wait above, it reads the schema version (alembic_version) once a second with
+SQLAlchemy alone and goes on when it is the head of the migration scripts this image's Airflow
+ships, the revision `airflow db check-migrations` compares with. That command would import all of
+Airflow, seconds of CPU in each of four pods while the migration Job needs the CPU. Anything out of
+the ordinary (engine settings the plain URL would miss, a revision these scripts do not know, a
+failed read) hands over to `airflow db check-migrations` itself, as does a custom auth manager,
+which may keep tables of its own (FAB's) that only Airflow's check waits for. It goes on only at
+exactly the image's head revision, so it never lets a wrong schema through.
+*/}}
 {{- define "airflow.waitForMigrations" -}}
 {{- $root := index . 0 -}}
 {{- $values := index . 1 -}}
+{{- $timeout := int $root.Values.migrations.waitTimeoutSeconds -}}
 - name: wait-for-migrations
   image: {{ include "airflow.image" $root.Values.images.airflow }}
   imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
-  args: ["airflow", "db", "check-migrations", "--migration-wait-timeout", "{{ $root.Values.migrations.waitTimeoutSeconds }}"]
+  args:
+    - python
+    - -c
+    - |
+      {{- include "airflow.waitForDatabaseScript" $timeout | nindent 6 }}
+
+
+      def ask_airflow(why):
+          print(f"{why}: asking `airflow db check-migrations`", flush=True)
+          left = max(1, round(deadline - time.monotonic()))
+          os.execvp("airflow", ["airflow", "db", "check-migrations", "--migration-wait-timeout", str(left)])
+
+
+      {{- if ne $root.Values.auth.manager "simple" }}
+      ask_airflow("a custom auth manager may keep tables of its own")
+      {{- else }}
+      cfg = open("/opt/airflow/airflow.cfg").read() if os.path.exists("/opt/airflow/airflow.cfg") else ""
+      for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_ENGINE_ARGS"):
+          if any(name.startswith(f"AIRFLOW__DATABASE__{key}") for name in os.environ) or re.search(rf"^{key}\s*=", cfg, re.M | re.I):
+              ask_airflow(f"[database] {key.lower()} is set")
+      # The revision this image's Airflow needs: the head of its migration scripts, read as text.
+      import importlib.util
+      revisions, parents = set(), set()
+      for package in importlib.util.find_spec("airflow").submodule_search_locations:
+          folder = os.path.join(package, "migrations", "versions")
+          for name in os.listdir(folder) if os.path.isdir(folder) else ():
+              text = open(os.path.join(folder, name)).read() if name.endswith(".py") else ""
+              revisions.update(re.findall(r"^revision(?:\s*:.*?)?\s*=\s*[\"'](\w+)", text, re.M))
+              for down in re.findall(r"^down_revision(?:\s*:.*?)?\s*=\s*(.*)$", text, re.M):
+                  parents.update(re.findall(r"[\"'](\w+)[\"']", down))
+      heads = revisions - parents
+      if len(heads) != 1:
+          ask_airflow(f"the migration scripts have {len(heads)} heads")
+      import sqlalchemy
+      engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+      shown = None
+      while True:
+          try:
+              with engine.connect() as connection:
+                  found = set()
+                  if sqlalchemy.inspect(connection).has_table("alembic_version"):
+                      found = set(connection.scalars(sqlalchemy.text("SELECT version_num FROM alembic_version")))
+          except Exception as error:
+              ask_airflow(f"reading the schema version failed ({error.__class__.__name__})")
+          if found == heads:
+              break
+          if not found <= revisions:
+              ask_airflow(f"the database is at {', '.join(found)}, a revision these migration scripts do not know")
+          state = f"the database is at {', '.join(found) or 'no revision'}, this Airflow needs {', '.join(heads)}"
+          if time.monotonic() > deadline:
+              sys.exit(f"the migrations did not finish in {{ $timeout }} s: {state}")
+          if state != shown:
+              print(f"waiting for the migrations: {state}", flush=True)
+              shown = state
+          time.sleep(1)
+      {{- end }}
   env:
     {{- include "airflow.serverEnv" $root | nindent 4 }}
   {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 2 . }}{{- end }}
@@ -789,13 +889,14 @@ spec:
       {{- with include "airflow.imagePullSecrets" $root | trim }}{{ nindent 6 . }}{{- end }}
       {{- with include "airflow.scheduling" (list $root $values) | trim }}{{ nindent 6 . }}{{- end }}
       initContainers:
-        {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
         {{- /* The first sync before Airflow starts: a dag-processor started on an empty folder (a
         wrong token, an unreachable server) would mark every DAG stale and the REST API would stop
-        listing them. The pod stays in Init, its git-sync-init log saying why, until a sync works. */}}
+        listing them. The pod stays in Init, its git-sync-init log saying why, until a sync works.
+        It needs no database, so it clones first, while the migrations run. */}}
         {{- if $root.Values.dags.gitSync.enabled }}
         {{- include "airflow.gitSyncContainer" (list $root true) | nindent 8 }}
         {{- end }}
+        {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
       containers:
         - name: {{ $component }}
           image: {{ include "airflow.image" $root.Values.images.airflow }}

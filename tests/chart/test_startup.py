@@ -1,0 +1,292 @@
+"""How fast an install gets every component Ready, without a probe or a wait that costs idle CPU.
+
+An Airflow CLI start costs seconds of CPU, so the waits around the migrations run none: the migration
+Job waits for the database with a few lines of plain Python, then runs `airflow db migrate`; each
+component's `wait-for-migrations` init container reads the schema version with SQLAlchemy alone
+and hands over to `airflow db check-migrations` only when something is out of the ordinary; the
+image's entrypoint does not check the database again before each command; startup probes ask often
+while a server starts and never run the Airflow CLI.
+
+The scripts run here as they render, in this interpreter (the project's Airflow, the image's), on
+a local socket or a SQLite file, with a stand-in `airflow` on PATH that prints what it was asked.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.util
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from lib import scenarios
+from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
+from lib.pod_specs import pod_specs
+from lib.render import Scenario, render
+
+JOB = "airflow-run-migrations"
+URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
+
+
+def migrate_script(scenario: Scenario = scenarios.DEFAULT) -> str:
+    return script_of(containers(render(scenario).get("Job", JOB))["run-migrations"])
+
+
+def wait_script(scenario: Scenario = scenarios.DEFAULT, name: str = "airflow-scheduler") -> str:
+    return script_of(init_containers(render(scenario).get("Deployment", name))["wait-for-migrations"])
+
+
+def script_of(container: dict) -> str:
+    assert container["args"][:2] == ["python", "-c"], container["args"]
+    return container["args"][2]
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Run a rendered script with `url` as the database URL; `airflow` on PATH only prints its arguments."""
+    fake = tmp_path / "bin" / "airflow"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "airflow $*"\n')
+    fake.chmod(0o755)
+
+    def run_script(script: str, url: str, timeout: float = 60, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        environ = {"PATH": run_script.path, URL_ENV: url, **extra_env}
+        return subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True,
+                              timeout=timeout)  # fmt: skip
+
+    def watch(script: str, url: str, lines: int, then_quiet_for: float = 0) -> list[str]:
+        """The first `lines` lines the script prints while it keeps waiting; with `then_quiet_for`,
+        also that it says nothing more (and does not end) for that many seconds."""
+        environ = {"PATH": run_script.path, URL_ENV: url}
+        with subprocess.Popen([sys.executable, "-c", script], env=environ, stdout=subprocess.PIPE, text=True) as proc:
+            watchdog = threading.Timer(60, proc.kill)  # a script that never prints must not hang the run
+            watchdog.start()
+            try:
+                seen = [proc.stdout.readline() for _ in range(lines)]
+                if then_quiet_for:
+                    time.sleep(then_quiet_for)
+                    assert proc.poll() is None, "it stopped waiting"
+            finally:
+                watchdog.cancel()
+                proc.kill()
+            rest = proc.stdout.read()
+        return seen + ([rest] if then_quiet_for else [])
+
+    run_script.path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    run_script.watch = watch
+    return run_script
+
+
+@pytest.fixture
+def listening_port():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]  # nothing listens once the socket is closed
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A SQLite database and a function setting its alembic_version (None: no such table yet)."""
+    path = tmp_path / "airflow.db"
+
+    def at(*revisions: str | None) -> str:
+        with sqlite3.connect(path) as db:
+            db.execute("DROP TABLE IF EXISTS alembic_version")
+            if revisions != (None,):
+                db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+                db.executemany("INSERT INTO alembic_version VALUES (?)", [(r,) for r in revisions])
+        return f"sqlite:///{path}"
+
+    return at
+
+
+@pytest.fixture(scope="module")
+def airflow_head() -> str:
+    """The revision the installed Airflow's `airflow db check-migrations` wants, from Airflow's own table of
+    heads by release (utils/db.py, read as text: importing Airflow costs seconds)."""
+    source = Path(importlib.util.find_spec("airflow").submodule_search_locations[0], "utils", "db.py").read_text()
+    heads = next(ast.literal_eval(node.value) for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_REVISION_HEADS_MAP")  # fmt: skip
+    installed = Version(importlib.metadata.version("apache-airflow-core"))
+    return heads[max((v for v in heads if Version(v) <= installed), key=Version)]
+
+
+def imported_modules(script: str) -> set[str]:
+    tree = ast.parse(script)
+    return {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+
+class TestMigrationJob:
+    def test_one_container_waits_for_the_database_then_migrates(self):
+        job = render(scenarios.DEFAULT).get("Job", JOB)
+        assert "initContainers" not in job["spec"]["template"]["spec"]
+        script = migrate_script()
+        assert script.rstrip().endswith('os.execvp("airflow", ["airflow", "db", "migrate"])')
+        assert "time.monotonic() + 300\n" in script  # the embedded database gets 5 minutes to start
+        # Plain Python before Airflow takes over: importing Airflow or SQLAlchemy costs seconds of CPU.
+        assert imported_modules(script) <= {"os", "re", "socket", "sys", "time"}
+
+    @pytest.mark.parametrize("url", [
+        "postgresql://airflow:s3cr/t?#:x@127.0.0.1:{port}/airflow",
+        "postgresql+psycopg2://127.0.0.1:{port}/airflow?sslmode=disable",
+        "mysql+mysqldb://airflow:pw@127.0.0.1:{port}/airflow",
+    ], ids=["password-with-url-characters", "no-user", "mysql"])  # fmt: skip
+    def test_migrates_once_the_database_accepts_connections(self, run, url, listening_port):
+        result = run(migrate_script(), url.format(port=listening_port))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "airflow db migrate\n"
+
+    @pytest.mark.parametrize("url", ["postgresql://airflow:pw@/airflow?host=/cloudsql/project:region:db",
+                                     "sqlite:////opt/airflow/airflow.db"], ids=["unix-socket", "sqlite"])  # fmt: skip
+    def test_does_not_wait_for_a_url_without_a_tcp_host(self, run, url):
+        assert run(migrate_script(), url).stdout == "airflow db migrate\n"
+
+    def test_polls_every_second_and_says_where_but_not_the_password(self, run, closed_port):
+        started = time.monotonic()
+        lines = run.watch(migrate_script(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
+        assert time.monotonic() - started < 30
+        for line in lines:
+            assert line.startswith(f"waiting for the metadata database at 127.0.0.1:{closed_port}: "), lines
+            assert "pw" not in line
+
+
+class TestWaitForMigrations:
+    @pytest.mark.parametrize("name", SERVER_DEPLOYMENTS)
+    def test_every_component_waits_with_the_same_script(self, name):
+        assert "wait-for-migrations" in init_containers(render(scenarios.DEFAULT).get("Deployment", name))
+        assert wait_script(name=name) == wait_script()
+        assert "time.monotonic() + 600\n" in wait_script()
+
+    def test_imports_no_airflow(self):
+        # importlib finds the Airflow package's folder without importing it; SQLAlchemy reads the version.
+        assert imported_modules(wait_script()) <= {"os", "re", "socket", "sys", "time", "importlib.util", "sqlalchemy"}
+
+    def test_goes_on_at_the_head_of_this_airflows_migrations(self, run, sqlite_url, airflow_head):
+        started = time.monotonic()
+        result = run(wait_script(), sqlite_url(airflow_head))
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == ""  # Airflow was not asked
+        assert time.monotonic() - started < 30
+
+    @pytest.mark.parametrize("state", ["no-table", "older-revision"])
+    def test_waits_while_the_migrations_run(self, run, sqlite_url, airflow_head, state):
+        url = sqlite_url(None) if state == "no-table" else sqlite_url("29ce7909c52b")  # 3.0.0's head
+        found = "no revision" if state == "no-table" else "29ce7909c52b"
+        # Said once, not every second, and Airflow not asked.
+        assert run.watch(wait_script(), url, lines=1, then_quiet_for=2.5) == [
+            f"waiting for the migrations: the database is at {found}, this Airflow needs {airflow_head}\n", ""]
+
+    def test_gives_up_when_the_wait_is_over(self):
+        script = wait_script(Scenario.of("short-migration-wait", {"migrations": {"waitTimeoutSeconds": 45}}))
+        assert "time.monotonic() + 45\n" in script
+        assert 'sys.exit(f"the migrations did not finish in 45 s: {state}")' in script
+
+    def test_goes_on_as_soon_as_the_migrations_are_done(self, run, sqlite_url, airflow_head):
+        url = sqlite_url(None)
+        environ = {URL_ENV: url, "PATH": run.path}
+        with subprocess.Popen([sys.executable, "-c", wait_script()], env=environ, stdout=subprocess.PIPE,
+                              text=True) as waiter:  # fmt: skip
+            try:
+                assert waiter.stdout.readline().startswith("waiting for the migrations")
+                sqlite_url(airflow_head)
+                assert waiter.wait(timeout=10) == 0
+                assert waiter.stdout.read() == ""
+            finally:
+                waiter.kill()
+
+    @pytest.mark.parametrize("case", ["unknown-revision", "engine-args", "connect-args"])
+    def test_hands_over_to_airflow_when_out_of_the_ordinary(self, run, sqlite_url, airflow_head, case):
+        if case == "unknown-revision":  # a database newer than this image, or scripts read wrong
+            result = run(wait_script(), sqlite_url("0123456789ab"))
+        else:  # Airflow would connect with settings the plain URL lacks
+            key = f"AIRFLOW__DATABASE__SQL_ALCHEMY_{case.split('-')[0].upper()}_ARGS"
+            result = run(wait_script(), sqlite_url(airflow_head), **{key: "{}"})
+        assert result.returncode == 0, result.stderr
+        check = result.stdout.splitlines()[-1].split()
+        assert check[:4] == ["airflow", "db", "check-migrations", "--migration-wait-timeout"]
+        assert 500 < int(check[4]) <= 600  # what is left of the wait
+
+    def test_a_custom_auth_manager_leaves_the_check_to_airflow(self, run, sqlite_url, airflow_head):
+        # FAB's tables have their own version, which only Airflow's check waits for.
+        result = run(wait_script(scenarios.CUSTOM_AUTH), sqlite_url(airflow_head))
+        assert result.stdout.splitlines()[-1].startswith("airflow db check-migrations --migration-wait-timeout ")
+
+    def test_waits_for_the_database_first(self, run, closed_port):
+        lines = run.watch(wait_script(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
+        assert all(line.startswith(f"waiting for the metadata database at 127.0.0.1:{closed_port}: ") for line in lines)
+
+
+class TestNoDatabaseCheckInTheEntrypoint:
+    @pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
+    def test_every_airflow_server_container_turns_the_entrypoint_check_off(self, scenario):
+        # The image's entrypoint runs `airflow db check` before each Airflow command unless
+        # CONNECTION_CHECK_MAX_COUNT is 0; the Job and wait-for-migrations have waited, cheaply.
+        for pod in pod_specs(render(scenario).objects):
+            if pod.origin.startswith(("Deployment/", "Job/")):
+                for container in pod.spec["containers"] + (pod.spec.get("initContainers") or []):
+                    if (container.get("args") or [""])[0] in ("airflow", "python"):
+                        check = env(container).get("CONNECTION_CHECK_MAX_COUNT", {}).get("value")
+                        assert check == "0", f"{pod.origin}/{container['name']}"
+
+
+class TestInitOrder:
+    def test_api_server_copies_the_passwords_while_the_migrations_run(self):
+        inits = list(init_containers(render(scenarios.DEFAULT).get("Deployment", "airflow-api-server")))
+        assert inits == ["copy-simple-auth-passwords", "wait-for-migrations"]
+
+    def test_git_sync_clones_while_the_migrations_run(self):
+        for name in ("airflow-dag-processor", "airflow-triggerer"):
+            inits = list(init_containers(render(scenarios.GITSYNC_HTTPS).get("Deployment", name)))
+            assert inits == ["git-sync-init", "wait-for-migrations"], name
+
+
+class TestProbes:
+    @pytest.mark.parametrize("name,path", [("airflow-api-server", "/api/v2/monitor/health"),
+                                           ("airflow-scheduler", "/health")])  # fmt: skip
+    def test_servers_are_ready_within_seconds_of_answering(self, name, path):
+        deployment = render(scenarios.DEFAULT).get("Deployment", name)
+        (container,) = containers(deployment).values()
+        startup = container["startupProbe"]
+        assert startup["httpGet"]["path"] == path
+        assert startup["periodSeconds"] <= 2
+        assert startup.get("initialDelaySeconds", 0) == 0
+        # Still 5 minutes for a slow start before the kubelet restarts the container.
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 300
+
+    def test_the_database_is_ready_within_a_second(self):
+        container = containers(render(scenarios.DEFAULT).get("StatefulSet", "airflow-postgresql"))["postgresql"]
+        startup = container["startupProbe"]
+        assert startup["exec"]["command"][0] == "pg_isready"
+        assert startup["periodSeconds"] == 1
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= 300
+
+    @pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
+    def test_no_probe_runs_the_airflow_cli_often(self, scenario):
+        # An `airflow ...` start costs seconds of CPU: only a liveness probe may run one, at most
+        # once a minute; startup and readiness probes, which gate Ready, stay HTTP or tiny commands.
+        for pod in pod_specs(render(scenario).objects):
+            for container in pod.spec["containers"]:
+                for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    command = (container.get(kind, {}).get("exec") or {}).get("command") or [""]
+                    if command[0] == "airflow":
+                        where = f"{pod.origin}/{container['name']} {kind}"
+                        assert kind == "livenessProbe", where
+                        assert container[kind]["periodSeconds"] >= 60, where
