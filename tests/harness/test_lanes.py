@@ -4,12 +4,17 @@ every lower-ranked test on every worker has ended."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
+from lib.lanes import run_locked_in_background
 from lib.paths import REPO
 
 CONFTEST = f"""
@@ -111,3 +116,23 @@ def test_the_background_set_up_time_is_read_from_its_log(tmp_path: Path):
     assert lanes.background_setup_seconds(log) is None  # still running
     log.write_text(log.read_text() + "set-up took 1234 s, exit status 0\n")
     assert lanes.background_setup_seconds(log) == 1234.0
+
+
+def test_the_background_set_up_lock_is_free_once_its_script_ends_though_its_daemons_run(tmp_path: Path) -> None:
+    """hack/cluster/up.sh leaves the cluster's daemons running: they must not keep the set-up lock."""
+    lock = tmp_path / "setup.lock"
+    script = 'sleep 300 & echo "daemon $!" > "$1"'  # a daemon started by the script outlives it
+    proc = run_locked_in_background(lock, script, tmp_path / "setup.log", tmp_path)
+    try:
+        assert proc.wait(timeout=30) == 0
+        with lock.open("a") as handle:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    assert time.monotonic() < deadline, "the set-up lock is still held by what the script started"
+                    time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)

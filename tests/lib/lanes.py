@@ -178,8 +178,17 @@ def start_cluster_setup(config: pytest.Config, log: Path) -> subprocess.Popen | 
     SETUP_LOCK.parent.mkdir(parents=True, exist_ok=True)
     script = ('hack/cluster/up.sh > "$1" 2>&1 && { ! grep -q "^cluster: node" "$1" || hack/images/build.sh >> "$1" 2>&1; }; '
               'status=$?; echo "set-up took ${SECONDS} s, exit status ${status}" >> "$1"; exit "${status}"')
+    return run_locked_in_background(SETUP_LOCK, script, log, repo)
+
+
+def run_locked_in_background(lock: Path, script: str, log: Path, cwd: Path) -> subprocess.Popen:
+    """`bash -c script setup log` in its own session, holding `lock` until the script ends.
+
+    `flock --close`: the script runs without the lock's file descriptor. The cluster's daemons that
+    hack/cluster/up.sh starts outlive it, and with the descriptor inherited they held the lock as long
+    as the cluster ran: the e2e fixture waiting for it hung the whole run (a CI run killed at 90 min)."""
     with log.open("w") as out:
-        return subprocess.Popen(["flock", str(SETUP_LOCK), "bash", "-c", script, "setup", str(log)], cwd=repo,
+        return subprocess.Popen(["flock", "--close", str(lock), "bash", "-c", script, "setup", str(log)], cwd=cwd,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
 
