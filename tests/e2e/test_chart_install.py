@@ -1,6 +1,6 @@
-"""`helm install` of values/dev.yaml on a real API server, in a namespace enforcing the restricted
-Pod Security Standard: schema, admission and RBAC objects are accepted, the migration Job (a
-post-install hook Helm waits for) completes, and every Deployment becomes Available.
+"""`helm install` of values/dev.yaml (the shared dev install) on a real API server, in a namespace
+enforcing the restricted Pod Security Standard: schema, admission and RBAC objects are accepted, the
+migration Job (a post-install hook Helm waits for) completes, and every Deployment becomes Available.
 
 On the local control plane the pods are admitted and scheduled for real, but KWOK marks them
 Ready and the Job's pod Succeeded without running a container; on kind they really run.
@@ -9,30 +9,24 @@ Ready and the Job's pod Succeeded without running a container; on kind they real
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from lib.cluster import ClusterTarget
 from lib.paths import CHART, VALUES_DIR
-from lib.release import RELEASE, Release, installed
+from lib.release import Release
 
 
 @pytest.fixture(scope="module")
-def installed_release(cluster_target: ClusterTarget) -> Iterator[Release]:
-    """values/dev.yaml installed into a fresh restricted namespace, rolled out; uninstalled afterwards.
-
-    dev.yaml's task namespace (`development`) may hold a `make deploy-dev` release's Roles, so this
-    release launches its tasks in a fresh namespace of its own (lib.release.installed's default).
-    """
+def installed_release(dev_airflow: Release) -> Release:
+    """values/dev.yaml installed into a fresh restricted namespace and rolled out: the dev install
+    the e2e modules that only read share (tests/e2e/conftest.py), its tasks launched in `development`."""
     if not (CHART / "Chart.yaml").is_file() or not (VALUES_DIR / "dev.yaml").is_file():
         pytest.skip(f"the chart ({CHART}) or values/dev.yaml is not in the repository yet")
-    with installed(cluster_target, "e2e-airflow") as release:
-        yield release
+    return dev_airflow
 
 
 def _status(release: Release) -> dict:
-    return json.loads(release.helm("status", RELEASE, "-o", "json").stdout)
+    return json.loads(release.helm("status", release.name, "-o", "json").stdout)
 
 
 def test_release_is_deployed(installed_release: Release) -> None:

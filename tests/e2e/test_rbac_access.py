@@ -8,14 +8,15 @@ the release namespace, the launch namespace, kube-system and `default`, and clus
 answer must be "allowed" exactly where the table grants the verb: a missing grant fails as surely
 as an extra one.
 
-The table's namespaces are those of the `dev` render: `airflow` is the release namespace and
-`development` the other launch namespace. This module installs into fresh namespaces instead
-(so it never meets another release's Roles in `development`) and maps the table onto them.
+The table's names are those of the `dev` render: release `airflow` in namespace `airflow`, with
+`development` the other launch namespace. The module asks the shared dev install (tests/e2e/conftest.py
+`dev_airflow`: release `airflow-e2e` in a fresh namespace, launching into `development`) and maps the
+table's namespaces and ServiceAccount names onto it. Another release's Roles in `development` (a
+`make deploy-dev` one) bind only that release's accounts, so they change no answer here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,9 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from lib.cluster import ClusterTarget
-from lib.release import NO_DATABASE_VOLUME, Release, installed
+from lib.release import Release
 from lib.render import NAMESPACE as TABLE_RELEASE_NAMESPACE
+from lib.render import RELEASE as TABLE_RELEASE
 
 TABLE = Path(__file__).parents[1] / "scan" / "expected-rbac.yaml"
 SCENARIO = "dev"
@@ -44,9 +45,13 @@ def intended_table() -> dict[str, dict[str, dict[str, list[str]]]]:
 
 
 @pytest.fixture(scope="module")
-def release(cluster_target: ClusterTarget) -> Iterator[Release]:
-    with installed(cluster_target, "e2e-rbac", extra_values=NO_DATABASE_VOLUME) as r:
-        yield r
+def release(dev_airflow: Release) -> Release:
+    return dev_airflow
+
+
+def account_of(release: Release, table_account: str) -> str:
+    """The release's name for a table ServiceAccount: `airflow-worker` -> `<release>-worker`."""
+    return release.name + table_account.removeprefix(TABLE_RELEASE)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +98,7 @@ def authorization_api_as(release: Release, account: str, tmp: Path) -> client.Au
 
 def test_the_release_created_exactly_the_tables_service_accounts(release: Release) -> None:
     accounts = {sa["metadata"]["name"] for sa in release.kubectl_json("get", "serviceaccounts")["items"]}
-    assert accounts - {"default"} == set(intended_table())
+    assert accounts - {"default"} == {account_of(release, a) for a in intended_table()}
 
 
 def test_resource_keys_split_into_api_attributes() -> None:
@@ -109,7 +114,7 @@ def test_each_account_may_do_exactly_what_the_table_grants(
     table = intended_table()
     grants = {namespace_map[ns]: perms for ns, perms in table[account].items()}
     resources, verbs = probes(table)
-    api = authorization_api_as(release, account, tmp_path)
+    api = authorization_api_as(release, account_of(release, account), tmp_path)
 
     wrong = []
     for namespace in (*namespace_map.values(), *UNGRANTED_NAMESPACES, ""):  # "" = cluster-wide
@@ -128,7 +133,7 @@ def test_worker_launches_pods_in_both_namespaces_but_not_kube_system_and_reads_n
     release: Release, namespace_map: dict[str, str], tmp_path: Path
 ) -> None:
     # The table-driven check above, spelled out for the worker as the issue states it.
-    api = authorization_api_as(release, "airflow-worker", tmp_path)
+    api = authorization_api_as(release, account_of(release, "airflow-worker"), tmp_path)
     for namespace in namespace_map.values():
         assert allowed(api, namespace, "create", "pods"), namespace
         assert not allowed(api, namespace, "get", "secrets"), namespace
