@@ -14,8 +14,9 @@ class TestTriggerer:
         deployment = render(scenarios.DEFAULT).get("Deployment", NAME)
         container = containers(deployment)["triggerer"]
         assert container["args"] == ["airflow", "triggerer"]
-        assert container["livenessProbe"]["exec"]["command"] == [
-            "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"]
+        # The job's heartbeat, checked without the Airflow CLI (tests/chart/test_job_liveness.py).
+        assert container["livenessProbe"]["exec"]["command"][:2] == ["python", "-c"]
+        assert '"job_type": "TriggererJob"' in container["livenessProbe"]["exec"]["command"][2]
         assert pod_spec(deployment)["automountServiceAccountToken"] is True
         assert pod_spec(deployment)["serviceAccountName"] == NAME
         assert pod_spec(render(scenarios.NO_RBAC).get("Deployment", NAME))["automountServiceAccountToken"] is False

@@ -863,6 +863,8 @@ liveness probe asks the database whether this pod's job still heartbeats.
 {{- $token := index . 4 -}}
 {{- /* Of the two, only the dag-processor reads a GitDagBundle: triggers come from installed packages. */ -}}
 {{- $clonesBundle := eq $component "dag-processor" -}}
+{{- /* Where Airflow reads the heartbeat age a job of this type may reach and still be alive. */ -}}
+{{- $threshold := get (dict "TriggererJob" (dict "section" "triggerer" "key" "triggerer_health_check_threshold") "DagProcessorJob" (dict "section" "dag_processor" "key" "health_check_threshold")) $jobType -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -906,14 +908,19 @@ spec:
             {{- include "airflow.serverEnv" $root | nindent 12 }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
-          # Starting the airflow CLI costs a few seconds of CPU: probe rarely, allow a slow answer.
+          # The job's heartbeat, read without the Airflow CLI (templates/_probes.tpl): a hung process
+          # is restarted within about two minutes; a slow answer on a busy node is still allowed.
           livenessProbe:
             exec:
-              command: ["airflow", "jobs", "check", "--job-type", {{ $jobType | quote }}, "--local"]
+              command:
+                - python
+                - -c
+                - |
+                  {{- include "airflow.jobAliveScript" (list $jobType $threshold.section $threshold.key) | nindent 18 }}
             initialDelaySeconds: 60
-            periodSeconds: 60
-            timeoutSeconds: 30
-            failureThreshold: 5
+            periodSeconds: 30
+            timeoutSeconds: 20
+            failureThreshold: 4
           volumeMounts:
             {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
             {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}

@@ -1,0 +1,65 @@
+{{/*
+Liveness of the triggerer and the dag-processor: `list <job type> <section> <threshold key>`.
+
+What `airflow jobs check --job-type <type> --local` answers, without starting the Airflow CLI (2.8
+CPU-seconds per probe, measured in the triggerer; the whole of a 2-core node's tenth for the two,
+forever): the one job of that type running on this pod's host has heartbeaten within
+`[<section>] <threshold key>` (Airflow's 30 s unless set), read from the job table with SQLAlchemy
+alone. Anything out of the ordinary (a custom hostname_callable, engine or connect args the plain URL
+would miss) hands over to `airflow jobs check` itself. Exit 0 alive, 1 not, with one line why.
+*/}}
+{{- define "airflow.jobAliveScript" -}}
+{{- $jobType := index . 0 -}}
+{{- $section := index . 1 -}}
+{{- $key := index . 2 -}}
+import configparser, os, socket, sys
+from datetime import datetime, timezone
+
+cfg = configparser.ConfigParser(interpolation=None)
+cfg.read(os.path.join(os.environ.get("AIRFLOW_HOME", "/opt/airflow"), "airflow.cfg"))
+
+
+def setting(section, key, default=None):
+    return os.environ.get(f"AIRFLOW__{section.upper()}__{key.upper()}", cfg.get(section, key, fallback=default))
+
+
+def ask_airflow(why):
+    print(f"{why}: asking `airflow jobs check`", flush=True)
+    os.execvp("airflow", ["airflow", "jobs", "check", "--job-type", {{ $jobType | quote }}, "--local"])
+
+
+def hostname():
+    """As Airflow's default hostname_callable names this host: the resolver's canonical name for it."""
+    name = socket.gethostname()
+    try:
+        found = socket.getaddrinfo(name, None, 0, socket.SOCK_DGRAM, 0, socket.AI_CANONNAME)
+    except OSError:
+        return name
+    return next((info[3] for info in found if info[3]), name)
+
+
+if setting("core", "hostname_callable", "airflow.utils.net.getfqdn") != "airflow.utils.net.getfqdn":
+    ask_airflow("[core] hostname_callable is set")
+for key in ("sql_alchemy_connect_args", "sql_alchemy_engine_args"):
+    if setting("database", key):
+        ask_airflow(f"[database] {key} is set")
+threshold = float(setting({{ $section | quote }}, {{ $key | quote }}, "30"))
+import sqlalchemy
+
+engine = sqlalchemy.create_engine(os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], poolclass=sqlalchemy.pool.NullPool)
+query = sqlalchemy.text(
+    "SELECT latest_heartbeat FROM job WHERE state = 'running' AND job_type = :job_type AND hostname = :hostname"
+).columns(latest_heartbeat=sqlalchemy.DateTime(timezone=True))
+with engine.connect() as connection:
+    beats = list(connection.scalars(query, {"job_type": {{ $jobType | quote }}, "hostname": hostname()}))
+now = datetime.now(timezone.utc)
+ages = sorted((now - (b if b.tzinfo else b.replace(tzinfo=timezone.utc))).total_seconds() for b in beats if b)
+alive = [age for age in ages if age < threshold]
+if len(alive) == 1:
+    print(f"{{ $jobType }} alive: last heartbeat {alive[0]:.0f} s ago")
+    sys.exit(0)
+if alive:
+    sys.exit(f"{len(alive)} running {{ $jobType }}s on {hostname()} heartbeat within {threshold:.0f} s: expected one")
+last = f"last heartbeat {ages[0]:.0f} s ago" if ages else "none running"
+sys.exit(f"no {{ $jobType }} on {hostname()} heartbeat within {threshold:.0f} s ({last})")
+{{- end -}}

@@ -1,0 +1,121 @@
+"""The triggerer's and dag-processor's liveness probe (templates/_probes.tpl), run as it renders.
+
+It answers what `airflow jobs check --job-type <type> --local` answers (one job of the type running
+on this host has heartbeaten within Airflow's threshold) without starting the Airflow CLI. Here it runs
+in this interpreter (the project's Airflow, the image's) against a SQLite file holding Airflow's own
+`job` table; rows are written with Airflow's hostname function, so the probe's copy of it must agree.
+A stand-in `airflow` on PATH shows when the probe hands over to the real check.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy
+
+from lib import scenarios
+from lib.chart_objects import containers
+from lib.render import render
+
+COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
+              "airflow-dag-processor": ("dag-processor", "DagProcessorJob",
+                                        "AIRFLOW__DAG_PROCESSOR__HEALTH_CHECK_THRESHOLD")}  # fmt: skip
+
+
+def probe_of(name: str) -> dict:
+    container, _, _ = COMPONENTS[name]
+    return containers(render(scenarios.DEFAULT).get("Deployment", name))[container]["livenessProbe"]
+
+
+@pytest.fixture
+def job_table(tmp_path):
+    """A SQLite database with Airflow's job table; `add(job_type, seconds_ago, state, hostname)`."""
+    from airflow.jobs.job import Job
+    from airflow.utils.net import getfqdn
+
+    url = f"sqlite:///{tmp_path / 'airflow.db'}"
+    engine = sqlalchemy.create_engine(url)
+    Job.__table__.create(engine)
+
+    def add(job_type: str, seconds_ago: float, state: str = "running", hostname: str | None = None) -> None:
+        beat = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+        with engine.begin() as connection:
+            connection.execute(sqlalchemy.insert(Job.__table__).values(
+                job_type=job_type, state=state, hostname=hostname or getfqdn(), latest_heartbeat=beat,
+                start_date=beat))  # fmt: skip
+
+    add.url = url
+    return add
+
+
+@pytest.fixture
+def probe(tmp_path, job_table):
+    """Run a component's rendered probe against the job table; `airflow` on PATH only prints its arguments."""
+    fake = tmp_path / "bin" / "airflow"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "airflow $*"\n')
+    fake.chmod(0o755)
+
+    def run(name: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+        command = probe_of(name)["exec"]["command"]
+        assert command[:2] == ["python", "-c"], command
+        environ = {"PATH": str(fake.parent), "AIRFLOW_HOME": str(tmp_path),
+                   "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": job_table.url, **extra_env}  # fmt: skip
+        return subprocess.run([sys.executable, "-c", command[2]], env=environ, capture_output=True, text=True, timeout=60)
+
+    return run
+
+
+@pytest.mark.parametrize("name", sorted(COMPONENTS))
+class TestJobLiveness:
+    def test_alive_with_one_recent_heartbeat_on_this_host(self, probe, job_table, name):
+        job_table(COMPONENTS[name][1], 3)
+        result = probe(name)
+        assert result.returncode == 0, result.stderr
+        ago = re.search(rf"{COMPONENTS[name][1]} alive: last heartbeat (\d+) s ago", result.stdout)
+        assert ago and 3 <= int(ago[1]) < 15, result.stdout
+
+    def test_dead_when_the_heartbeat_is_older_than_airflows_threshold(self, probe, job_table, name):
+        job_table(COMPONENTS[name][1], 45)  # Airflow's threshold: 30 s
+        result = probe(name)
+        assert result.returncode == 1
+        ago = re.search(r"heartbeat within 30 s \(last heartbeat (\d+) s ago\)", result.stderr)
+        assert ago and 45 <= int(ago[1]) < 60, result.stderr
+
+    def test_the_threshold_is_airflows_setting(self, probe, job_table, name):
+        job_table(COMPONENTS[name][1], 45)
+        assert probe(name, **{COMPONENTS[name][2]: "60"}).returncode == 0
+
+    def test_only_this_hosts_running_job_of_this_type_counts(self, probe, job_table, name):
+        other = next(j for _, j, _ in COMPONENTS.values() if j != COMPONENTS[name][1])
+        job_table(COMPONENTS[name][1], 2, hostname="another-pod")
+        job_table(COMPONENTS[name][1], 2, state="success")
+        job_table(other, 2)
+        result = probe(name)
+        assert result.returncode == 1
+        assert "(none running)" in result.stderr, result.stderr
+
+    def test_two_alive_jobs_on_one_host_fail_as_airflows_check_does(self, probe, job_table, name):
+        job_table(COMPONENTS[name][1], 2)
+        job_table(COMPONENTS[name][1], 4)
+        result = probe(name)
+        assert result.returncode == 1
+        assert "expected one" in result.stderr, result.stderr
+
+    @pytest.mark.parametrize("setting", ["AIRFLOW__CORE__HOSTNAME_CALLABLE", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS"])
+    def test_hands_over_to_airflow_when_out_of_the_ordinary(self, probe, name, setting):
+        result = probe(name, **{setting: "my_module.value"})
+        assert f"airflow jobs check --job-type {COMPONENTS[name][1]} --local" in result.stdout, result.stdout
+
+    def test_starts_no_airflow(self, name):
+        script = probe_of(name)["exec"]["command"][2]
+        assert "import airflow" not in script and "from airflow" not in script
+
+    def test_a_hung_process_is_restarted_within_about_two_minutes(self, name):
+        liveness = probe_of(name)
+        assert liveness["periodSeconds"] * liveness["failureThreshold"] <= 120
+        assert liveness["timeoutSeconds"] < liveness["periodSeconds"]
