@@ -16,12 +16,9 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -49,57 +46,6 @@ def wait_script(scenario: Scenario = scenarios.DEFAULT, name: str = "airflow-sch
 def script_of(container: dict) -> str:
     assert container["args"][:2] == ["python", "-c"], container["args"]
     return container["args"][2]
-
-
-@pytest.fixture
-def run(tmp_path):
-    """Run a rendered script with `url` as the database URL; `airflow` on PATH only prints its arguments."""
-    fake = tmp_path / "bin" / "airflow"
-    fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\necho "airflow $*"\n')
-    fake.chmod(0o755)
-
-    def run_script(script: str, url: str, timeout: float = 60, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        environ = {"PATH": run_script.path, URL_ENV: url, **extra_env}
-        return subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True,
-                              timeout=timeout)  # fmt: skip
-
-    def watch(script: str, url: str, lines: int, then_quiet_for: float = 0) -> list[str]:
-        """The first `lines` lines the script prints while it keeps waiting; with `then_quiet_for`,
-        also that it says nothing more (and does not end) for that many seconds."""
-        environ = {"PATH": run_script.path, URL_ENV: url}
-        with subprocess.Popen([sys.executable, "-c", script], env=environ, stdout=subprocess.PIPE, text=True) as proc:
-            watchdog = threading.Timer(60, proc.kill)  # a script that never prints must not hang the run
-            watchdog.start()
-            try:
-                seen = [proc.stdout.readline() for _ in range(lines)]
-                if then_quiet_for:
-                    time.sleep(then_quiet_for)
-                    assert proc.poll() is None, "it stopped waiting"
-            finally:
-                watchdog.cancel()
-                proc.kill()
-            rest = proc.stdout.read()
-        return seen + ([rest] if then_quiet_for else [])
-
-    run_script.path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
-    run_script.watch = watch
-    return run_script
-
-
-@pytest.fixture
-def listening_port():
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
-        yield server.getsockname()[1]
-
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nothing listens once the socket is closed
 
 
 @pytest.fixture
@@ -146,7 +92,7 @@ class TestMigrationJob:
 
     @pytest.mark.parametrize("url", [
         "postgresql://airflow:s3cr/t?#:x@127.0.0.1:{port}/airflow",
-        "postgresql+psycopg2://127.0.0.1:{port}/airflow?sslmode=disable",
+        "postgresql+psycopg2://127.0.0.1:{port}/airflow?application_name=airflow",
         "mysql+mysqldb://airflow:pw@127.0.0.1:{port}/airflow",
     ], ids=["password-with-url-characters", "no-user", "mysql"])  # fmt: skip
     def test_migrates_once_the_database_accepts_connections(self, run, url, listening_port):
@@ -177,7 +123,7 @@ class TestWaitForMigrations:
 
     def test_imports_no_airflow(self):
         # importlib finds the Airflow package's folder without importing it; SQLAlchemy reads the version.
-        assert imported_modules(wait_script()) <= {"os", "re", "socket", "sys", "time", "importlib.util", "sqlalchemy"}
+        assert imported_modules(wait_script()) <= {"os", "re", "socket", "sys", "time", "configparser", "importlib.util", "sqlalchemy"}
 
     def test_goes_on_at_the_head_of_this_airflows_migrations(self, run, sqlite_url, airflow_head):
         started = time.monotonic()

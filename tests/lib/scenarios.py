@@ -30,6 +30,11 @@ EXTERNAL_DB = Scenario.of("external-db", {
     "postgresql": {"enabled": False},
     "data": {"metadataSecretName": "airflow-metadata-db"},
 })
+# A managed database that requires TLS: its server certificate checked against a private CA.
+DATABASE_TLS = Scenario.of("database-tls", {
+    "postgresql": {"enabled": False},
+    "data": {"metadataSecretName": "airflow-metadata-db", "tls": {"mode": "verify-full", "caCertConfigMap": "airflow-metadata-db-ca"}},
+})
 PVC_DAGS = Scenario.of("pvc-dags", {"dags": {"persistence": {"enabled": True}}})
 NETWORK_POLICIES = Scenario.of("network-policies", {"networkPolicies": {"enabled": True}})
 MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["airflow", "development", "batch"]}})
@@ -89,4 +94,4 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS]

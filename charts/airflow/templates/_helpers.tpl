@@ -306,11 +306,7 @@ init containers wait for the database with a few lines of Python instead, so tha
     secretKeyRef:
       name: {{ include "airflow.fernetKeySecretName" . }}
       key: fernet-key
-- name: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "airflow.metadataSecretName" . }}
-      key: connection
+{{ include "airflow.databaseEnv" . }}
 - name: AIRFLOW__API_AUTH__JWT_SECRET
   valueFrom:
     secretKeyRef:
@@ -384,33 +380,6 @@ envFrom:
 {{- end -}}
 
 {{/*
-Python that waits until the metadata database accepts connections, for at most `seconds`: a TCP
-connect to the host and port of the URL every second. Plain Python, no Airflow nor SQLAlchemy
-(each costs seconds of CPU to import): cheap enough to poll often, so a pod goes on within a
-second of the database being up. Whether the credentials work is left to the Airflow command
-that follows, which says so in its log. The URL is read as SQLAlchemy reads it
-(scheme://[user[:password]@]host[:port]/...); one without a TCP host (a Unix socket) is not
-waited for. Defines `deadline` for what follows it. Takes the seconds.
-*/}}
-{{- define "airflow.waitForDatabaseScript" -}}
-import os, re, socket, sys, time
-deadline = time.monotonic() + {{ int . }}
-url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-tcp = re.match(r"([\w+]+)://(?:[^:/]*(?::[^@]*)?@)?(?:\[([^/?]+)\]|([^/:?]+))?(?::(\d+))?", url)
-host = tcp and (tcp[2] or tcp[3])
-port = tcp and int(tcp[4] or {"postgresql": 5432, "mysql": 3306}.get(tcp[1].split("+")[0], 0))
-while host and port:
-    try:
-        socket.create_connection((host, port), timeout=5).close()
-        break
-    except OSError as error:
-        if time.monotonic() > deadline:
-            sys.exit(f"the metadata database at {host}:{port} did not answer in {{ int . }} s: {error}")
-        print(f"waiting for the metadata database at {host}:{port}: {error}", flush=True)
-        time.sleep(1)
-{{- end -}}
-
-{{/*
 Init container that holds a component until `airflow db migrate` has run: `list $ <values>`.
 After the database wait above, it reads the schema version (alembic_version) once a second with
 SQLAlchemy alone and goes on when it is the head of the migration scripts this image's Airflow
@@ -432,7 +401,8 @@ exactly the image's head revision, so it never lets a wrong schema through.
     - python
     - -c
     - |
-      {{- include "airflow.waitForDatabaseScript" $timeout | nindent 6 }}
+      {{- include "airflow.waitForDatabaseScript" (list $root $timeout) | nindent 6 }}
+      {{- include "airflow.settingsScript" $root | nindent 6 }}
 
 
       def ask_airflow(why):
@@ -444,10 +414,8 @@ exactly the image's head revision, so it never lets a wrong schema through.
       {{- if ne $root.Values.auth.manager "simple" }}
       ask_airflow("a custom auth manager may keep tables of its own")
       {{- else }}
-      cfg = open("/opt/airflow/airflow.cfg").read() if os.path.exists("/opt/airflow/airflow.cfg") else ""
-      for key in ("SQL_ALCHEMY_CONNECT_ARGS", "SQL_ALCHEMY_ENGINE_ARGS"):
-          if any(name.startswith(f"AIRFLOW__DATABASE__{key}") for name in os.environ) or re.search(rf"^{key}\s*=", cfg, re.M | re.I):
-              ask_airflow(f"[database] {key.lower()} is set")
+      if plain_url_misses():
+          ask_airflow(plain_url_misses())
       # The revision this image's Airflow needs: the head of its migration scripts, read as text.
       import importlib.util
       revisions, parents = set(), set()
@@ -488,7 +456,7 @@ exactly the image's head revision, so it never lets a wrong schema through.
     {{- include "airflow.serverEnv" $root | nindent 4 }}
   {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 2 . }}{{- end }}
   volumeMounts:
-    {{- include "airflow.baseVolumeMounts" $root | nindent 4 }}
+    {{- include "airflow.serverVolumeMounts" $root | nindent 4 }}
   securityContext:
     {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
   resources:
@@ -922,7 +890,7 @@ spec:
             timeoutSeconds: 20
             failureThreshold: 4
           volumeMounts:
-            {{- include "airflow.baseVolumeMounts" $root | nindent 12 }}
+            {{- include "airflow.serverVolumeMounts" $root | nindent 12 }}
             {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumeMounts" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           securityContext:
@@ -931,7 +899,7 @@ spec:
             {{- toYaml $values.resources | nindent 12 }}
         {{- with include "airflow.gitSyncSidecar" $root | trim }}{{ nindent 8 . }}{{- end }}
       volumes:
-        {{- include "airflow.baseVolumes" $root | nindent 8 }}
+        {{- include "airflow.serverVolumes" $root | nindent 8 }}
         {{- with include "airflow.dagsVolume" $root | trim }}{{ nindent 8 . }}{{- end }}
         {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumes" $root | trim }}{{ nindent 8 . }}{{ end }}{{ end }}
 {{- end -}}

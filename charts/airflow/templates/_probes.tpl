@@ -5,22 +5,17 @@ What `airflow jobs check --job-type <type> --local` answers, without starting th
 CPU-seconds per probe, measured in the triggerer; the whole of a 2-core node's tenth for the two,
 forever): the one job of that type running on this pod's host has heartbeaten within
 `[<section>] <threshold key>` (Airflow's 30 s unless set), read from the job table with SQLAlchemy
-alone. Anything out of the ordinary (a custom hostname_callable, engine or connect args the plain URL
-would miss) hands over to `airflow jobs check` itself. Exit 0 alive, 1 not, with one line why.
+alone. Anything out of the ordinary (a custom hostname_callable, what plain_url_misses() finds:
+_database.tpl) hands over to `airflow jobs check` itself. Exit 0 alive, 1 not, with one line why.
 */}}
 {{- define "airflow.jobAliveScript" -}}
 {{- $jobType := index . 0 -}}
 {{- $section := index . 1 -}}
 {{- $key := index . 2 -}}
-import configparser, os, socket, sys
+import socket, sys
 from datetime import datetime, timezone
 
-cfg = configparser.ConfigParser(interpolation=None)
-cfg.read(os.path.join(os.environ.get("AIRFLOW_HOME", "/opt/airflow"), "airflow.cfg"))
-
-
-def setting(section, key, default=None):
-    return os.environ.get(f"AIRFLOW__{section.upper()}__{key.upper()}", cfg.get(section, key, fallback=default))
+{{ include "airflow.settingsScript" . }}
 
 
 def ask_airflow(why):
@@ -40,9 +35,8 @@ def hostname():
 
 if setting("core", "hostname_callable", "airflow.utils.net.getfqdn") != "airflow.utils.net.getfqdn":
     ask_airflow("[core] hostname_callable is set")
-for key in ("sql_alchemy_connect_args", "sql_alchemy_engine_args"):
-    if setting("database", key):
-        ask_airflow(f"[database] {key} is set")
+if plain_url_misses():
+    ask_airflow(plain_url_misses())
 threshold = float(setting({{ $section | quote }}, {{ $key | quote }}, "30"))
 import sqlalchemy
 
