@@ -23,6 +23,7 @@ import pytest
 
 from lib import scenarios
 from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers, pod_spec
+from lib.dag_pods import prepare_airflow_env
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
 from lib.tls import PrivateCa
@@ -34,6 +35,15 @@ VERIFY_FULL_PUBLIC_CA = Scenario.of("database-tls-public-ca", {
     "postgresql": {"enabled": False},
     "data": {"metadataSecretName": "airflow-metadata-db", "tls": {"mode": "verify-full"}},
 })  # fmt: skip
+
+
+def airflow_async_url(sync_url: str) -> str:
+    """The URL Airflow's async engine gets from `sync_url` (its own function). Airflow is imported the
+    way the DAG tests import it (a throwaway home, the chart's worker env), whichever test runs first."""
+    prepare_airflow_env()
+    from airflow.settings import _get_async_conn_uri_from_sync
+
+    return _get_async_conn_uri_from_sync(sync_url)
 
 
 def database_containers(scenario: Scenario) -> dict[str, tuple[dict, dict]]:
@@ -115,9 +125,8 @@ class TestUrlWithTlsParameters:
     def test_asyncpg_refuses_it_under_airflows_own_async_url(self):
         """Why the check exists: the URL Airflow derives for its async engine keeps the parameter."""
         import sqlalchemy.ext.asyncio
-        from airflow.settings import _get_async_conn_uri_from_sync
 
-        url = _get_async_conn_uri_from_sync("postgresql://airflow:pw@127.0.0.1:1/airflow?sslmode=require")
+        url = airflow_async_url("postgresql://airflow:pw@127.0.0.1:1/airflow?sslmode=require")
         engine = sqlalchemy.ext.asyncio.create_async_engine(url)
         with pytest.raises(TypeError, match="sslmode"):
             asyncio.run(engine.connect().start())
@@ -212,12 +221,11 @@ class TestAsyncpgReadsTheSameSettings:
 
     def connect(self, port: int, ca: Path, monkeypatch) -> BaseException:
         import sqlalchemy.ext.asyncio
-        from airflow.settings import _get_async_conn_uri_from_sync
 
         monkeypatch.setenv("PGSSLMODE", "verify-full")
         monkeypatch.setenv("PGSSLROOTCERT", str(ca))
         engine = sqlalchemy.ext.asyncio.create_async_engine(
-            _get_async_conn_uri_from_sync(f"postgresql://airflow:pw@localhost:{port}/airflow"), connect_args={"timeout": 10})
+            airflow_async_url(f"postgresql://airflow:pw@localhost:{port}/airflow"), connect_args={"timeout": 10})
         with pytest.raises(Exception) as failed:
             asyncio.run(engine.connect().start())
         return failed.value

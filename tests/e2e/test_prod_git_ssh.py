@@ -1,22 +1,27 @@
 """values/prod.yaml with the DAG repository over ssh: a deploy key and the server's known_hosts line
 in the Secret prod.yaml's comments describe, git-sync in the dag-processor, triggerer and every
-worker pod. A changed host key and an unreachable server are visible errors, not an empty DAG list.
+worker pod. A changed host key and an unreachable server are visible errors, not an empty DAG list;
+so is a database certificate the configured CA did not sign (the install stops, in one line).
 (DAG changes flowing is tested over https: test_prod_git_https.py; the sync is the same code.)
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import time
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lib.airflow_api import AirflowApi
 from lib.dag_pods import dag_bag
+from lib.fault_report import record
 from lib.paths import CHART
 from lib.prod_install import ProdInstall, failing_sync, newest_pod
 from lib.release import helm
+from lib.tls import PrivateCa
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.
@@ -43,6 +48,39 @@ class TestDagsOverSsh:
     def test_a_worker_pod_syncs_over_ssh_and_runs_the_seed_dag(self, api: AirflowApi):
         run_id = api.trigger(SEED_DAG)
         assert api.wait_for_run(SEED_DAG, run_id, timeout=600) == "success"
+
+
+class TestWrongDatabaseCa:
+    def test_a_database_certificate_the_ca_did_not_sign_stops_the_install_in_one_line(self, prod: ProdInstall):
+        """A second release in the namespace, from the same Secrets, told to trust another CA: its
+        migration Job fails at once saying why, and `helm install` fails with it."""
+        release, target = prod.release, prod.release.target
+        configmap = "airflow-wrong-db-ca"
+        target.kubectl("create", "configmap", configmap, "-n", release.namespace,
+                       f"--from-literal=ca.crt={PrivateCa('not the database CA').pem.decode()}")  # fmt: skip
+        # Only the Job matters here: no component pods, whose waits would spend the node's CPU meanwhile.
+        no_pods = [arg for c in ("scheduler", "apiServer", "dagProcessor", "triggerer") for arg in ("--set", f"{c}.replicas=0")]
+        wrong = dataclasses.replace(release, name="airflow-wrong-ca", launch_namespaces=(release.namespace,),
+                                    extra_values=(*release.extra_values, *no_pods,
+                                                  "--set", f"data.tls.caCertConfigMap={configmap}"))  # fmt: skip
+        job = f"{wrong.name}-run-migrations"
+        began = time.monotonic()
+        try:
+            result = wrong.install()
+            seconds = time.monotonic() - began
+            log = target.kubectl("logs", "-n", release.namespace, f"job/{job}", check=False).stdout
+        finally:
+            wrong.uninstall(timeout="60s")
+            target.kubectl("delete", f"job/{job}", f"configmap/{configmap}", "-n", release.namespace, "--ignore-not-found")
+        record("11. database certificate from another CA", "helm install with data.tls.caCertConfigMap naming a CA that did not sign the server's",
+               f"helm install failed after {seconds:.0f} s ({result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'no error'}); "
+               f"the Job's log: {log.strip()[:300]}", [])  # fmt: skip
+        assert result.returncode != 0, "helm install succeeded against a database whose certificate it must refuse"
+        assert f"job {job} failed" in result.stderr, result.stderr
+        lines = log.strip().splitlines()
+        assert len(lines) == 1 and "certificate verify failed" in lines[0], log
+        assert prod.database.password not in log
+        assert seconds < 120, f"the install took {seconds:.0f} s to fail: the Job must not retry a refused certificate"
 
 
 class TestBrokenAccess:

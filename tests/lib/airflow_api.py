@@ -193,6 +193,17 @@ class AirflowApi:
                 time.sleep(2)
         return state
 
+    def streamed_run_states(self, dag_id: str, run_id: str, timeout: float = 600) -> list[dict[str, Any]]:
+        """What `GET /api/v2/dags/{dag_id}/dagRuns/{run_id}/wait` streams (NDJSON, one object per state
+        check) until the run has finished: the REST endpoint that reads through Airflow's async database
+        session (asyncpg; core_api/services/public/dag_run.py DagRunWaiter), not the sync one."""
+        response = DagRunApi(self.api).wait_dag_run_until_finished_without_preload_content(
+            dag_id, run_id, interval=1, _request_timeout=timeout
+        )
+        body = response.data.decode()
+        assert response.status == 200, f"HTTP {response.status}: {body[-2000:]}"
+        return [json.loads(line) for line in body.splitlines() if line.strip()]
+
     def task_instances(self, dag_id: str, run_id: str) -> dict[str, Any]:
         """Task instances by 'task_id' (or 'task_id[map_index]' for mapped ones)."""
         instances: list[Any] = []

@@ -1,21 +1,31 @@
-"""A PostgreSQL outside the release, in a namespace of its own, as a production install meets its
-database: the release only gets a connection URL through the metadata Secret.
+"""A PostgreSQL outside the release, in a namespace of its own, as a production install meets a
+managed database: TLS only, its certificate signed by a private CA, and the release gets the URL
+through the metadata Secret and the CA through a ConfigMap (values/prod.yaml's commands).
 
-It is the project's PostgreSQL image (Debian's PostgreSQL 15) as a plain Deployment on an emptyDir,
-which is all the tests need of "a managed database somewhere else".
+It is the project's PostgreSQL image (Debian's PostgreSQL 15) as a plain Deployment on an emptyDir.
+Its pg_hba.conf has `hostssl` lines only: a connection over TCP without TLS is refused by the
+server, as a managed service refuses it; the local socket (psql in the pod, for the tests' queries)
+is trusted.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass, field
 
 from .cluster import ClusterTarget
+from .tls import PrivateCa
 
 IMAGE = "airflow-on-k8s/postgresql:15"
 NAME = "postgres"
 USER = "airflow"
 DATABASE = "airflow"
+TLS_DIR, HBA_DIR = "/etc/postgresql-tls", "/etc/postgresql-hba"
+HBA = """\
+local all all trust
+hostssl all all all scram-sha-256
+"""
 
 MANIFEST = """
 apiVersion: v1
@@ -42,6 +52,8 @@ spec:
         - name: postgresql
           image: {image}
           imagePullPolicy: IfNotPresent
+          args: [postgres, -c, ssl=on, -c, "ssl_cert_file={tls}/tls.crt", -c, "ssl_key_file={tls}/tls.key",
+                 -c, "hba_file={hba}/pg_hba.conf"]
           env:
             - {{name: POSTGRES_USER, value: {user}}}
             - {{name: POSTGRES_DB, value: {database}}}
@@ -58,7 +70,12 @@ spec:
             - {{name: data, mountPath: /var/lib/postgresql/data}}
             - {{name: run, mountPath: /var/run/postgresql}}
             - {{name: tmp, mountPath: /tmp}}
+            - {{name: tls, mountPath: {tls}, readOnly: true}}
+            - {{name: hba, mountPath: {hba}, readOnly: true}}
       volumes:
+        # PostgreSQL reads a key owned by root only if no one but root and its group may read it.
+        - {{name: tls, secret: {{secretName: {name}-tls, defaultMode: 0440}}}}
+        - {{name: hba, configMap: {{name: {name}-hba}}}}
         - {{name: data, emptyDir: {{}}}}
         - {{name: run, emptyDir: {{}}}}
         - {{name: tmp, emptyDir: {{}}}}
@@ -70,16 +87,33 @@ class ExternalDatabase:
     target: ClusterTarget
     namespace: str
     password: str = field(default_factory=lambda: secrets.token_hex(16))
+    ca: PrivateCa = field(default_factory=lambda: PrivateCa("airflow-on-k8s test database CA"))
+
+    @property
+    def host(self) -> str:
+        return f"{NAME}.{self.namespace}.svc"
 
     @property
     def url(self) -> str:
-        """The connection URL a user puts in the release's metadata Secret (no TLS on this test server)."""
-        return f"postgresql://{USER}:{self.password}@{NAME}.{self.namespace}.svc:5432/{DATABASE}?sslmode=disable"
+        """The connection URL a user puts in the release's metadata Secret: no TLS parameter, which
+        the chart's data.tls gives both of Airflow's drivers."""
+        return f"postgresql://{USER}:{self.password}@{self.host}:5432/{DATABASE}"
 
     def deploy(self) -> None:
+        crt, key = self.ca.issue(self.host, [self.host, f"{self.host}.cluster.local", f"{NAME}.{self.namespace}", NAME])
         self.target.kubectl("create", "secret", "generic", NAME, "-n", self.namespace,
                             f"--from-literal=password={self.password}")  # fmt: skip
-        manifest = MANIFEST.format(name=NAME, image=IMAGE, user=USER, database=DATABASE)
+        tls = {"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls", "metadata": {"name": f"{NAME}-tls"},
+               "stringData": {"tls.crt": crt.decode(), "tls.key": key.decode()}}  # fmt: skip
+        hba = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{NAME}-hba"},
+            "data": {"pg_hba.conf": HBA},
+        }
+        for obj in (tls, hba):
+            self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=json.dumps(obj))
+        manifest = MANIFEST.format(name=NAME, image=IMAGE, user=USER, database=DATABASE, tls=TLS_DIR, hba=HBA_DIR)
         self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
         self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=180s")
 
@@ -88,3 +122,12 @@ class ExternalDatabase:
         out = self.target.kubectl("exec", "-n", self.namespace, f"deploy/{NAME}", "--", "psql", "-U", USER,
                                   "-d", DATABASE, "-tAc", sql).stdout  # fmt: skip
         return [line for line in out.splitlines() if line]
+
+    def connect_over_tcp(self, sslmode: str) -> tuple[int, str]:
+        """(exit code, output) of psql connecting over TCP with the password and `sslmode`, from the
+        database's own pod: what the server answers a client that does or does not use TLS."""
+        conninfo = f"host=127.0.0.1 port=5432 user={USER} dbname={DATABASE} sslmode={sslmode}"
+        done = self.target.kubectl("exec", "-n", self.namespace, f"deploy/{NAME}", "--", "env",
+                                   f"PGPASSWORD={self.password}", "psql", conninfo, "-tAc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                                   check=False)  # fmt: skip
+        return done.returncode, (done.stdout + done.stderr).strip()

@@ -9,7 +9,6 @@ the same URL the pods use, the CA checked.
 
 from __future__ import annotations
 
-import datetime
 import os
 import secrets
 import shutil
@@ -18,12 +17,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
 
 from .cluster import ClusterTarget
+from .tls import certificate as _certificate
+from .tls import pem_key as _pem_key
 
 IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"
@@ -72,24 +71,6 @@ spec:
         - {{name: users, secret: {{secretName: {name}-users}}}}
         - {{name: ssh, secret: {{secretName: {name}-ssh}}}}
 """
-
-
-def _pem_key(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())  # fmt: skip
-
-
-def _certificate(subject: str, key, issuer_name: str, issuer_key, sans: list[str] | None, ca: bool) -> bytes:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder()
-               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-               .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer_name)]))
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))  # fmt: skip
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 @dataclass

@@ -35,8 +35,8 @@ LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml
 SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
 # The Secrets every prod install needs, by the names values/prod.yaml gives them.
-COMMON_SECRETS = {"airflow-metadata-db", "airflow-fernet-key", "airflow-jwt-secret", "airflow-api-secret-key",
-                  "airflow-ui-passwords"}  # fmt: skip
+COMMON_SECRETS = {"airflow-metadata-db", "airflow-metadata-db-ca", "airflow-fernet-key", "airflow-jwt-secret",
+                  "airflow-api-secret-key", "airflow-ui-passwords"}  # fmt: skip
 HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
 SSH_OBJECTS = {"airflow-git-ssh"}
 BUNDLE_REFRESH_S = 20
@@ -83,9 +83,11 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
         git = GitServer(target, f"{namespace}-git", workdir / "git")
         git.deploy()
         commit = git.push_directory(DAGS, SUBPATH, "The DAG bundle")
+        (workdir / "database-ca.crt").write_bytes(database.ca.pem)
         (workdir / "known_hosts").write_text(git.known_hosts + "\n")
         (workdir / "id_ed25519").write_text(git.client_private_key)
-        variables = {"DATABASE_URL": database.url, "GIT_USERNAME": USERNAME, "GIT_TOKEN": git.token,
+        variables = {"DATABASE_URL": database.url, "DATABASE_CA_FILE": str(workdir / "database-ca.crt"),
+                     "GIT_USERNAME": USERNAME, "GIT_TOKEN": git.token,
                      "GIT_CA_FILE": str(git.workdir / "ca.crt"), "GIT_SSH_KEY_FILE": str(workdir / "id_ed25519"),
                      "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts")}  # fmt: skip
         run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
