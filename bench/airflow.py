@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from lib import probes
 from lib.airflow_api import connect
 from lib.cgroups import CgroupSampler
 from lib.chart_objects import quantity
@@ -118,6 +119,20 @@ def measure(runs: int) -> list[dict]:
             if samples:
                 rows.append({"measure": f"trivial pod task: {name}", **summarize(samples)})
         rows.extend(footprint_rows(release, sampler))
+        rows.extend(probe_rows(release, runs))
+    return rows
+
+
+def probe_rows(release: Any, runs: int) -> list[dict]:
+    """CPU-seconds of each liveness probe the chart runs as a command (every 30 s, forever), beside
+    what the Airflow CLI check it replaces costs in the same container."""
+    rows = []
+    for component, job_type in (("triggerer", "TriggererJob"), ("dag-processor", "DagProcessorJob")):
+        pod, command = probes.liveness(release, component)
+        costs = [probes.run_measured(release, pod, component, command).cpu_seconds for _ in range(max(runs, 3))]
+        cli = probes.run_measured(release, pod, component, ["airflow", "jobs", "check", "--job-type", job_type, "--local"])
+        rows.append({"measure": f"liveness probe CPU-seconds: {component} (airflow jobs check: {cli.cpu_seconds:.2f})",
+                     **summarize(costs)})  # fmt: skip
     return rows
 
 

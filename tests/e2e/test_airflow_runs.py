@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects
+from lib import dev_objects, probes
 from lib.airflow_api import AirflowApi, connect
 from lib.cluster import ClusterTarget
 from lib.dag_pods import dag_bag, dag_pods
@@ -119,25 +119,15 @@ def test_every_component_runs_and_passes_its_probes(airflow: Deployment) -> None
     assert health.dag_processor.status == "healthy"
 
 
-# Runs a container's liveness command as the kubelet does, and says what it cost in CPU.
-PROBE_COST = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
-              "use = resource.getrusage(resource.RUSAGE_CHILDREN); "
-              "print(f'cpu-seconds {use.ru_utime + use.ru_stime:.2f}'); sys.exit(done.returncode)")  # fmt: skip
-
-
 @pytest.mark.parametrize("component,job_type", [("triggerer", "TriggererJob"), ("dag-processor", "DagProcessorJob")])
 def test_the_liveness_probe_finds_the_jobs_heartbeat_without_the_airflow_cli(
     airflow: Deployment, component: str, job_type: str
 ) -> None:
-    release = airflow.release
-    (pod,) = release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
-    (container,) = [c for c in pod["spec"]["containers"] if c["name"] == component]
-    command = container["livenessProbe"]["exec"]["command"]
-    result = release.target.kubectl("exec", "-n", release.namespace, pod["metadata"]["name"], "-c", component, "--",
-                                    "python", "-c", PROBE_COST, *command, check=False)  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert f"{job_type} alive: last heartbeat" in result.stdout, result.stdout
-    print(f"{component} liveness probe: {result.stdout.strip()}")  # the CPU it cost, for the log
+    pod, command = probes.liveness(airflow.release, component)
+    result = probes.run_measured(airflow.release, pod, component, command)
+    assert result.returncode == 0, result.output
+    assert f"{job_type} alive: last heartbeat" in result.output, result.output
+    print(f"{component} liveness probe: {result.cpu_seconds:.2f} CPU-seconds")  # `make bench` measures it
 
 
 def test_the_embedded_postgresql_runs_as_the_chart_uid_with_the_migrated_schema(airflow: Deployment) -> None:
