@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,10 @@ from lib.paths import CHART
 from lib.pod_watch import PodWatch
 from lib.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
 from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+
+# Most of this module is task pods working through a fault and schedulers adopting them: it runs in
+# a lane of its own beside the other e2e modules (tests/lib/lanes.py).
+pytestmark = pytest.mark.mostly_waiting
 
 RELEASE = "airflow-faults"
 LAUNCH_NAMESPACE = "development"
@@ -290,11 +295,68 @@ def test_helm_upgrade_with_a_config_change_mid_task_rolls_the_pods_keeps_the_sec
     assert not changed, changed
 
 
-# --- the task's own pod --------------------------------------------------------------------------
+# --- the task's own pod ----------------------------------------------------------------------------
+# Three runs whose pod breaks on its own, independent of each other and of the components: triggered
+# together (each outcome is filtered by its run id) rather than one after another, which saves the
+# suite two runs' worth of waiting. The first test to ask starts all three.
+
+POD_FAULTS = {
+    "oom": {"allocate_mib": 512},
+    "no-image": {"image": "airflow-on-k8s/no-such-image:1.0"},
+    # The release namespace is granted but has no Secret test-env.
+    "no-secret": {"startup_timeout": STARTUP_TIMEOUT_SECONDS},
+}
 
 
-def test_a_task_over_its_memory_limit_is_oom_killed_said_so_in_its_log_and_not_retried(faults: Faults) -> None:
-    outcome = run_with_fault(faults, {"allocate_mib": 512})
+@dataclass
+class Hang:
+    seconds: float  # from SIGSTOP to the container running again
+    probe_failures: list[str]  # the kubelet's "Liveness probe failed" messages
+    restarts_elsewhere: dict[str, int]  # restarts of the other components meanwhile
+
+
+def restart_counts(faults: Faults) -> dict[str, int]:
+    pods = faults.release.kubectl_json("get", "pods", "-l", "app.kubernetes.io/instance=" + RELEASE)["items"]
+    return {f"{p['metadata']['labels'].get('app.kubernetes.io/component')}/{c['name']}": c["restartCount"]
+            for p in pods for c in p["status"].get("containerStatuses", [])}  # fmt: skip
+
+
+def hang_triggerer(faults: Faults) -> Hang:
+    """SIGSTOP the triggerer's process (it stays, heartbeating no more) and wait for its liveness probe
+    to get it restarted."""
+    pod = faults.component_pod("triggerer")
+    name = pod["metadata"]["name"]
+    (before,) = [c["restartCount"] for c in pod["status"]["containerStatuses"] if c["name"] == "triggerer"]
+    others = {k: v for k, v in restart_counts(faults).items() if not k.startswith("triggerer/")}
+    stop = "import os; os.kill(int(open('/proc/1/task/1/children').read().split()[0]), 19)"  # SIGSTOP
+    faults.target.kubectl("exec", "-n", faults.release.namespace, name, "-c", "triggerer", "--", "python", "-c", stop)
+    began = time.monotonic()
+    while time.monotonic() - began < 300:
+        statuses = faults.release.kubectl_json("get", "pod", name)["status"]["containerStatuses"]
+        (now,) = [c for c in statuses if c["name"] == "triggerer"]
+        if now["restartCount"] > before and "running" in now["state"]:
+            break
+        time.sleep(2)
+    seconds = time.monotonic() - began
+    events = faults.release.kubectl_json("get", "events", "--field-selector", f"involvedObject.name={name}")["items"]
+    failures = [e["message"] for e in events if e.get("reason") == "Unhealthy" and "Liveness" in e.get("message", "")]
+    after = restart_counts(faults)
+    return Hang(seconds, failures, {k: after.get(k, 0) - v for k, v in others.items() if after.get(k, 0) != v})
+
+
+@pytest.fixture(scope="module")
+def pod_faults(faults: Faults) -> dict[str, Any]:
+    """The three broken-pod runs, and a hung triggerer beside them (KubernetesPodOperator waits for
+    these pods in the worker, not in the triggerer): the node busy, as a probe must tolerate."""
+    confs = {**POD_FAULTS, "no-secret": {**POD_FAULTS["no-secret"], "namespace": faults.release.namespace}}
+    with ThreadPoolExecutor(len(confs) + 1) as pool:
+        futures = {name: pool.submit(run_with_fault, faults, conf, broken_pod=name != "oom") for name, conf in confs.items()}
+        futures["hung-triggerer"] = pool.submit(hang_triggerer, faults)
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_a_task_over_its_memory_limit_is_oom_killed_said_so_in_its_log_and_not_retried(pod_faults: dict[str, Any]) -> None:
+    outcome = pod_faults["oom"]
     record("7. task over its memory limit",
            "task allocates 512 MiB under a 256 Mi limit (retries: 0)", outcome.happened(), outcome.lost())  # fmt: skip
     assert_clean(outcome)
@@ -303,8 +365,8 @@ def test_a_task_over_its_memory_limit_is_oom_killed_said_so_in_its_log_and_not_r
     assert "'reason': 'OOMKilled'" in outcome.log and "'exit_code': 137" in outcome.log, outcome.log[-3000:]
 
 
-def test_a_task_pod_whose_image_does_not_exist_fails_at_once_with_the_pull_error(faults: Faults) -> None:
-    outcome = run_with_fault(faults, {"image": "airflow-on-k8s/no-such-image:1.0"}, broken_pod=True)
+def test_a_task_pod_whose_image_does_not_exist_fails_at_once_with_the_pull_error(pod_faults: dict[str, Any]) -> None:
+    outcome = pod_faults["no-image"]
     record("8. task image does not exist",
            "task pod image airflow-on-k8s/no-such-image:1.0", outcome.happened(), outcome.lost())  # fmt: skip
     assert_clean(outcome)
@@ -313,10 +375,9 @@ def test_a_task_pod_whose_image_does_not_exist_fails_at_once_with_the_pull_error
     assert outcome.seconds < 120, f"took {outcome.seconds:.0f} s: a missing image must not wait out the start-up timeout"
 
 
-def test_a_task_pod_whose_secret_is_missing_fails_within_its_start_up_timeout_with_the_reason(faults: Faults) -> None:
-    # The release namespace is granted but has no Secret test-env.
+def test_a_task_pod_whose_secret_is_missing_fails_within_its_start_up_timeout_with_the_reason(pod_faults: dict[str, Any]) -> None:
     timeout = STARTUP_TIMEOUT_SECONDS
-    outcome = run_with_fault(faults, {"namespace": faults.release.namespace, "startup_timeout": timeout}, broken_pod=True)
+    outcome = pod_faults["no-secret"]
     record("8. task Secret missing", f"task pod in a namespace without its Secret test-env ({timeout} s start-up timeout)",
            outcome.happened(), outcome.lost())  # fmt: skip
     assert_clean(outcome)
@@ -324,3 +385,16 @@ def test_a_task_pod_whose_secret_is_missing_fails_within_its_start_up_timeout_wi
     assert 'secret "test-env" not found' in outcome.log, outcome.log[-3000:]
     assert f"More than {timeout}s" in outcome.log, outcome.log[-3000:]  # the timeout the run asked for failed it
     assert outcome.seconds < timeout + 90, f"took {outcome.seconds:.0f} s for a {timeout} s start-up timeout"
+
+
+def test_a_hung_triggerer_is_restarted_by_its_liveness_probe_within_two_minutes(pod_faults: dict[str, Any], faults: Faults) -> None:
+    hang: Hang = pod_faults["hung-triggerer"]
+    record("9. triggerer hung (SIGSTOP)", "triggerer process stopped while three task runs kept the node busy",
+           f"restarted by its liveness probe {hang.seconds:.0f} s later after {len(hang.probe_failures)} failed probe(s); "
+           f"other components restarted: {hang.restarts_elsewhere or 'none'}", [])  # fmt: skip
+    assert hang.probe_failures and "TriggererJob" in hang.probe_failures[-1], hang.probe_failures
+    assert hang.seconds < 150, f"restarted {hang.seconds:.0f} s after it hung: the probe must kill within 2 minutes"
+    # The busy but healthy ones were left alone.
+    assert hang.restarts_elsewhere == {}, hang.restarts_elsewhere
+    wait_ready(faults, "triggerer")
+
