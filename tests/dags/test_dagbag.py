@@ -85,9 +85,12 @@ def test_each_file_reparses_in_well_under_a_second(dag_bag):
     for path in sorted(DAGS.glob("*.py")):
         if path.name in HELPER_MODULES:
             continue
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         assert bag.process_file(str(path), only_if_updated=False), path.name
-        seconds = time.perf_counter() - started
-        if seconds > 0.5:
-            slow[path.name] = round(seconds, 2)
+        cpu = time.process_time() - cpu_started
+        waited = time.perf_counter() - started - cpu
+        # Work is CPU time; a sleep or a network call is time off the CPU. Not wall time alone: beside
+        # the suite's e2e lane the parse also waits for a core, which says nothing about the file.
+        if cpu > 0.5 or waited > 2:
+            slow[path.name] = {"cpu_s": round(cpu, 2), "waited_s": round(waited, 2)}
     assert not slow, f"DAG files slow to parse (module-level work?): {slow}"

@@ -40,9 +40,10 @@ def shared_profile(item: pytest.Item) -> str:
 
 def lane_group(item: pytest.Item) -> str:
     """The xdist group: with one e2e lane (lib/lanes.py E2E_LANES) every e2e module but the exclusive
-    ones is in one; with two, the modules sharing an install form one, every other module its own."""
+    and the mostly waiting ones is in one, the waiting ones in another; with two lanes, the modules
+    sharing an install form one, every other module its own."""
     if lanes.E2E_LANES == 1 and lanes.rank(item) == lanes.RANK_E2E:
-        return "e2e"
+        return lanes.e2e_group(item)
     return shared_profile(item) or item.nodeid.split("::", 1)[0]
 
 

@@ -67,6 +67,9 @@ def prepare_airflow_env() -> None:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    # A bundle file parses in about a second; beside an Airflow install and the suite's other lane on
+    # the 2-core node the default 30 s per file ran out. A parse still failing is still reported.
+    os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "300")
     os.environ.update(chart_worker_airflow_env())
 
 

@@ -2,9 +2,9 @@
 loadgroup --no-loadscope-reorder`), and the same order without it.
 
 The offline tests run beside the e2e suite, and beside the cluster's set-up. The e2e modules run in
-turn (E2E_LANES=1, the default) or two at a time (E2E_LANES=2), where much of a module's time is
-waiting (a task pod sleeping through a fault, a token expiring, git-sync's next pull). What must not
-overlap:
+turn (E2E_LANES=1, the default), the modules marked `mostly_waiting` in a second lane beside them, or
+two at a time (E2E_LANES=2), where much of a module's time is waiting (a task pod sleeping through a
+fault, a token expiring, git-sync's next pull). What must not overlap:
 - a module and the one sharing its install: each shared profile (lib/shared_install.py) is one group,
   so one worker runs its modules in turn;
 - modules whose checks need the node to themselves (RANK_EXCLUSIVE: they fill the node's CPU on
@@ -44,9 +44,18 @@ RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
 # e2e suite, so one lane is the default (see the README's test times).
 E2E_LANES = int(os.environ.get("E2E_LANES", "1"))
 EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no other e2e test does
+# marker: a module whose time is mostly waiting (the faults' task pods working through a fault, adoption
+# rounds): with one e2e lane and two workers it is a group of its own, run beside the e2e group. The node
+# sat at 10-20 % CPU through test_faults' waits, measured on the 2-core node.
+WAITING = "mostly_waiting"
 LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
 SETUP_LOCK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "e2e-setup.lock"
 BARRIER_TIMEOUT_S = 3 * 3600
+
+
+def e2e_group(item: pytest.Item) -> str:
+    """The xdist group of an e2e test of rank RANK_E2E with one e2e lane: the waiting modules' or the rest's."""
+    return "e2e-waiting" if item.get_closest_marker(WAITING) is not None else "e2e"
 
 
 def rank(item: pytest.Item) -> int:
