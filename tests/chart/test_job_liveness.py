@@ -19,7 +19,7 @@ import sqlalchemy
 
 from lib import scenarios
 from lib.chart_objects import containers
-from lib.render import render
+from lib.render import Scenario, render
 
 COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
               "airflow-dag-processor": ("dag-processor", "DagProcessorJob",
@@ -147,4 +147,26 @@ class TestDriver:
         url = f"postgresql://a:pw@127.0.0.1:{closed_port}/airflow?pool_timeout_is_not_libpq=1"
         result = probe("airflow-triggerer", AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=url)
         assert result.returncode == 1 and "sqlalchemy" in result.stderr, result.stderr
+
+
+class TestTriggererHostname:
+    """The chart names the triggerer by its pod IP (its log server must be reachable by that name);
+    the probe finds the job row under the name Airflow's own hostname function gives it."""
+
+    def test_the_triggerer_is_named_by_its_ip_and_found_so(self, probe, job_table):
+        from airflow.utils.net import get_host_ip_address
+
+        (container,) = [c for c in containers(render(scenarios.DEFAULT).get("Deployment", "airflow-triggerer")).values()
+                        if c["name"] == "triggerer"]  # fmt: skip
+        callable_ = {e["name"]: e.get("value") for e in container["env"]}["AIRFLOW__CORE__HOSTNAME_CALLABLE"]
+        assert callable_ == "airflow.utils.net.get_host_ip_address"
+        job_table("TriggererJob", 3, hostname=get_host_ip_address())
+        result = probe("airflow-triggerer", AIRFLOW__CORE__HOSTNAME_CALLABLE=callable_)
+        assert result.returncode == 0 and "TriggererJob alive" in result.stdout, result.stdout + result.stderr
+
+    def test_a_hostname_callable_of_yours_is_kept(self):
+        scenario = Scenario.of("own-hostname-callable", {"config": {"core": {"hostname_callable": "my.module.name"}}})
+        (container,) = [c for c in containers(render(scenario).get("Deployment", "airflow-triggerer")).values()
+                        if c["name"] == "triggerer"]  # fmt: skip
+        assert "AIRFLOW__CORE__HOSTNAME_CALLABLE" not in {e["name"] for e in container["env"]}
 

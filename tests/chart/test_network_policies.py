@@ -39,3 +39,17 @@ class TestNetworkPolicies:
             {"podSelector": {"matchLabels": {"app.kubernetes.io/instance": "airflow", "app.kubernetes.io/name": "airflow"}}},
             *scenarios.API_SERVER_PEERS.values["networkPolicies"]["apiServerIngressFrom"],
         ]
+
+    def test_the_triggerer_admits_only_the_api_server_and_only_on_its_log_port(self):
+        rendered = render(scenarios.NETWORK_POLICIES)
+        (rule,) = rendered.get("NetworkPolicy", "airflow-triggerer")["spec"]["ingress"]
+        assert rule["ports"] == [{"port": "trigger-logs", "protocol": "TCP"}]
+        assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "airflow",
+                                                                 "app.kubernetes.io/instance": "airflow",
+                                                                 "app.kubernetes.io/component": "api-server"}}}]  # fmt: skip
+        (triggerer,) = rendered.get("Deployment", "airflow-triggerer")["spec"]["template"]["spec"]["containers"][:1]
+        assert {"name": "trigger-logs", "containerPort": 8794} in triggerer["ports"]
+
+    @pytest.mark.parametrize("name", ["airflow-dag-processor", "airflow-scheduler"])
+    def test_the_other_job_components_admit_nothing(self, name):
+        assert render(scenarios.NETWORK_POLICIES).get("NetworkPolicy", name)["spec"]["ingress"] == []

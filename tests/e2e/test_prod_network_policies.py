@@ -144,6 +144,27 @@ class TestAirflowWorksUnderThePolicies:
         assert api.wait_for_run(dag_id, run_id, timeout=300) == "success"
 
 
+    def test_the_api_server_reads_a_deferred_tasks_trigger_log_while_it_is_deferred(self, api: AirflowApi):
+        """The trigger's lines come from the triggerer's log server (by the pod IP the chart names it
+        with, on the one port its policy opens to the api-server) while the task is still deferred."""
+        dag_id, task_id = "kubernetes-pod-deferrable", "long_running_pod"
+        run_id = api.trigger(dag_id)
+        deadline, log, state = time.monotonic() + 300, "", ""
+        while time.monotonic() < deadline:
+            ti = api.task_instances(dag_id, run_id)[task_id]
+            state = str(ti.state.value) if ti.state else ""
+            if state == "deferred":
+                log = api.task_log(dag_id, run_id, task_id, ti.try_number)
+                still = api.task_instances(dag_id, run_id)[task_id].state
+                if "Checking pod" in log and still is not None and str(still.value) == "deferred":
+                    break
+            assert state not in ("success", "failed", "up_for_retry"), \
+                f"the task was {state} before its trigger's log was read while deferred; last read:\n{log[-2000:]}"
+            time.sleep(2)
+        assert "Checking pod" in log, f"no trigger line while deferred (state {state}):\n{log[-2000:]}"
+        assert api.wait_for_run(dag_id, run_id, timeout=300) == "success"
+
+
 class TestFlows:
     def test_a_worker_reaches_the_execution_api(self, flows: Flows):
         flows.check("worker", "api-server", flows.pod_ip("api-server"), 8080, allowed=True)

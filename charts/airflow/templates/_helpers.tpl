@@ -818,6 +818,11 @@ spec:
 {{- end }}
 {{- end -}}
 
+{{/* The port the triggerer serves trigger logs on: [logging] trigger_log_server_port, Airflow's 8794 unless set. */}}
+{{- define "airflow.triggerLogServerPort" -}}
+{{- get (get (.Values.config | default dict) "logging" | default dict) "trigger_log_server_port" | default 8794 | int -}}
+{{- end -}}
+
 {{/*
 Deployment of a component that runs one Airflow job and reads DAG files (dag-processor,
 triggerer): `list $ "<component>" .Values.<component> "<JobType>" <mounts its token>`. Its
@@ -872,7 +877,19 @@ spec:
           image: {{ include "airflow.image" $root.Values.images.airflow }}
           imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
           args: ["airflow", {{ $component | quote }}]
+          {{- if eq $jobType "TriggererJob" }}
+          # While a trigger runs, the api-server reads its part of the task log from here.
+          ports:
+            - name: trigger-logs
+              containerPort: {{ include "airflow.triggerLogServerPort" $root }}
+          {{- end }}
           env:
+            {{- if and (eq $jobType "TriggererJob") (not (hasKey (get ($root.Values.config | default dict) "core" | default dict) "hostname_callable")) }}
+            # The api-server reaches that log server at the hostname in the triggerer's job row: the
+            # pod's IP here, since a Deployment's pod names are in no DNS. (A setting of yours wins.)
+            - name: AIRFLOW__CORE__HOSTNAME_CALLABLE
+              value: airflow.utils.net.get_host_ip_address
+            {{- end }}
             {{- include "airflow.serverEnv" $root | nindent 12 }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}

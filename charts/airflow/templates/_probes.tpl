@@ -24,7 +24,7 @@ def ask_airflow(why):
     os.execvp("airflow", ["airflow", "jobs", "check", "--job-type", {{ $jobType | quote }}, "--local"])
 
 
-def hostname():
+def fqdn():
     """As Airflow's default hostname_callable names this host: the resolver's canonical name for it."""
     name = socket.gethostname()
     try:
@@ -34,7 +34,11 @@ def hostname():
     return next((info[3] for info in found if info[3]), name)
 
 
-if setting("core", "hostname_callable", "airflow.utils.net.getfqdn") != "airflow.utils.net.getfqdn":
+# The two hostname_callables this knows (the chart sets the second for the triggerer); any other
+# names hosts in a way only Airflow can reproduce.
+namers = {"airflow.utils.net.getfqdn": fqdn, "airflow.utils.net.get_host_ip_address": lambda: socket.gethostbyname(fqdn())}
+hostname = namers.get(setting("core", "hostname_callable", "airflow.utils.net.getfqdn"))
+if hostname is None:
     ask_airflow("[core] hostname_callable is set")
 if plain_url_misses():
     ask_airflow(plain_url_misses())
