@@ -19,6 +19,7 @@ import sqlalchemy
 
 from lib import scenarios
 from lib.chart_objects import containers
+from lib.dag_pods import prepare_airflow_env
 from lib.render import Scenario, render
 
 COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
@@ -34,6 +35,7 @@ def probe_of(name: str) -> dict:
 @pytest.fixture
 def job_table(tmp_path):
     """A SQLite database with Airflow's job table; `add(job_type, seconds_ago, state, hostname)`."""
+    prepare_airflow_env()  # a throwaway AIRFLOW_HOME: importing Airflow must not touch ~/airflow
     from airflow.jobs.job import Job
     from airflow.utils.net import getfqdn
 
