@@ -35,7 +35,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     # In a pytest-xdist run the controller sees every worker's reports: it alone keeps the times.
-    SUITE_TIMES.add(report.nodeid, report.when, report.duration, report.outcome)
+    # A set-up that waited at the lanes' barrier spent that time on the other lane's tests.
+    waited = dict(report.user_properties).get(lanes.WAITED, 0.0) if report.when == "setup" else 0.0
+    SUITE_TIMES.add(report.nodeid, report.when, max(0.0, report.duration - waited), report.outcome)
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:

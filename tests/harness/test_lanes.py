@@ -136,3 +136,28 @@ def test_the_background_set_up_lock_is_free_once_its_script_ends_though_its_daem
                     time.sleep(0.2)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
+
+
+def test_the_time_an_exclusive_test_waits_at_the_barrier_is_kept_apart(tmp_path: Path, monkeypatch) -> None:
+    """So the per-module times (lib/suite_times.py) do not charge the other lane's tests to it."""
+    import threading
+    import uuid
+    from types import SimpleNamespace
+
+    from lib import lanes
+
+    monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw9")
+
+    def item(nodeid: str, marker: str | None) -> SimpleNamespace:
+        return SimpleNamespace(nodeid=nodeid, user_properties=[],
+                               get_closest_marker=lambda name: object() if name == marker else None)  # fmt: skip
+
+    other = item("tests/e2e/test_other.py::test_x", None)
+    exclusive = item("tests/e2e/test_tokens.py::test_y", lanes.EXCLUSIVE)
+    session = SimpleNamespace(items=[other, exclusive])
+    exclusive.session = session
+    threading.Timer(1.0, lanes.record_finished, [other.nodeid]).start()
+    waited = lanes.wait_for_turn(exclusive)
+    assert 1.0 <= waited < 15
+    assert exclusive.user_properties == [(lanes.WAITED, waited)]

@@ -138,20 +138,28 @@ def record_finished(nodeid: str) -> None:
             done.write(nodeid + "\n")
 
 
-def wait_for_turn(item: pytest.Item) -> None:
-    """Block until every test ranked below `item` has finished on every worker."""
+WAITED = "waited_for_turn_s"  # user property of a test: seconds its set-up spent at the barrier
+
+
+def wait_for_turn(item: pytest.Item) -> float:
+    """Block until every test ranked below `item` has finished on every worker; return the seconds
+    waited, also kept as the test's WAITED user property (the suite's per-module times leave it out:
+    it is the other lane's time)."""
     folder = run_dir()
     if folder is None:
-        return  # one process: the order alone puts it after them
+        return 0.0  # one process: the order alone puts it after them
     mine = rank(item)
     before = {i.nodeid for i in item.session.items if rank(i) < mine}
-    deadline = time.monotonic() + BARRIER_TIMEOUT_S
+    began = time.monotonic()
+    deadline = began + BARRIER_TIMEOUT_S
     while time.monotonic() < deadline:
         done = set()
         for path in folder.glob("*.done"):
             done.update(path.read_text().splitlines())
         if before <= done:
-            return
+            waited = time.monotonic() - began
+            item.user_properties.append((WAITED, waited))
+            return waited
         time.sleep(5)
     pytest.fail(f"{len(before - done)} test(s) ranked before {item.nodeid} did not finish within {BARRIER_TIMEOUT_S} s")
 
