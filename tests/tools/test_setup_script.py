@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import subprocess
 
 import pytest
@@ -24,7 +25,10 @@ def test_missing_python_is_named():
                                    "or run with PYTHON=/path/to/python3.11")
 
 
-OLD_PYTHONS = sorted(glob.glob("/root/.pyenv/versions/3.10.*/bin/python3") + glob.glob("/usr/bin/python3.[0-9]"))
+# Pythons older than 3.11 this machine may have: pyenv's (PYENV_ROOT, else ~/.pyenv) and the system's.
+PYENV_ROOT = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+OLD_PYTHONS = sorted(glob.glob(os.path.join(PYENV_ROOT, "versions", "3.10.*", "bin", "python3"))
+                     + glob.glob("/usr/bin/python3.[0-9]"))  # fmt: skip
 
 
 @pytest.mark.skipif(not OLD_PYTHONS, reason="no Python older than 3.11 on this machine to try setup with")
