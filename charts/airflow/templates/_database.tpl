@@ -95,9 +95,10 @@ import os, re, socket, sys, time
 deadline = time.monotonic() + {{ $seconds }}
 url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
 tcp = re.match(r"([\w+]+)://(?:[^:/]*(?::[^@]*)?@)?(?:\[([^/?]+)\]|([^/:?]+))?(?::(\d+))?", url)
+scheme = tcp and tcp[1].split("+")[0]
 host = tcp and (tcp[2] or tcp[3])
-port = tcp and int(tcp[4] or {"postgresql": 5432, "mysql": 3306}.get(tcp[1].split("+")[0], 0))
-query = url[tcp.end():].partition("?")[2] if tcp and tcp[1].split("+")[0] == "postgresql" else ""
+port = tcp and int(tcp[4] or {"postgresql": 5432, "mysql": 3306}.get(scheme, 0))
+query = url[tcp.end():].partition("?")[2] if scheme == "postgresql" else ""
 in_url = sorted(set(re.findall(r"(?:^|&)(ssl\w*)=", query)))
 if in_url and not any(name.startswith("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC") for name in os.environ):
     print(f"the database URL in Secret {{ include "airflow.metadataSecretName" $root }} (key connection) sets {', '.join(in_url)}, "

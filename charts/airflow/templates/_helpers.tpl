@@ -414,8 +414,9 @@ exactly the image's head revision, so it never lets a wrong schema through.
       {{- if ne $root.Values.auth.manager "simple" }}
       ask_airflow("a custom auth manager may keep tables of its own")
       {{- else }}
-      if plain_url_misses():
-          ask_airflow(plain_url_misses())
+      missed = plain_url_misses()
+      if missed:
+          ask_airflow(missed)
       # The revision this image's Airflow needs: the head of its migration scripts, read as text.
       import importlib.util
       revisions, parents = set(), set()

@@ -40,8 +40,9 @@ namers = {"airflow.utils.net.getfqdn": fqdn, "airflow.utils.net.get_host_ip_addr
 hostname = namers.get(setting("core", "hostname_callable", "airflow.utils.net.getfqdn"))
 if hostname is None:
     ask_airflow("[core] hostname_callable is set")
-if plain_url_misses():
-    ask_airflow(plain_url_misses())
+missed = plain_url_misses()
+if missed:
+    ask_airflow(missed)
 threshold = float(setting({{ $section | quote }}, {{ $key | quote }}, "30"))
 url = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
 job = {"job_type": {{ $jobType | quote }}, "hostname": hostname()}
