@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 
 from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers, pod_spec
+from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
 from lib.dag_pods import prepare_airflow_env
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
+from lib.startup_scripts import JOB, migrate_script, wait_script
 from lib.tls import PrivateCa
 
-JOB = "airflow-run-migrations"
 CA_PATH = "/opt/airflow/database-ca/ca.crt"
 SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL's SSLRequest message
 VERIFY_FULL_PUBLIC_CA = Scenario.of("database-tls-public-ca", {
@@ -101,24 +101,18 @@ class TestRendered:
         assert containers(job)["run-migrations"]["terminationMessagePolicy"] == "FallbackToLogsOnError"
 
 
-def script(scenario: Scenario, where: str) -> str:
-    obj = render(scenario).get("Job", JOB) if where == "migrations" else render(scenario).get("Deployment", "airflow-scheduler")
-    container = containers(obj)["run-migrations"] if where == "migrations" else init_containers(obj)["wait-for-migrations"]
-    return container["args"][2]
-
-
 class TestUrlWithTlsParameters:
-    @pytest.mark.parametrize("where", ["migrations", "wait-for-migrations"])
+    @pytest.mark.parametrize("script", [migrate_script, wait_script], ids=["migrations", "wait-for-migrations"])
     @pytest.mark.parametrize("query", ["sslmode=require", "sslmode=verify-full&sslrootcert=/ca.crt", "application_name=x&sslmode=disable"])
-    def test_is_refused_in_one_line_that_says_what_to_set_instead(self, run, where, query):
-        result = run(script(scenarios.DATABASE_TLS, where), f"postgresql://airflow:s3cret@127.0.0.1:1/airflow?{query}")
+    def test_is_refused_in_one_line_that_says_what_to_set_instead(self, run, script, query):
+        result = run(script(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@127.0.0.1:1/airflow?{query}")
         assert result.returncode == 3 and result.stdout == ""
         (line,) = result.stderr.splitlines()
         assert "asyncpg" in line and "data.tls.mode" in line and "sslmode" in line and "s3cret" not in line
 
     def test_is_left_alone_when_the_async_url_is_given_separately(self, run, listening_port):
         url = f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow?sslmode=require"
-        result = run(script(scenarios.DEFAULT, "migrations"), url,
+        result = run(migrate_script(scenarios.DEFAULT), url,
                      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC="postgresql+asyncpg://x")  # fmt: skip
         assert result.returncode == 0 and result.stdout.splitlines()[-1] == "airflow db migrate", result.stderr
 
@@ -139,13 +133,13 @@ class TlsEndpoint:
 
 
 @pytest.fixture
-def tls_endpoint() -> Iterator[TlsEndpoint]:
+def tls_endpoint(tmp_path_factory) -> Iterator[TlsEndpoint]:
     """127.0.0.1 answering PostgreSQL's SSLRequest with `S`, then a TLS handshake as `localhost` with a
     certificate its own CA signed, then closing: what a client learns before it would authenticate."""
     ca = PrivateCa("test database CA")
     crt, key = ca.issue("localhost", ["localhost"])
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    folder = Path(__import__("tempfile").mkdtemp())
+    folder = tmp_path_factory.mktemp("tls-endpoint")
     (folder / "tls.crt").write_bytes(crt)
     (folder / "tls.key").write_bytes(key)
     context.load_cert_chain(folder / "tls.crt", folder / "tls.key")
@@ -181,7 +175,7 @@ class TestConnectionCheckOfTheMigrationJob:
         other = tmp_path / "other-ca.crt"
         other.write_bytes(PrivateCa("another CA").pem)
         began = time.monotonic()
-        result = run(script(scenarios.DATABASE_TLS, "migrations"), f"postgresql://airflow:s3cret@localhost:{tls_endpoint.port}/airflow",
+        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@localhost:{tls_endpoint.port}/airflow",
                      PGSSLMODE="verify-full", PGSSLROOTCERT=str(other))  # fmt: skip
         assert time.monotonic() - began < 20
         assert result.returncode == 3 and "airflow db migrate" not in result.stdout
@@ -192,7 +186,7 @@ class TestConnectionCheckOfTheMigrationJob:
     def test_a_server_name_the_certificate_does_not_carry_ends_the_job(self, run, tls_endpoint, tmp_path):
         ca = tmp_path / "ca.crt"
         ca.write_bytes(tls_endpoint.ca.pem)
-        result = run(script(scenarios.DATABASE_TLS, "migrations"), f"postgresql://airflow:pw@127.0.0.1:{tls_endpoint.port}/airflow",
+        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{tls_endpoint.port}/airflow",
                      PGSSLMODE="verify-full", PGSSLROOTCERT=str(ca))  # fmt: skip
         assert result.returncode == 3
         assert "does not match host name" in result.stderr, result.stderr
@@ -200,19 +194,19 @@ class TestConnectionCheckOfTheMigrationJob:
     def test_the_right_ca_passes_the_handshake_and_a_closed_connection_is_waited_out(self, run, tls_endpoint, tmp_path):
         ca = tmp_path / "ca.crt"
         ca.write_bytes(tls_endpoint.ca.pem)
-        (line,) = run.watch(script(scenarios.DATABASE_TLS, "migrations"), f"postgresql://airflow:pw@localhost:{tls_endpoint.port}/airflow",
+        (line,) = run.watch(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@localhost:{tls_endpoint.port}/airflow",
                             lines=1, PGSSLMODE="verify-full", PGSSLROOTCERT=str(ca))  # fmt: skip
         assert line.startswith(f"waiting for the metadata database at localhost:{tls_endpoint.port}: "), line
         assert "certificate" not in line
 
     def test_is_left_to_airflow_when_it_connects_otherwise(self, run, listening_port):
-        result = run(script(scenarios.DATABASE_TLS, "migrations"), f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow",
+        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow",
                      AIRFLOW__DATABASE__SQL_ALCHEMY_ENGINE_ARGS='{"pool_pre_ping": true}')  # fmt: skip
         assert result.stdout.splitlines() == ["[database] sql_alchemy_engine_args is set: leaving the connection to Airflow",
                                               "airflow db migrate"], result.stderr  # fmt: skip
 
     def test_the_embedded_database_is_not_checked_twice(self):
-        assert "import sqlalchemy" not in script(scenarios.DEFAULT, "migrations")
+        assert "import sqlalchemy" not in migrate_script(scenarios.DEFAULT)
 
 
 class TestAsyncpgReadsTheSameSettings:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -55,21 +54,16 @@ def job_table(tmp_path):
 
 
 @pytest.fixture
-def probe(tmp_path, job_table):
-    """Run a component's rendered probe against the job table; `airflow` on PATH only prints its arguments."""
-    fake = tmp_path / "bin" / "airflow"
-    fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\necho "airflow $*"\n')
-    fake.chmod(0o755)
+def probe(run, tmp_path, job_table):
+    """Run a component's rendered probe against the job table (conftest's `run`: `airflow` on PATH
+    only prints its arguments)."""
 
-    def run(name: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    def run_probe(name: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
         command = probe_of(name)["exec"]["command"]
         assert command[:2] == ["python", "-c"], command
-        environ = {"PATH": str(fake.parent), "AIRFLOW_HOME": str(tmp_path),
-                   "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": job_table.url, **extra_env}  # fmt: skip
-        return subprocess.run([sys.executable, "-c", command[2]], env=environ, capture_output=True, text=True, timeout=60)
+        return run(command[2], job_table.url, AIRFLOW_HOME=str(tmp_path), **extra_env)
 
-    return run
+    return run_probe
 
 
 @pytest.mark.parametrize("name", sorted(COMPONENTS))
@@ -130,14 +124,6 @@ class TestJobLiveness:
 class TestDriver:
     """PostgreSQL is read with psycopg2 alone (its import is most of what the probe costs, and
     SQLAlchemy's five times as much); a URL libpq cannot read goes through SQLAlchemy."""
-
-    @pytest.fixture
-    def closed_port(self):
-        import socket
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
 
     @pytest.mark.parametrize("scheme", ["postgresql", "postgresql+psycopg2", "postgresql+psycopg"])
     def test_postgresql_is_read_with_psycopg2_alone(self, probe, closed_port, scheme):

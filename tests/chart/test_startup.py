@@ -29,23 +29,10 @@ from lib import scenarios
 from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
+from lib.startup_scripts import JOB, migrate_script, wait_script
 
-JOB = "airflow-run-migrations"
 URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
-
-
-def migrate_script(scenario: Scenario = scenarios.DEFAULT) -> str:
-    return script_of(containers(render(scenario).get("Job", JOB))["run-migrations"])
-
-
-def wait_script(scenario: Scenario = scenarios.DEFAULT, name: str = "airflow-scheduler") -> str:
-    return script_of(init_containers(render(scenario).get("Deployment", name))["wait-for-migrations"])
-
-
-def script_of(container: dict) -> str:
-    assert container["args"][:2] == ["python", "-c"], container["args"]
-    return container["args"][2]
 
 
 @pytest.fixture

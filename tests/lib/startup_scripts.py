@@ -1,0 +1,25 @@
+"""The Python the chart renders into its start-up containers, as text to run: the migration Job's
+(wait for the database, connect, migrate) and the components' `wait-for-migrations` init container's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import scenarios
+from .chart_objects import containers, init_containers
+from .render import Scenario, render
+
+JOB = "airflow-run-migrations"
+
+
+def script_of(container: dict[str, Any]) -> str:
+    assert container["args"][:2] == ["python", "-c"], container["args"]
+    return container["args"][2]
+
+
+def migrate_script(scenario: Scenario = scenarios.DEFAULT) -> str:
+    return script_of(containers(render(scenario).get("Job", JOB))["run-migrations"])
+
+
+def wait_script(scenario: Scenario = scenarios.DEFAULT, name: str = "airflow-scheduler") -> str:
+    return script_of(init_containers(render(scenario).get("Deployment", name))["wait-for-migrations"])
