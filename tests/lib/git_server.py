@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from .cluster import ClusterTarget
-from .tls import certificate as _certificate
-from .tls import pem_key as _pem_key
+from .tls import PrivateCa
 
 IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"
@@ -96,13 +95,10 @@ class GitServer:
     def deploy(self) -> None:
         """Keys, Secrets, Deployment and Service; returns once the server answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca_pem = _certificate(
-            "airflow-on-k8s test git CA", ca_key, "airflow-on-k8s test git CA", ca_key, None, True
-        )
-        tls_key = ec.generate_private_key(ec.SECP256R1())
+        ca = PrivateCa("airflow-on-k8s test git CA")
+        self.ca_pem = ca.pem
         sans = [self.host, f"{self.host}.cluster.local", f"{NAME}.{self.namespace}"]
-        tls_crt = _certificate(self.host, tls_key, "airflow-on-k8s test git CA", ca_key, sans, False)
+        tls_crt, tls_key = ca.issue(self.host, sans)
         host_key = ed25519.Ed25519PrivateKey.generate()
         client_key = ed25519.Ed25519PrivateKey.generate()
         openssh = serialization.PrivateFormat.OpenSSH
@@ -111,7 +107,7 @@ class GitServer:
         public = serialization.PublicFormat.OpenSSH
         self.host_public_key = host_key.public_key().public_bytes(serialization.Encoding.OpenSSH, public).decode()
         client_public = client_key.public_key().public_bytes(serialization.Encoding.OpenSSH, public).decode()
-        files = {"ca.crt": self.ca_pem, "tls.crt": tls_crt, "tls.key": _pem_key(tls_key),
+        files = {"ca.crt": self.ca_pem, "tls.crt": tls_crt, "tls.key": tls_key,
                  "users": f"{USERNAME}:{self.token}\n".encode(),
                  "ssh_host_ed25519_key": host_key.private_bytes(serialization.Encoding.PEM, openssh,
                                                                 serialization.NoEncryption()),
