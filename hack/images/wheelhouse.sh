@@ -23,6 +23,13 @@ trap 'rm -f "${export_file}"' EXIT
 # --no-header: uv's header names the output file, a new temporary path each time.
 UV_PROJECT_ENVIRONMENT="${PWD}/.venv" "${UV_VENV}/bin/uv" export --no-dev --frozen --no-emit-project --no-header \
   --quiet -o "${export_file}"
+# The wheels are chosen by the host's Python, the image runs Debian's 3.11.2: a lock that picks a
+# package by 3.11 patch level would hand the image a wheel it cannot install.
+if split="$(grep -E "python_full_version *[<>=!]+ *'3\.11\.[0-9]+'" "${export_file}")"; then
+  die "uv.lock picks these by Python 3.11 patch level, which the host and the image's 3.11.2 may not share:
+${split}
+Fix: add the package to [tool.uv] constraint-dependencies in pyproject.toml (one version for every 3.11), then uv lock"
+fi
 key="$(cat "${REQUIREMENTS}" "${export_file}" | sha256sum | cut -c1-16)"
 DIR="${CACHE}/images/wheelhouse/${key}"
 
