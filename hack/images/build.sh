@@ -6,6 +6,7 @@
 #   postgresql     airflow-on-k8s/postgresql:15      docker/postgresql: the chart's embedded dev database
 #   git-server     airflow-on-k8s/git-server:dev     docker/git-server: a git server (https + ssh), for the tests
 #   git-sync       airflow-on-k8s/git-sync:<tag>     docker/git-sync: git-sync built from source (git-sync.sh)
+#   s3-server      airflow-on-k8s/s3-server:dev      docker/s3-server: versitygw, an S3 server, for the tests' remote logs
 #   all            every one of them
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
@@ -23,7 +24,7 @@ BASES=""
 LOAD=true
 CACHE_ARGS=()
 DEV_IMAGES=(airflow task-example postgresql)
-ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync)
+ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server)
 SELECTED=()
 usage() { echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]  (IMAGE: ${ALL_IMAGES[*]} all)" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -31,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
     --no-cache) CACHE_ARGS=(--no-cache); shift ;;
-    -h|--help) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
     all) SELECTED+=("${ALL_IMAGES[@]}"); shift ;;
     -*) usage ;;
     *) [[ " ${ALL_IMAGES[*]} " == *" $1 "* ]] || usage; SELECTED+=("$1"); shift ;;
@@ -133,10 +134,16 @@ if selected git-sync; then
   build_image git-sync docker/git-sync/Dockerfile --tag "${GIT_SYNC_IMAGE}" "$(dirname "${GIT_SYNC_BINARY}")"
   IMAGES+=("${GIT_SYNC_IMAGE}")
 fi
+if selected s3-server; then
+  # From its Go module (versitygw.sh); the context is the binary's folder.
+  hack/images/versitygw.sh
+  build_image s3-server docker/s3-server/Dockerfile --tag airflow-on-k8s/s3-server:dev "$(dirname "$(hack/images/versitygw.sh --print-path)")"
+  IMAGES+=(airflow-on-k8s/s3-server:dev)
+fi
 
 # Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
 for image in airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15 \
-  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}"; do
+  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}" airflow-on-k8s/s3-server:dev; do
   if size="$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}" 2>/dev/null)"; then printf '%s %s\n' "${image}" "${size}"; fi
 done >"${CACHE}/images/sizes.txt"
 
