@@ -74,6 +74,15 @@ API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
 }})
 
 LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
+# Task logs in an S3-compatible store other than AWS, its keys in a Secret (values/prod.yaml has AWS S3).
+REMOTE_LOGS_S3_COMPATIBLE = Scenario.of("remote-logs-s3-compatible", {"logs": {"remote": {
+    "enabled": True, "baseLogFolder": "s3://airflow-logs/team-a/",
+    "s3": {"credentialsSecret": "airflow-remote-logs", "endpointUrl": "http://s3.storage.svc:7070", "addressingStyle": "path"},
+}}})
+# The pods' own AWS identity (IRSA): no Secret, no key anywhere.
+REMOTE_LOGS_POD_IDENTITY = Scenario.of("remote-logs-pod-identity", {"logs": {"remote": {
+    "enabled": True, "baseLogFolder": "s3://airflow-logs", "connectionId": "logs_s3", "s3": {"region": "eu-west-1"},
+}}})
 
 EXTRA_ENV = Scenario.of("extra-env", {
     "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],

@@ -234,6 +234,7 @@ checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airfl
 checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
 checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}
 checksum/metadata: {{ include "airflow.metadataChecksum" . }}
+{{- include "airflow.remoteLogsChecksum" . }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- airflow.cfg */}}
@@ -280,6 +281,7 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 {{- /* The Secret is mounted read-only; an init container copies it here, where Airflow can lock it. */ -}}
 {{- $_ := set $chart.core "simple_auth_manager_passwords_file" "/opt/airflow/simple-auth/passwords.json" -}}
 {{- end -}}
+{{- include "airflow.remoteLogsConfig" (list . $chart) -}}
 {{- $merged := mergeOverwrite $chart (deepCopy .Values.config) -}}
 {{- range $section := keys $merged | sortAlpha }}
 [{{ $section }}]
@@ -892,6 +894,7 @@ spec:
               value: airflow.utils.net.get_host_ip_address
             {{- end }}
             {{- include "airflow.serverEnv" $root | nindent 12 }}
+            {{- if eq $jobType "TriggererJob" }}{{ with include "airflow.remoteLogsEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
           # The job's heartbeat, read without the Airflow CLI (templates/_probes.tpl, a tenth of a
