@@ -20,7 +20,7 @@ from lib import lanes
 from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from lib.dev_objects import apply_dev_objects
-from lib.node import GIT_IMAGES, build_and_load_images, is_local_node
+from lib.node import PROD_IMAGES, build_and_load_images, is_local_node
 from lib.paths import TOOLS_BIN
 from lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
 from lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
@@ -126,8 +126,9 @@ def restricted_namespace(cluster_target: ClusterTarget) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def git_images(running_containers: ClusterTarget) -> ClusterTarget:
-    """The cluster, with the git server's and git-sync's images on the local node, built on first use.
+def prod_images(running_containers: ClusterTarget) -> ClusterTarget:
+    """The cluster, with the git server's, git-sync's and the S3 server's images on the local node, built
+    on first use.
 
     git-sync is built from its source (hack/images/git-sync.sh), which a machine without GitHub gets
     from GIT_SYNC_SOURCE. Where that is missing the prod modules cannot run: in CI (CI=true) that
@@ -136,9 +137,9 @@ def git_images(running_containers: ClusterTarget) -> ClusterTarget:
     if not is_local_node(running_containers):
         return running_containers  # kind or a user's cluster: images loaded beforehand (or upstream's git-sync)
     with lanes.setup_lock():
-        built = build_and_load_images(*GIT_IMAGES)
+        built = build_and_load_images(*PROD_IMAGES)
     if built.returncode != 0:
-        why = f"make images {' '.join(GIT_IMAGES)} failed:\n{(built.stdout + built.stderr)[-3000:]}"
+        why = f"make images {' '.join(PROD_IMAGES)} failed:\n{(built.stdout + built.stderr)[-3000:]}"
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
@@ -166,13 +167,13 @@ def dev_airflow(cluster_target: ClusterTarget, shared_installs: SharedInstalls) 
 
 
 @pytest.fixture(scope="module")
-def prod(request: pytest.FixtureRequest, git_images: ClusterTarget, shared_installs: SharedInstalls) -> ProdInstall:
+def prod(request: pytest.FixtureRequest, prod_images: ClusterTarget, shared_installs: SharedInstalls) -> ProdInstall:
     """values/prod.yaml installed as the module's PROD_INSTALL = (git transport, DAG source) says (see
     lib/prod_install.py), shared with the other modules asking for the same pair."""
     transport, source = request.module.PROD_INSTALL
     prefix = "e2e-prod-" + ("bundle" if source == "gitBundle" else transport)
     return shared_installs.get(("prod", transport, source),
-                               lambda: prod_installed(git_images, prefix, transport, source))  # fmt: skip
+                               lambda: prod_installed(prod_images, prefix, transport, source))  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,9 @@ and denied flow is a row, tried by a pod connecting as that source would.
 Sources: a pod carrying the worker's labels in the release namespace (what a worker pod is to the
 policies), a pod in `ingress-nginx` (the namespace prod.yaml lets reach the api-server, standing for
 the ingress controller) and a pod in an unrelated namespace. The external database's namespace gets
-the policy the chart README recommends (only the release's server pods may connect).
+the policy the chart README recommends (only the release's server pods may connect), and the log
+store's namespace its own (only the pods that write or read logs: api-server, triggerer, workers),
+tried from the real Airflow pods.
 Rows go to test-artifacts/network-policies.json.
 """
 
@@ -22,8 +24,10 @@ import pytest
 
 from lib.airflow_api import AirflowApi
 from lib.dag_pods import dag_bag
-from lib.net_probe import Prober, host_connects
+from lib.net_probe import Prober, host_connects, pod_connects
 from lib.node import NO_POLICY_ENGINE, network_policy_engine
+from lib.object_store import NAME as STORE_NAME
+from lib.object_store import PORT as STORE_PORT
 from lib.paths import ARTIFACTS
 from lib.prod_install import ProdInstall, newest_pod
 from lib.release import delete_namespaces
@@ -52,6 +56,25 @@ spec:
               - {{key: app.kubernetes.io/component, operator: In,
                   values: [scheduler, api-server, dag-processor, triggerer, run-migrations]}}
 """
+# The chart README's policy for a log store in the cluster: the pods that write or read logs only.
+STORE_POLICY = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: airflow-remote-logs
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress]
+  ingress:
+    - ports: [{{port: {port}, protocol: TCP}}]
+      from:
+        - namespaceSelector:
+            matchLabels: {{kubernetes.io/metadata.name: {release_namespace}}}
+          podSelector:
+            matchExpressions:
+              - {{key: app.kubernetes.io/instance, operator: In, values: [airflow]}}
+              - {{key: app.kubernetes.io/component, operator: In, values: [api-server, triggerer, worker]}}
+"""
 
 
 @dataclass
@@ -74,6 +97,17 @@ class Flows:
                           "observed": "allowed" if observed else "refused"})  # fmt: skip
         assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
 
+    def check_from_component(self, component: str, destination: str, host: str, port: int, allowed: bool) -> None:
+        """As check(), from the newest real pod of an Airflow component."""
+        release = self.install.release
+        if not allowed:
+            assert host_connects(host, port, timeout=4), f"{destination}:{port} does not answer even from the node"
+        pod = newest_pod(release, component)["metadata"]["name"]
+        observed = pod_connects(release.target, release.namespace, pod, component, host, port)
+        self.rows.append({"from": component, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
+                          "observed": "allowed" if observed else "refused"})  # fmt: skip
+        assert observed == allowed, f"{component} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
+
 
 pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLICY_ENGINE)
 
@@ -93,6 +127,8 @@ def prod(prod: ProdInstall) -> Iterator[ProdInstall]:
     try:
         policy = DATABASE_POLICY.format(release_namespace=prod.release.namespace)
         target.kubectl("apply", "-n", prod.database.namespace, "-f", "-", stdin=policy)
+        policy = STORE_POLICY.format(release_namespace=prod.release.namespace, port=STORE_PORT)
+        target.kubectl("apply", "-n", prod.store.namespace, "-f", "-", stdin=policy)
         yield prod
     finally:
         if created_ingress:
@@ -115,6 +151,11 @@ def flows(prod: ProdInstall) -> Iterator[Flows]:
         delete_namespaces(target, stranger_ns)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "network-policies.json").write_text(json.dumps(found.rows, indent=2) + "\n")
+
+
+def store_ip(prod: ProdInstall) -> str:
+    """The log store Service's address."""
+    return prod.release.target.kubectl_json("get", "service", STORE_NAME, "-n", prod.store.namespace)["spec"]["clusterIP"]
 
 
 def database_ip(prod: ProdInstall) -> str:
@@ -189,3 +230,21 @@ class TestFlows:
     def test_a_worker_is_refused_by_the_database(self, prod: ProdInstall, flows: Flows):
         # Airflow 3 workers talk to the execution API only, never to the database.
         flows.check("worker", "external PostgreSQL", database_ip(prod), 5432, allowed=False)
+
+    @pytest.mark.parametrize("component", ["api-server", "triggerer"])
+    def test_the_components_that_read_or_write_logs_reach_the_log_store(self, prod: ProdInstall, flows: Flows,
+                                                                        component: str):  # fmt: skip
+        flows.check_from_component(component, "S3 log store", store_ip(prod), STORE_PORT, allowed=True)
+
+    def test_a_worker_reaches_the_log_store(self, prod: ProdInstall, flows: Flows):
+        # Its supervisor uploads the task's log when the task ends.
+        flows.check("worker", "S3 log store", store_ip(prod), STORE_PORT, allowed=True)
+
+    @pytest.mark.parametrize("component", ["scheduler", "dag-processor"])
+    def test_components_that_touch_no_log_are_refused_by_the_log_store(self, prod: ProdInstall, flows: Flows,
+                                                                       component: str):  # fmt: skip
+        flows.check_from_component(component, "S3 log store", store_ip(prod), STORE_PORT, allowed=False)
+
+    def test_an_unrelated_namespace_is_refused_by_the_log_store(self, prod: ProdInstall, flows: Flows):
+        flows.check("unrelated namespace", "S3 log store", store_ip(prod), STORE_PORT, allowed=False)
+

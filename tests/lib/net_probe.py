@@ -67,3 +67,12 @@ class Prober:
     def stop(self) -> None:
         self.target.kubectl("delete", "pod", self.name, "-n", self.namespace, "--wait=false", "--ignore-not-found",
                             check=False)  # fmt: skip
+
+
+def pod_connects(target: ClusterTarget, namespace: str, pod: str, container: str, host: str, port: int) -> bool:
+    """Whether the real pod `pod` (an Airflow container: Python, no nc) opens a TCP connection to
+    host:port within the timeout, as its own process would."""
+    code = (f"import socket; socket.create_connection(({host!r}, {port}), timeout={CONNECT_TIMEOUT_S}).close()")
+    done = target.kubectl("exec", "-n", namespace, pod, "-c", container, "--", "python", "-c", code, check=False)
+    return done.returncode == 0
+

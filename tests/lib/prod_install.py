@@ -1,10 +1,13 @@
 """values/prod.yaml installed the way its comments tell a user to, around what production has outside
-the release: a PostgreSQL in its own namespace and a git server holding the DAG repository.
+the release: a PostgreSQL in its own namespace, a git server holding the DAG repository and an S3
+server keeping the task logs.
 
 Namespaces (all fresh): `<ns>` the release (restricted Pod Security), `<ns>-db` the database,
-`<ns>-git` the git server. Workers launch the bundle's pods in `development`, as prod.yaml grants
+`<ns>-git` the git server, `<ns>-logs` the object store (its bucket created here, as a user creates
+theirs before installing). Workers launch the bundle's pods in `development`, as prod.yaml grants
 (the RBAC names there carry the release namespace, so other releases granting it do not clash).
-The user's values are only those prod.yaml says to change: the repository URL and how to reach it.
+The user's values are only those prod.yaml says to change: the repository URL and how to reach it,
+the log bucket and the store's endpoint.
 tests/e2e/values/prod-on-local-node.yaml adds what the one-node local cluster forces (images, requests).
 """
 
@@ -27,6 +30,7 @@ from .dag_pods import dag_bag
 from .dev_objects import apply_dev_objects
 from .external_db import ExternalDatabase
 from .git_server import USERNAME, GitServer
+from .object_store import ObjectStore
 from .paths import ARTIFACTS, DAGS, REPO
 from .prod_secrets import PROD_VALUES, run_documented
 from .release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
@@ -36,10 +40,11 @@ LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by v
 SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
 # The Secrets every prod install needs, by the names values/prod.yaml gives them.
 COMMON_SECRETS = {"airflow-metadata-db", "airflow-metadata-db-ca", "airflow-fernet-key", "airflow-jwt-secret",
-                  "airflow-api-secret-key", "airflow-ui-passwords"}  # fmt: skip
+                  "airflow-api-secret-key", "airflow-ui-passwords", "airflow-remote-logs"}  # fmt: skip
 HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
 SSH_OBJECTS = {"airflow-git-ssh"}
 BUNDLE_REFRESH_S = 20
+LOG_BUCKET, LOG_PREFIX = "airflow-logs", "prod"
 
 
 @dataclass
@@ -49,6 +54,7 @@ class ProdInstall:
     database: ExternalDatabase
     transport: str  # "https" or "ssh"
     initial_commit: str
+    store: ObjectStore
 
 
 def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
@@ -66,12 +72,19 @@ def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
             "--set", "dags.gitSync.sshKeySecret=airflow-git-ssh")  # fmt: skip
 
 
+def log_store_values(store: ObjectStore) -> tuple[str, ...]:
+    """What values/prod.yaml's comment says to set for a store other than AWS: the bucket, the
+    store's S3 API URL and path-style addressing."""
+    return ("--set", f"logs.remote.baseLogFolder=s3://{LOG_BUCKET}/{LOG_PREFIX}",
+            "--set", f"logs.remote.s3.endpointUrl={store.endpoint_url}", "--set", "logs.remote.s3.addressingStyle=path")  # fmt: skip
+
+
 @contextlib.contextmanager
 def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: str = "gitSync") -> Iterator[ProdInstall]:
     """`transport` "https" or "ssh"; `source` "gitSync" (prod.yaml as shipped) or "gitBundle" (https only)."""
     remove_leftovers(target, prefix, "airflow")
     namespace = fresh_namespace_name(prefix)
-    others = (f"{namespace}-db", f"{namespace}-git")
+    others = (f"{namespace}-db", f"{namespace}-git", f"{namespace}-logs")
     create_namespaces(target, namespace, others)
     workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
     release = Release(target, namespace, (namespace, LAUNCH_NAMESPACE), name="airflow", values_file=PROD_VALUES,
@@ -83,20 +96,25 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
         git = GitServer(target, f"{namespace}-git", workdir / "git")
         git.deploy()
         commit = git.push_directory(DAGS, SUBPATH, "The DAG bundle")
+        store = ObjectStore(target, f"{namespace}-logs")
+        store.deploy()
+        store.create_bucket(LOG_BUCKET)
         (workdir / "database-ca.crt").write_bytes(database.ca.pem)
         (workdir / "known_hosts").write_text(git.known_hosts + "\n")
         (workdir / "id_ed25519").write_text(git.client_private_key)
         variables = {"DATABASE_URL": database.url, "DATABASE_CA_FILE": str(workdir / "database-ca.crt"),
                      "GIT_USERNAME": USERNAME, "GIT_TOKEN": git.token,
                      "GIT_CA_FILE": str(git.workdir / "ca.crt"), "GIT_SSH_KEY_FILE": str(workdir / "id_ed25519"),
-                     "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts")}  # fmt: skip
+                     "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts"),
+                     "S3_ACCESS_KEY_ID": store.access_key_id, "S3_SECRET_ACCESS_KEY": store.secret_access_key}  # fmt: skip
         run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
                        variables)  # fmt: skip
         release = dataclasses.replace(release, extra_values=("--values", str(LOCAL_NODE_VALUES),
-                                                             *git_values(git, transport, source)))  # fmt: skip
+                                                             *git_values(git, transport, source),
+                                                             *log_store_values(store)))  # fmt: skip
         result = release.install()
         assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
-        yield ProdInstall(release, git, database, transport, commit)
+        yield ProdInstall(release, git, database, transport, commit, store)
     finally:
         release.uninstall()
         delete_namespaces(target, namespace, *others)

@@ -1,0 +1,123 @@
+"""A real S3 server in the cluster (docker/s3-server: versitygw on a POSIX directory) in a namespace of
+its own, as production meets an object store outside the release, and a boto3 client on this host
+that creates the bucket and reads what Airflow wrote there, as a user would with the AWS CLI.
+
+The client goes through the Service's ClusterIP (kube-proxy routes the node's own traffic too; the
+node is admitted by the store's NetworkPolicy, as by every other). Pods reach it by its DNS name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import boto3
+from botocore.config import Config
+
+from .cluster import ClusterTarget
+
+IMAGE = "airflow-on-k8s/s3-server:dev"
+NAME = "s3"
+PORT = 7070
+REGION = "us-east-1"
+
+MANIFEST = """
+apiVersion: v1
+kind: Service
+metadata: {{name: {name}, labels: {{app: {name}}}}}
+spec:
+  selector: {{app: {name}}}
+  ports: [{{name: s3, port: {port}, targetPort: {port}}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, labels: {{app: {name}}}}}
+spec:
+  replicas: 1
+  strategy: {{type: Recreate}}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      automountServiceAccountToken: false
+      securityContext: {{runAsNonRoot: true, runAsUser: 10003, runAsGroup: 10003, fsGroup: 10003,
+                        seccompProfile: {{type: RuntimeDefault}}}}
+      containers:
+        - name: s3
+          image: {image}
+          imagePullPolicy: IfNotPresent
+          env:
+            - {{name: ROOT_ACCESS_KEY_ID, valueFrom: {{secretKeyRef: {{name: {name}-root, key: access-key-id}}}}}}
+            - {{name: ROOT_SECRET_ACCESS_KEY, valueFrom: {{secretKeyRef: {{name: {name}-root, key: secret-access-key}}}}}}
+          ports: [{{name: s3, containerPort: {port}}}]
+          readinessProbe: {{tcpSocket: {{port: {port}}}, periodSeconds: 2}}
+          securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
+                            capabilities: {{drop: [ALL]}}}}
+          resources: {{requests: {{cpu: 25m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
+          volumeMounts: [{{name: data, mountPath: /data}}, {{name: tmp, mountPath: /tmp}}]
+      volumes:
+        - {{name: data, emptyDir: {{}}}}
+        - {{name: tmp, emptyDir: {{}}}}
+"""
+
+
+@dataclass
+class ObjectStore:
+    target: ClusterTarget
+    namespace: str
+    access_key_id: str = field(default_factory=lambda: "AK" + secrets.token_hex(9).upper())
+    # AWS-style: 40 characters of the base64 alphabet, '/' and '+' included.
+    secret_access_key: str = field(default_factory=lambda: secrets.token_urlsafe(30).replace("-", "/").replace("_", "+"))
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL pods use (the chart's logs.remote.s3.endpointUrl)."""
+        return f"http://{NAME}.{self.namespace}.svc:{PORT}"
+
+    def deploy(self) -> None:
+        """Root credentials (a Secret), Deployment and Service; returns once the server answers."""
+        self.target.kubectl("create", "secret", "generic", f"{NAME}-root", "-n", self.namespace,
+                            f"--from-literal=access-key-id={self.access_key_id}",
+                            f"--from-literal=secret-access-key={self.secret_access_key}")  # fmt: skip
+        manifest = MANIFEST.format(name=NAME, image=IMAGE, port=PORT)
+        self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
+        self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=120s")
+
+    @contextlib.contextmanager
+    def unreachable(self) -> Iterator[None]:
+        """The store down, as its clients see it: its Service selects no pod, so every connection is
+        refused (the server and its data stay, for after)."""
+        patch = json.dumps({"spec": {"selector": {"app": f"{NAME}-down"}}})
+        self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
+        try:
+            yield
+        finally:
+            patch = json.dumps({"spec": {"selector": {"app": NAME}}})
+            self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
+
+    @cached_property
+    def client(self):
+        """boto3's S3 client on this host, through the Service's ClusterIP."""
+        ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
+        return boto3.client("s3", endpoint_url=f"http://{ip}:{PORT}", region_name=REGION,
+                            aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key,
+                            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2},
+                                          connect_timeout=5, read_timeout=20))  # fmt: skip
+
+    def create_bucket(self, bucket: str) -> None:
+        self.client.create_bucket(Bucket=bucket)
+
+    def objects(self, bucket: str, prefix: str = "") -> dict[str, datetime]:
+        """Key -> last modified of every object under `prefix`."""
+        found: dict[str, datetime] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            found.update({o["Key"]: o["LastModified"] for o in page.get("Contents", [])})
+        return found
+
+    def read(self, bucket: str, key: str) -> str:
+        return self.client.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
