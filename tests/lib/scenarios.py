@@ -74,6 +74,8 @@ API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
 }})
 
 LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
+# Asymmetric JWT signing keys, as values/prod.yaml sets them (prod carries them through the scan gates).
+JWT_KEYS = Scenario.of("jwt-keys", {"jwt": {"keys": {"secretName": "airflow-jwt-keys", "signingKey": "2026-12"}}})
 
 EXTRA_ENV = Scenario.of("extra-env", {
     "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
@@ -94,4 +96,4 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS]
