@@ -94,5 +94,13 @@ class TestProdValues:
             # The selector must match the replicas' own labels, or the rule spreads nothing.
             assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items(), name
 
+    def test_tokens_signed_with_the_keys_its_header_creates(self):
+        # The Secret and kid the commands at the top of values/prod.yaml make; a rotation fails no task.
+        scheduler = render(scenarios.PROD).get("Deployment", "airflow-scheduler")
+        assert env(init_containers(scheduler)["jwt-keyset"])["AIRFLOW__API_AUTH__JWT_KID"]["value"] == "2026-12"
+        keys = next(v for v in pod_spec(scheduler)["volumes"] if v["name"] == "jwt-keys")
+        assert keys["secret"]["secretName"] == "airflow-jwt-keys"
+        assert "AIRFLOW__API_AUTH__JWT_SECRET" not in env(containers(scheduler)["scheduler"])
+
     def test_network_policies_on(self):
         assert render(scenarios.PROD).all("NetworkPolicy")

@@ -39,7 +39,7 @@ LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml
 SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
 # The Secrets every prod install needs, by the names values/prod.yaml gives them.
-COMMON_SECRETS = {"airflow-metadata-db", "airflow-metadata-db-ca", "airflow-fernet-key", "airflow-jwt-secret",
+COMMON_SECRETS = {"airflow-metadata-db", "airflow-metadata-db-ca", "airflow-fernet-key", "airflow-jwt-keys",
                   "airflow-api-secret-key", "airflow-ui-passwords", "airflow-remote-logs"}  # fmt: skip
 HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
 SSH_OBJECTS = {"airflow-git-ssh"}

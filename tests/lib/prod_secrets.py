@@ -44,15 +44,27 @@ def creates(command: str) -> str:
     return match.group(1) if match else ""
 
 
+def documented(containing: str) -> str:
+    """The one documented command containing `containing` (a step of the JWT key rotation, say)."""
+    found = [c for c in documented_commands() if containing in c]
+    assert len(found) == 1, f"values/prod.yaml documents {len(found)} commands containing {containing!r}: {found}"
+    return found[0]
+
+
 def run_documented(target: ClusterTarget, namespace: str, names: set[str], variables: dict[str, str]) -> None:
     """Run the documented commands creating `names`, in `namespace`, with the user's `variables`."""
     chosen = [c for c in documented_commands() if creates(c) in names]
     missing = names - {creates(c) for c in chosen}
     assert not missing, f"values/prod.yaml documents no command creating {sorted(missing)}"
+    for command in chosen:
+        run_command(target, namespace, command, variables)
+
+
+def run_command(target: ClusterTarget, namespace: str, command: str, variables: dict[str, str]) -> None:
+    """Run one documented command as written, in `namespace`, with the user's `variables`."""
     env = {**os.environ, **variables, "KUBECONFIG": str(target.kubeconfig),
            "PATH": f"{tools.kubectl().parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
-    for command in chosen:
-        command = command.replace(f"-n {DOCS_NAMESPACE} ", f"-n {namespace} ")
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], capture_output=True, text=True,
-                              env=env, timeout=60)  # fmt: skip
-        assert done.returncode == 0, f"the command values/prod.yaml documents failed: {command}\n{done.stderr}"
+    command = command.replace(f"-n {DOCS_NAMESPACE} ", f"-n {namespace} ")
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], capture_output=True, text=True,
+                          env=env, timeout=60)  # fmt: skip
+    assert done.returncode == 0, f"the command values/prod.yaml documents failed: {command}\n{done.stderr}"

@@ -83,6 +83,8 @@ REMOTE_LOGS_S3_COMPATIBLE = Scenario.of("remote-logs-s3-compatible", {"logs": {"
 REMOTE_LOGS_POD_IDENTITY = Scenario.of("remote-logs-pod-identity", {"logs": {"remote": {
     "enabled": True, "baseLogFolder": "s3://airflow-logs", "connectionId": "logs_s3", "s3": {"region": "eu-west-1"},
 }}})
+# Asymmetric JWT signing keys, as values/prod.yaml sets them (prod carries them through the scan gates).
+JWT_KEYS = Scenario.of("jwt-keys", {"jwt": {"keys": {"secretName": "airflow-jwt-keys", "signingKey": "2026-12"}}})
 
 EXTRA_ENV = Scenario.of("extra-env", {
     "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
@@ -103,4 +105,4 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS]

@@ -226,12 +226,15 @@ Takes `list $ "<secret name>" "<key>" "<fernet|token>" <chart-managed bool>`.
 {{/*
 Pod annotations that roll a server component when what it reads changes: airflow.cfg and every
 secret it gets as env. The api-server and the scheduler both carry the JWT checksum, so a new JWT
-secret restarts the token issuer and the token checker together.
+secret restarts the token issuer and the token checker together. With jwt.keys no component reads
+a JWT secret: the api-server and scheduler carry checksum/jwt-keys instead (_jwt.tpl).
 */}}
 {{- define "airflow.checksumAnnotations" -}}
 checksum/config: {{ include "airflow.config" . | trim | sha256sum }}
 checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airflow.fernetKeySecretName" .) "fernet-key" "fernet" (not .Values.fernetKeySecretName)) }}
+{{- if not (include "airflow.jwtKeysEnabled" .) }}
 checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
+{{- end }}
 checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}
 checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 {{- include "airflow.remoteLogsChecksum" . }}
@@ -309,11 +312,13 @@ init containers wait for the database with a few lines of Python instead, so tha
       name: {{ include "airflow.fernetKeySecretName" . }}
       key: fernet-key
 {{ include "airflow.databaseEnv" . }}
+{{- if not (include "airflow.jwtKeysEnabled" .) }}
 - name: AIRFLOW__API_AUTH__JWT_SECRET
   valueFrom:
     secretKeyRef:
       name: {{ include "airflow.jwtSecretName" . }}
       key: jwt-secret
+{{- end }}
 - name: AIRFLOW__API__SECRET_KEY
   valueFrom:
     secretKeyRef:
