@@ -15,7 +15,7 @@ import contextlib
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,7 @@ def installed(
     launch_elsewhere: tuple[str, ...] | None = None,
     extra_values: tuple[str, ...] = (),
     name: str = RELEASE,
+    before_install: Callable[[str], None] | None = None,
 ) -> Iterator[Release]:
     """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
 
@@ -177,6 +178,8 @@ def installed(
     create_namespaces(target, namespace, created)
     release = Release(target, namespace, (namespace, *others), extra_values, name)
     try:
+        if before_install is not None:  # e.g. the Secrets the values name, made as a user makes them
+            before_install(namespace)
         result = release.install()
         assert result.returncode == 0, f"helm install failed:\n{result.stderr}"
         yield release
