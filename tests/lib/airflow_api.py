@@ -18,6 +18,7 @@ import re
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -64,8 +65,17 @@ def access_token(base_url: str, username: str, password: str) -> str:
     request = urllib.request.Request(f"{base_url}/auth/token", method="POST",
                                      data=json.dumps({"username": username, "password": password}).encode(),
                                      headers={"Content-Type": "application/json"})  # fmt: skip
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)["access_token"]
+    # Just after a rollout the Service may still point at no ready pod for a moment (kube-proxy
+    # refuses the connection until its rules catch up): retry a refused connection for 20 s.
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)["access_token"]
+        except urllib.error.URLError as error:
+            if not isinstance(error.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
 
 
 @contextlib.contextmanager
