@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ import boto3
 from botocore.config import Config
 
 from .cluster import ClusterTarget
+from .net_probe import host_connect_error
 
 IMAGE = "airflow-on-k8s/s3-server:dev"
 NAME = "s3"
@@ -110,6 +112,12 @@ class ObjectStore:
                                           connect_timeout=5, read_timeout=20))  # fmt: skip
 
     def create_bucket(self, bucket: str) -> None:
+        """The bucket, created through the Service once it answers: just rolled out, its address may
+        be refused for a moment until kube-proxy's rules catch up."""
+        ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
+        deadline = time.monotonic() + 30
+        while isinstance(host_connect_error(ip, PORT), ConnectionRefusedError) and time.monotonic() < deadline:
+            time.sleep(1)
         self.client.create_bucket(Bucket=bucket)
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, datetime]:
