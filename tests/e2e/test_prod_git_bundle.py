@@ -109,7 +109,7 @@ class TestRunsKeepTheirVersion:
         # The run started before the push ran its later task, launched after the push, on the old commit.
         report = api.xcom(VERSIONED_DAG, before, "second")
         assert report["marker"] == "v1" and f"/versions/{old}/" in report["file"], report
-        log = api.task_log(VERSIONED_DAG, before, "second")
+        log = api.finished_task_log(VERSIONED_DAG, before, "second", "versioned DAG code v1")
         assert "versioned DAG code v1" in log
         assert "isn't defined" not in log, "the bundle's connection must reach the worker"
         report = api.xcom(VERSIONED_DAG, after, "second")

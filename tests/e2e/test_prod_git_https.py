@@ -151,7 +151,8 @@ class TestDagChangesFlow:
         figures["push_to_run_on_changed_code_s"] = round(time.monotonic() - pushed, 1)
         # The worker pod's git-sync init container cloned the revision current at its launch.
         assert api.xcom(PUSHED_DAG, run_id, "report") == {"marker": "v2", "revision": commit}
-        assert f"pushed DAG code v2 from revision {commit}" in api.task_log(PUSHED_DAG, run_id, "report")
+        expected = f"pushed DAG code v2 from revision {commit}"
+        assert expected in api.finished_task_log(PUSHED_DAG, run_id, "report", expected)
 
 
 def set_token(prod: ProdInstall, encoded: str) -> None:

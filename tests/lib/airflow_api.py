@@ -242,6 +242,20 @@ class AirflowApi:
                 lines.append(f"{error.get('exc_type')}: {error.get('exc_value')}")
         return "\n".join(lines)
 
+    def finished_task_log(self, dag_id: str, run_id: str, task_id: str, expect: str, try_number: int = 1,
+                          timeout: float = 60) -> str:  # fmt: skip
+        """A finished task's log once it holds `expect`, re-read every 2 s (the last read after `timeout`).
+
+        With remote logging the worker pod uploads the log just after the task's state is set, so a
+        read in those seconds finds it in neither the store nor a pod: the UI shows it on a refresh.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.task_log(dag_id, run_id, task_id, try_number)
+            if expect in log or time.monotonic() > deadline:
+                return log
+            time.sleep(2)
+
     def dag_bundle_version(self, dag_id: str) -> str | None:
         """The bundle version the DAG was last parsed from: the one new runs get (None if unversioned)."""
         return DAGApi(self.api).get_dag(dag_id).bundle_version
