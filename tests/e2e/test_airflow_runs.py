@@ -295,12 +295,12 @@ def test_every_worker_pod_was_deleted_after_its_task(airflow: Deployment) -> Non
 
 def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succeeded(airflow: Deployment) -> None:
     from lib.airflow_api import ADMIN, admin_password, service_url
-    from lib.browser import NoBrowser, page, screenshot
+    from lib.browser import NoBrowser, goto, page, screenshot
 
     run = airflow.runs[SEED]
     try:
         with service_url(airflow.release) as url, page("ui") as browser:
-            browser.goto(f"{url}/", wait_until="networkidle")
+            goto(browser, f"{url}/")
             # Not logged in: the simple auth manager's login form.
             browser.fill("input[name=username]", ADMIN)
             browser.fill("input[name=password]", admin_password(airflow.release))
@@ -308,13 +308,13 @@ def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succe
             browser.click("button[type=submit]")
             browser.wait_for_load_state("networkidle")
 
-            browser.goto(f"{url}/dags", wait_until="networkidle")
+            goto(browser, f"{url}/dags")
             browser.get_by_text(SEED, exact=True).first.wait_for(timeout=30_000)
             screenshot(browser, "ui", "2-dag-list")
             listed = browser.inner_text("body")
             assert all(dag_id in listed for dag_id in dag_bag().dags), listed[:2000]
 
-            browser.goto(f"{url}/dags/{SEED}/runs/{run.run_id}", wait_until="networkidle")
+            goto(browser, f"{url}/dags/{SEED}/runs/{run.run_id}")
             browser.get_by_text(run.run_id).first.wait_for(timeout=30_000)
             screenshot(browser, "ui", "3-seed-run")
             shown = browser.inner_text("body").lower()

@@ -51,3 +51,19 @@ def screenshot(page: object, artifacts: str, name: str) -> Path:
     path = ARTIFACTS / artifacts / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def goto(page: object, url: str, attempts: int = 3) -> None:
+    """page.goto(url) until the network is idle. A navigation the page's own script starts meanwhile
+    (the UI redirecting after its login) aborts ours (net::ERR_ABORTED): go again, up to `attempts`."""
+    from playwright.sync_api import Error
+
+    for attempt in range(1, attempts + 1):
+        try:
+            page.goto(url, wait_until="networkidle")
+            return
+        except Error as error:
+            if "ERR_ABORTED" not in str(error) or attempt == attempts:
+                raise
+            page.wait_for_load_state("networkidle")
+
