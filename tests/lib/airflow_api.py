@@ -44,7 +44,7 @@ from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRun
 from airflow_client.client.models.variable_body import VariableBody
 
 from . import tools
-from .net_probe import host_connect_error, host_connects
+from .net_probe import host_connects, wait_while_refused
 from .release import Release
 from .stuck_pods import StuckPodCheck
 
@@ -88,11 +88,7 @@ def service_url(release: Release) -> Iterator[str]:
     # is Ready, and until then kube-proxy refuses the connection: retry a refused Service address
     # before falling back to a port-forward, which pins one pod (and breaks when it is replaced).
     # An address that does not route here (kind) times out instead and goes straight to the forward.
-    deadline = time.monotonic() + 20
-    error = host_connect_error(service["clusterIP"], port)
-    while isinstance(error, ConnectionRefusedError) and time.monotonic() < deadline:
-        time.sleep(1)
-        error = host_connect_error(service["clusterIP"], port)
+    error = wait_while_refused(service["clusterIP"], port)
     if error is None:
         yield f"http://{service['clusterIP']}:{port}"
         return

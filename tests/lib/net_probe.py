@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,17 @@ def host_connect_error(host: str, port: int, timeout: float = 2) -> OSError | No
             return None
     except OSError as err:
         return err
+
+
+def wait_while_refused(host: str, port: int, seconds: float = 20) -> OSError | None:
+    """Retry a connection this process gets refused, for up to `seconds`: a Service just rolled out
+    or created is refused until kube-proxy's rules catch up. The last error, or None once it connects."""
+    deadline = time.monotonic() + seconds
+    error = host_connect_error(host, port)
+    while isinstance(error, ConnectionRefusedError) and time.monotonic() < deadline:
+        time.sleep(1)
+        error = host_connect_error(host, port)
+    return error
 
 
 def host_connects(host: str, port: int, timeout: float = 2) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,7 @@ import boto3
 from botocore.config import Config
 
 from .cluster import ClusterTarget
-from .net_probe import host_connect_error
+from .net_probe import wait_while_refused
 
 IMAGE = "airflow-on-k8s/s3-server:dev"
 NAME = "s3"
@@ -115,9 +114,7 @@ class ObjectStore:
         """The bucket, created through the Service once it answers: just rolled out, its address may
         be refused for a moment until kube-proxy's rules catch up."""
         ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
-        deadline = time.monotonic() + 30
-        while isinstance(host_connect_error(ip, PORT), ConnectionRefusedError) and time.monotonic() < deadline:
-            time.sleep(1)
+        wait_while_refused(ip, PORT, seconds=30)
         self.client.create_bucket(Bucket=bucket)
 
     def objects(self, bucket: str, prefix: str = "") -> dict[str, datetime]:
