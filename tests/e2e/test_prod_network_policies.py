@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,23 +90,24 @@ class Flows:
 
     def check(self, source: str, destination: str, host: str, port: int, allowed: bool) -> None:
         prober = {"worker": self.worker, "ingress": self.ingress, "unrelated namespace": self.stranger}[source]
-        if not allowed:  # a refusal must be the policy's doing, not a port nobody listens on (the node is admitted)
-            assert host_connects(host, port, timeout=4), f"{destination}:{port} does not answer even from the node"
-        observed = prober.connects(host, port)
-        self.rows.append({"from": source, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
-                          "observed": "allowed" if observed else "refused"})  # fmt: skip
-        assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
+        self._judge(source, destination, host, port, allowed, lambda: prober.connects(host, port))
 
     def check_from_component(self, component: str, destination: str, host: str, port: int, allowed: bool) -> None:
         """As check(), from the newest real pod of an Airflow component."""
         release = self.install.release
-        if not allowed:
-            assert host_connects(host, port, timeout=4), f"{destination}:{port} does not answer even from the node"
         pod = newest_pod(release, component)["metadata"]["name"]
-        observed = pod_connects(release.target, release.namespace, pod, component, host, port)
-        self.rows.append({"from": component, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
+        self._judge(component, destination, host, port, allowed,
+                    lambda: pod_connects(release.target, release.namespace, pod, component, host, port))  # fmt: skip
+
+    def _judge(self, source: str, destination: str, host: str, port: int, allowed: bool,
+               connects: Callable[[], bool]) -> None:  # fmt: skip
+        """Try the flow, add its row, and fail when the policy's verdict is not the expected one."""
+        if not allowed:  # a refusal must be the policy's doing, not a port nobody listens on (the node is admitted)
+            assert host_connects(host, port, timeout=4), f"{destination}:{port} does not answer even from the node"
+        observed = connects()
+        self.rows.append({"from": source, "to": f"{destination}:{port}", "expected": "allowed" if allowed else "refused",
                           "observed": "allowed" if observed else "refused"})  # fmt: skip
-        assert observed == allowed, f"{component} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
+        assert observed == allowed, f"{source} -> {destination}:{port}: expected {'allowed' if allowed else 'refused'}"
 
 
 pytestmark = pytest.mark.skipif(network_policy_engine() is None, reason=NO_POLICY_ENGINE)
