@@ -87,6 +87,9 @@ class TestConnection:
     def test_other_components_get_neither_connection_nor_keys(self, deployment):
         server = container(scenarios.REMOTE_LOGS_S3_COMPATIBLE, deployment)
         assert CONN_ENV not in env(server) and not set(KEY_ENV) & set(env(server))
+        # Their keys changing is no reason to roll them.
+        obj = render(scenarios.REMOTE_LOGS_S3_COMPATIBLE).get("Deployment", deployment)
+        assert "checksum/remote-logs" not in pod_annotations(obj)
 
     def test_worker_pods_carry_no_key_they_fetch_the_connection_through_the_execution_api(self):
         pod = worker_pod_template(render(scenarios.REMOTE_LOGS_S3_COMPATIBLE))

@@ -237,7 +237,6 @@ checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airfl
 {{- end }}
 checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}
 checksum/metadata: {{ include "airflow.metadataChecksum" . }}
-{{- include "airflow.remoteLogsChecksum" . }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- airflow.cfg */}}
@@ -864,6 +863,7 @@ spec:
         {{- include "airflow.labels" (list $root $component) | nindent 8 }}
       annotations:
         {{- include "airflow.checksumAnnotations" $root | nindent 8 }}
+        {{- if eq $jobType "TriggererJob" }}{{ with include "airflow.remoteLogsChecksum" $root | trim }}{{ nindent 8 . }}{{ end }}{{ end }}
     spec:
       serviceAccountName: {{ include "airflow.serviceAccountName" (list $root $component) }}
       automountServiceAccountToken: {{ $token }}

@@ -95,7 +95,7 @@ into $AIRFLOW_HOME/config, which Airflow puts on sys.path.
 {{- end }}
 {{- end -}}
 
-{{/* Pod annotation rolling the api-server and the triggerer when the store's keys change. */}}
+{{/* Pod annotation rolling the api-server and the triggerer, which read the store's keys, when they change. */}}
 {{- define "airflow.remoteLogsChecksum" -}}
 {{- with .Values.logs.remote }}
 {{- if and .enabled .s3.credentialsSecret }}
