@@ -110,6 +110,14 @@ def service_url(release: Release) -> Iterator[str]:
         forward.wait(timeout=30)
 
 
+# A Service whose pods just rolled (a helm upgrade returned) can be refused for a moment while
+# kube-proxy's rules catch up with its endpoints. The client retries a refused connection (nothing
+# was sent, so a POST is safe too) for about 20 s with backoff, as a user's automation would; never
+# a read or a 5xx, which wait_for_run reports as outages. A longer refusal raises MaxRetryError.
+REFUSED_RETRIES = urllib3.Retry(total=8, connect=8, read=0, status=0, other=0, redirect=0,
+                                backoff_factor=0.5, backoff_max=4, raise_on_redirect=False)
+
+
 @dataclass
 class AirflowApi:
     base_url: str
@@ -278,6 +286,6 @@ def connect(release: Release) -> Iterator[AirflowApi]:
         def login() -> str:
             return access_token(url, ADMIN, admin_password(release))
 
-        configuration = client.Configuration(host=url, access_token=login())
+        configuration = client.Configuration(host=url, access_token=login(), retries=REFUSED_RETRIES)
         with client.ApiClient(configuration) as api:
             yield AirflowApi(url, api, login, release=release)
