@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]
 # Builds the images named (default: the ones values/dev.yaml runs: airflow, task-example, postgresql):
-#   airflow        airflow-on-k8s/airflow:dev        docker/airflow: the DAG bundle on an Airflow 3.3.2 base
-#   task-example   airflow-on-k8s/task-example:dev   docker/task-example, also tagged test/image:1.0 (the seed's)
-#   postgresql     airflow-on-k8s/postgresql:15      docker/postgresql: the chart's embedded dev database
-#   git-server     airflow-on-k8s/git-server:dev     docker/git-server: a git server (https + ssh), for the tests
-#   git-sync       airflow-on-k8s/git-sync:<tag>     docker/git-sync: git-sync built from source (git-sync.sh)
-#   s3-server      airflow-on-k8s/s3-server:dev      docker/s3-server: versitygw, an S3 server, for the tests' remote logs
-#   all            every one of them
+#   airflow          airflow-on-k8s/airflow:dev               docker/airflow: the DAG bundle on an Airflow 3.3.2 base
+#   task-example     airflow-on-k8s/task-example:dev          docker/task-example, also tagged test/image:1.0 (the seed's)
+#   postgresql       airflow-on-k8s/postgresql:15             docker/postgresql: the chart's embedded dev database
+#   git-server       airflow-on-k8s/git-server:dev            docker/git-server: a git server (https + ssh), for the tests
+#   git-sync         airflow-on-k8s/git-sync:<tag>            docker/git-sync: git-sync built from source (git-sync.sh)
+#   s3-server        airflow-on-k8s/s3-server:dev             docker/s3-server: versitygw, an S3 server, for the tests' remote logs
+#   statsd-exporter  airflow-on-k8s/statsd-exporter:v0.31.0   docker/statsd-exporter: Prometheus' statsd_exporter, the chart's metrics.enabled
+#   prometheus       airflow-on-k8s/prometheus:2.42           docker/prometheus: Debian's Prometheus, for the metrics tests
+#   all              every one of them
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
 # packages and the locked wheels, with a private dockerd (root, Linux; hack/images/dockerd.sh).
@@ -24,7 +26,7 @@ BASES=""
 LOAD=true
 CACHE_ARGS=()
 DEV_IMAGES=(airflow task-example postgresql)
-ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server)
+ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server statsd-exporter prometheus)
 SELECTED=()
 usage() { echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]  (IMAGE: ${ALL_IMAGES[*]} all)" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -32,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
     --no-cache) CACHE_ARGS=(--no-cache); shift ;;
-    -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
     all) SELECTED+=("${ALL_IMAGES[@]}"); shift ;;
     -*) usage ;;
     *) [[ " ${ALL_IMAGES[*]} " == *" $1 "* ]] || usage; SELECTED+=("$1"); shift ;;
@@ -52,6 +54,7 @@ if docker info >/dev/null 2>&1; then
 else
   hack/images/dockerd.sh status || started_private=true
   docker_host="$(hack/images/dockerd.sh start)" || exit 1 # it said why
+  # shellcheck disable=SC2163 # it holds DOCKER_HOST=...
   export "${docker_host}"
   # Debian's client matches the private daemon's API (and has BuildKit built in); its state stays in the cache.
   DOCKER=(/usr/bin/docker)
@@ -88,11 +91,16 @@ if [[ "${BASES}" == local ]]; then
     "${DOCKER[@]}" import "$(hack/images/debian-rootfs.sh --print-path)" airflow-on-k8s/debian:bookworm >/dev/null
     record debian-base "${t0}"
   fi
-  build python-base --tag airflow-on-k8s/python:3.11-bookworm docker/base/python
-  hack/images/wheelhouse.sh
-  WHEELHOUSE="$(hack/images/wheelhouse.sh --print-dir)"
-  cp docker/base/airflow/entrypoint "${WHEELHOUSE}/entrypoint"
-  build airflow-base --tag airflow-on-k8s/airflow-base:3.3.2 --file docker/base/airflow/Dockerfile "${WHEELHOUSE}"
+  # The Python and Airflow stand-ins only for the images built on them; the others need Debian alone.
+  if selected airflow || selected task-example; then
+    build python-base --tag airflow-on-k8s/python:3.11-bookworm docker/base/python
+  fi
+  if selected airflow; then
+    hack/images/wheelhouse.sh
+    WHEELHOUSE="$(hack/images/wheelhouse.sh --print-dir)"
+    cp docker/base/airflow/entrypoint "${WHEELHOUSE}/entrypoint"
+    build airflow-base --tag airflow-on-k8s/airflow-base:3.3.2 --file docker/base/airflow/Dockerfile "${WHEELHOUSE}"
+  fi
   BASE_IMAGES=(DEBIAN_IMAGE=airflow-on-k8s/debian:bookworm PYTHON_IMAGE=airflow-on-k8s/python:3.11-bookworm
     AIRFLOW_BASE_IMAGE=airflow-on-k8s/airflow-base:3.3.2)
 else
@@ -111,6 +119,8 @@ build_image() {
 }
 GIT_SYNC_BINARY="$(hack/images/git-sync.sh --print-path)"
 GIT_SYNC_IMAGE="airflow-on-k8s/git-sync:$(basename "$(dirname "${GIT_SYNC_BINARY}")")"
+STATSD_EXPORTER_BINARY="$(hack/images/go-binary.sh statsd_exporter --print-path)"
+STATSD_EXPORTER_IMAGE="airflow-on-k8s/statsd-exporter:$(basename "$(dirname "${STATSD_EXPORTER_BINARY}")")"
 IMAGES=()
 if selected airflow; then
   build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
@@ -135,15 +145,25 @@ if selected git-sync; then
   IMAGES+=("${GIT_SYNC_IMAGE}")
 fi
 if selected s3-server; then
-  # From its Go module (versitygw.sh); the context is the binary's folder.
-  hack/images/versitygw.sh
-  build_image s3-server docker/s3-server/Dockerfile --tag airflow-on-k8s/s3-server:dev "$(dirname "$(hack/images/versitygw.sh --print-path)")"
+  # From its Go module (go-binary.sh); the context is the binary's folder.
+  hack/images/go-binary.sh versitygw
+  build_image s3-server docker/s3-server/Dockerfile --tag airflow-on-k8s/s3-server:dev "$(dirname "$(hack/images/go-binary.sh versitygw --print-path)")"
   IMAGES+=(airflow-on-k8s/s3-server:dev)
+fi
+if selected statsd-exporter; then
+  hack/images/go-binary.sh statsd_exporter
+  build_image statsd-exporter docker/statsd-exporter/Dockerfile --tag "${STATSD_EXPORTER_IMAGE}" "$(dirname "${STATSD_EXPORTER_BINARY}")"
+  IMAGES+=("${STATSD_EXPORTER_IMAGE}")
+fi
+if selected prometheus; then
+  build_image prometheus docker/prometheus/Dockerfile --tag airflow-on-k8s/prometheus:2.42 docker/prometheus
+  IMAGES+=(airflow-on-k8s/prometheus:2.42)
 fi
 
 # Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
 for image in airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15 \
-  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}" airflow-on-k8s/s3-server:dev; do
+  airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}" airflow-on-k8s/s3-server:dev "${STATSD_EXPORTER_IMAGE}" \
+  airflow-on-k8s/prometheus:2.42; do
   if size="$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}" 2>/dev/null)"; then printf '%s %s\n' "${image}" "${size}"; fi
 done >"${CACHE}/images/sizes.txt"
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Usage: hack/images/go-binary.sh NAME [--print-path]
+# Builds, once, a Go program an image packs, from its module on the Go module proxy, into
+# ~/.cache/airflow-on-k8s/<name>/<version>/<name>: static (CGO_ENABLED=0), -trimpath, its version
+# stamped as upstream's release builds stamp it. --print-path prints where the binary is (or will be).
+# NAME is one of these (VERSITYGW_VERSION and STATSD_EXPORTER_VERSION override their versions):
+#   versitygw         v1.8.0    an S3 server on a POSIX directory (Apache-2.0), for the tests'
+#                               remote task logs: a real S3 API, not a mock (docker/s3-server)
+#   statsd_exporter   v0.31.0   Prometheus' statsd_exporter (Apache-2.0): Airflow's StatsD metrics
+#                               as Prometheus metrics, for the chart's metrics.enabled (docker/statsd-exporter)
+set -o errexit -o nounset -o pipefail
+cd "$(dirname "$0")/../.."
+# shellcheck source=../cluster/config.sh
+source hack/cluster/config.sh
+
+usage() { echo "usage: hack/images/go-binary.sh versitygw|statsd_exporter [--print-path]" >&2; exit 2; }
+NAME="${1:-}"
+PRINT_PATH=false
+case "${2:-}" in
+  "") ;;
+  --print-path) PRINT_PATH=true ;;
+  *) usage ;;
+esac
+
+# The table: VERSION, PACKAGE (the main package, at that version) and the -X flags of its release builds.
+case "${NAME}" in
+  versitygw)
+    VERSION="${VERSITYGW_VERSION:-v1.8.0}"
+    PACKAGE=github.com/versity/versitygw/cmd/versitygw
+    STAMP="-X main.Version=${VERSION}" # as its Makefile does
+    ;;
+  statsd_exporter)
+    VERSION="${STATSD_EXPORTER_VERSION:-v0.31.0}"
+    PACKAGE=github.com/prometheus/statsd_exporter
+    # As its .promu.yml does, into prometheus/common's version package (its VERSION file has no "v");
+    # the module proxy knows no commit, so the revision says "unknown".
+    v=github.com/prometheus/common/version
+    STAMP="-X ${v}.Version=${VERSION#v} -X ${v}.Branch=HEAD -X ${v}.BuildUser=airflow-on-k8s"
+    STAMP+=" -X ${v}.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+    ;;
+  *) usage ;;
+esac
+
+DIR="${CACHE}/${NAME}/${VERSION}"
+BINARY="${DIR}/${NAME}"
+[[ "${PRINT_PATH}" == true ]] && { echo "${BINARY}"; exit 0; }
+if [[ -x "${BINARY}" ]]; then
+  echo "${NAME} ${VERSION} already built: ${BINARY}"
+  exit 0
+fi
+command -v go >/dev/null || { echo "${NAME}: go not found on PATH; install Go >= 1.25 to build ${PACKAGE}" >&2; exit 1; }
+mkdir -p "${DIR}"
+exec 9>"${DIR}/.build.lock"
+flock 9
+[[ -x "${BINARY}" ]] && exit 0 # another build finished it while this one waited
+echo "${NAME}: building ${VERSION} from the Go module proxy (about a minute cold)"
+t0=${SECONDS}
+CGO_ENABLED=0 GOBIN="${DIR}/.bin" nice -n 19 go install -trimpath -ldflags "-s -w ${STAMP}" "${PACKAGE}@${VERSION}" \
+  || { echo "${NAME}: go install ${PACKAGE}@${VERSION} failed (see above): check that the Go module proxy is reachable (GOPROXY) and serves that version" >&2; exit 1; }
+mv "${DIR}/.bin/$(basename "${PACKAGE}")" "${BINARY}"
+rmdir "${DIR}/.bin"
+echo "${NAME} ${VERSION} built in $((SECONDS - t0))s: ${BINARY}"
