@@ -8,7 +8,7 @@
 #   git-sync         airflow-on-k8s/git-sync:<tag>            docker/git-sync: git-sync built from source (git-sync.sh)
 #   s3-server        airflow-on-k8s/s3-server:dev             docker/s3-server: versitygw, an S3 server, for the tests' remote logs
 #   statsd-exporter  airflow-on-k8s/statsd-exporter:v0.31.0   docker/statsd-exporter: Prometheus' statsd_exporter, the chart's metrics.enabled
-#   prometheus       airflow-on-k8s/prometheus:2.42           docker/prometheus: Debian's Prometheus, for the metrics tests
+#   prometheus       airflow-on-k8s/prometheus:v3.16.0        docker/prometheus: Prometheus from its Go module, for the metrics tests
 #   all              every one of them
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
@@ -121,6 +121,8 @@ GIT_SYNC_BINARY="$(hack/images/git-sync.sh --print-path)"
 GIT_SYNC_IMAGE="airflow-on-k8s/git-sync:$(basename "$(dirname "${GIT_SYNC_BINARY}")")"
 STATSD_EXPORTER_BINARY="$(hack/images/go-binary.sh statsd_exporter --print-path)"
 STATSD_EXPORTER_IMAGE="airflow-on-k8s/statsd-exporter:$(basename "$(dirname "${STATSD_EXPORTER_BINARY}")")"
+PROMETHEUS_BINARY="$(hack/images/go-binary.sh prometheus --print-path)"
+PROMETHEUS_IMAGE=airflow-on-k8s/prometheus:v3.16.0 # the release go-binary.sh builds (tests/lib/metrics_tools.py)
 IMAGES=()
 if selected airflow; then
   build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
@@ -156,14 +158,15 @@ if selected statsd-exporter; then
   IMAGES+=("${STATSD_EXPORTER_IMAGE}")
 fi
 if selected prometheus; then
-  build_image prometheus docker/prometheus/Dockerfile --tag airflow-on-k8s/prometheus:2.42 docker/prometheus
-  IMAGES+=(airflow-on-k8s/prometheus:2.42)
+  hack/images/go-binary.sh prometheus
+  build_image prometheus docker/prometheus/Dockerfile --tag "${PROMETHEUS_IMAGE}" "$(dirname "${PROMETHEUS_BINARY}")"
+  IMAGES+=("${PROMETHEUS_IMAGE}")
 fi
 
 # Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
 for image in airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15 \
   airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}" airflow-on-k8s/s3-server:dev "${STATSD_EXPORTER_IMAGE}" \
-  airflow-on-k8s/prometheus:2.42; do
+  "${PROMETHEUS_IMAGE}"; do
   if size="$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}" 2>/dev/null)"; then printf '%s %s\n' "${image}" "${size}"; fi
 done >"${CACHE}/images/sizes.txt"
 

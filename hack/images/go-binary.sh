@@ -8,12 +8,15 @@
 #                               remote task logs: a real S3 API, not a mock (docker/s3-server)
 #   statsd_exporter   v0.31.0   Prometheus' statsd_exporter (Apache-2.0): Airflow's StatsD metrics
 #                               as Prometheus metrics, for the chart's metrics.enabled (docker/statsd-exporter)
+#   prometheus        v0.316.0  Prometheus 3.16.0 (Apache-2.0), the server the metrics e2e tests run in
+#                               the cluster (docker/prometheus); about 4 minutes cold
+#   promtool          v0.316.0  its promtool: the tests check and unit-test the chart's alert rules with it
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=../cluster/config.sh
 source hack/cluster/config.sh
 
-usage() { echo "usage: hack/images/go-binary.sh versitygw|statsd_exporter [--print-path]" >&2; exit 2; }
+usage() { echo "usage: hack/images/go-binary.sh versitygw|statsd_exporter|prometheus|promtool [--print-path]" >&2; exit 2; }
 NAME="${1:-}"
 PRINT_PATH=false
 case "${2:-}" in
@@ -38,6 +41,17 @@ case "${NAME}" in
     STAMP="-X ${v}.Version=${VERSION#v} -X ${v}.Branch=HEAD -X ${v}.BuildUser=airflow-on-k8s"
     STAMP+=" -X ${v}.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
     ;;
+  prometheus | promtool)
+    # Prometheus' Go module numbers release 3.X.Y as v0.3XX.Y: v0.316.0 is Prometheus 3.16.0. Built
+    # here because Debian's package leaves Kubernetes service discovery out. Without the UI's
+    # JavaScript assets (the `builtinassets` tag): the HTTP API, rules and scraping are all there.
+    VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
+    RELEASE="${PROMETHEUS_RELEASE:-3.16.0}" # what it calls itself: set both to change version
+    PACKAGE="github.com/prometheus/prometheus/cmd/${NAME}"
+    v=github.com/prometheus/common/version
+    STAMP="-X ${v}.Version=${RELEASE} -X ${v}.Branch=HEAD -X ${v}.BuildUser=airflow-on-k8s"
+    STAMP+=" -X ${v}.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
+    ;;
   *) usage ;;
 esac
 
@@ -53,7 +67,7 @@ mkdir -p "${DIR}"
 exec 9>"${DIR}/.build.lock"
 flock 9
 [[ -x "${BINARY}" ]] && exit 0 # another build finished it while this one waited
-echo "${NAME}: building ${VERSION} from the Go module proxy (about a minute cold)"
+echo "${NAME}: building ${VERSION} from the Go module proxy (a minute or a few, cold)"
 t0=${SECONDS}
 CGO_ENABLED=0 GOBIN="${DIR}/.bin" nice -n 19 go install -trimpath -ldflags "-s -w ${STAMP}" "${PACKAGE}@${VERSION}" \
   || { echo "${NAME}: go install ${PACKAGE}@${VERSION} failed (see above): check that the Go module proxy is reachable (GOPROXY) and serves that version" >&2; exit 1; }
