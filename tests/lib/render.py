@@ -31,12 +31,15 @@ class Scenario:
     files: tuple[Path, ...] = ()
     values_json: str = "{}"
     namespace: str = NAMESPACE
+    # APIs the cluster is taken to serve beyond the built-in ones (helm's --api-versions), e.g.
+    # monitoring.coreos.com/v1 where the Prometheus Operator runs.
+    api_versions: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, name: str, values: dict[str, Any] | None = None, files: Iterable[Path] = (),
-           namespace: str = NAMESPACE) -> "Scenario":
+           namespace: str = NAMESPACE, api_versions: Iterable[str] = ()) -> "Scenario":
         return cls(name=name, files=tuple(files), values_json=json.dumps(values or {}, sort_keys=True),
-                   namespace=namespace)
+                   namespace=namespace, api_versions=tuple(api_versions))
 
     @property
     def values(self) -> dict[str, Any]:
@@ -115,6 +118,7 @@ def parse_manifests(text: str) -> tuple[list[dict[str, Any]], list[str]]:
 def render(scenario: Scenario, helm_major: int = 3, show_hooks: bool = True) -> Rendered:
     """Render `scenario` (cached). Raises HelmError with helm's stderr when helm refuses the values."""
     extra = () if show_hooks else ("--no-hooks",)
+    extra += tuple(f"--api-versions={api}" for api in scenario.api_versions)
     proc = _helm_template(scenario.values, scenario.files, helm_major, extra, scenario.namespace)
     if proc.returncode != 0:
         raise HelmError(proc.stderr)

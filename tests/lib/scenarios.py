@@ -86,6 +86,13 @@ REMOTE_LOGS_POD_IDENTITY = Scenario.of("remote-logs-pod-identity", {"logs": {"re
 # Asymmetric JWT signing keys, as values/prod.yaml sets them (prod carries them through the scan gates).
 JWT_KEYS = Scenario.of("jwt-keys", {"jwt": {"keys": {"secretName": "airflow-jwt-keys", "signingKey": "2026-12"}}})
 
+# Metrics for the Prometheus Operator: its ServiceMonitor and the starter alerts (values/prod.yaml
+# turns metrics on without them: its cluster is not taken to run the operator).
+METRICS_OPERATOR = Scenario.of("metrics-operator", {"metrics": {
+    "enabled": True, "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+    "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+}}, api_versions=["monitoring.coreos.com/v1"])
+
 EXTRA_ENV = Scenario.of("extra-env", {
     "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
     "extraEnvFrom": [{"configMapRef": {"name": "airflow-extra-settings"}}],
@@ -105,4 +112,4 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
 DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
-                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS]
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]

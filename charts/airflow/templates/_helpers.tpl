@@ -284,6 +284,7 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 {{- $_ := set $chart.core "simple_auth_manager_passwords_file" "/opt/airflow/simple-auth/passwords.json" -}}
 {{- end -}}
 {{- include "airflow.remoteLogsConfig" (list . $chart) -}}
+{{- include "airflow.metricsConfig" (list . $chart) -}}
 {{- $merged := mergeOverwrite $chart (deepCopy .Values.config) -}}
 {{- range $section := keys $merged | sortAlpha }}
 [{{ $section }}]
