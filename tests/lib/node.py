@@ -66,9 +66,10 @@ def build_and_load_images(*names: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(IMAGES_SCRIPT), *names], capture_output=True, text=True, timeout=3600)
 
 
-# What the prod modules run besides the dev images: git-sync, the git server holding their DAGs, and
-# the S3 server storing their remote task logs.
-PROD_IMAGES = ("git-server", "git-sync", "s3-server")
+# What the prod modules run besides the dev images: git-sync, the git server holding their DAGs, the
+# S3 server storing their remote task logs, the statsd-exporter values/prod.yaml turns on and the
+# Prometheus that scrapes it.
+PROD_IMAGES = ("git-server", "git-sync", "s3-server", "statsd-exporter", "prometheus")
 
 
 def network_policy_engine() -> str | None:

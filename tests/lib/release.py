@@ -77,6 +77,11 @@ class Release:
             self.wait_rolled_out()
         return result
 
+    def template(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        """`helm template` of the install's values plus `extra`; with `--validate`, against the live
+        cluster (its APIs and its schemas)."""
+        return self.helm("template", self.name, str(CHART), *self._values_args(), *extra)
+
     def install(self) -> subprocess.CompletedProcess[str]:
         result = self.helm("install", self.name, str(CHART), *self._values_args(), "--timeout", "10m")
         if result.returncode == 0:
