@@ -28,3 +28,9 @@ class TestNotes:
     def test_ingress_url_instead_of_port_forward(self):
         notes = render_notes(scenarios.INGRESS)
         assert "https://airflow.example.com/" in notes and "port-forward" not in notes
+
+    def test_metrics_endpoint_named_when_metrics_are_on(self):
+        assert "Metrics:" not in render_notes(scenarios.DEFAULT)
+        prod = render_notes(scenarios.PROD)
+        assert "http://airflow-statsd.airflow:9102/metrics (the Service has the prometheus.io annotations)" in prod
+        assert "through the ServiceMonitor airflow-statsd" in render_notes(scenarios.METRICS_OPERATOR)

@@ -43,6 +43,6 @@ def render_notes(scenario: Scenario) -> str:
                "--show-only", "templates/zz-notes-as-configmap.yaml"]
         for f in scenario.files:
             cmd += ["--values", str(f)]
-        cmd += ["--values", str(values)]
+        cmd += ["--values", str(values), *(f"--api-versions={api}" for api in scenario.api_versions)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
     return yaml.safe_load(proc.stdout)["data"]["notes"]
