@@ -15,8 +15,14 @@ CGROUP = Path("/sys/fs/cgroup")
 
 
 def container_cgroup(controller: str, pod_uid: str, container_id: str) -> Path | None:
-    found = list((CGROUP / controller / "kubepods").glob(f"**/pod{pod_uid}/{container_id}"))
-    return found[0] if found else None
+    """The container's cgroup (cgroupfs driver: kubepods/[burstable|besteffort/]pod<uid>/<id>), or None.
+    Looked up by name, not by walking kubepods: a walk fails when any pod's cgroup goes mid-walk."""
+    kubepods = CGROUP / controller / "kubepods"
+    for qos in ("", "burstable", "besteffort"):
+        path = kubepods / qos / f"pod{pod_uid}" / container_id
+        if path.is_dir():
+            return path
+    return None
 
 
 class CgroupSampler:
