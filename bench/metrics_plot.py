@@ -1,5 +1,5 @@
-"""The fan-out run of tests/e2e/test_prod_metrics.py drawn from Prometheus: its tasks queued,
-running and finished over time (test-artifacts/metrics-load.json), as a PNG beside results.json."""
+"""The fan-out run of tests/e2e/test_prod_metrics.py drawn from Prometheus: its tasks scheduled
+(waiting for an executor slot), queued, running and finished over time (test-artifacts/metrics-load.json), as a PNG beside results.json."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def draw() -> Path | None:
 
     run = json.loads(SERIES.read_text())
     figure, axes = plt.subplots(figsize=(9, 4.5), dpi=100)
-    for name, style in (("queued", ":"), ("running", "-"), ("finished", "--")):
+    for name, style in (("scheduled", "-."), ("queued", ":"), ("running", "-"), ("finished", "--")):
         points = run["series"].get(name) or []
         axes.step([t for t, _ in points], [v for _, v in points], style, where="post", label=name)
     axes.set_xlabel("seconds since the run was triggered")

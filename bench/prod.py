@@ -35,8 +35,11 @@ def _read(name: str):
 def measure() -> list[dict]:
     for name in FILES:
         (ARTIFACTS / name).unlink(missing_ok=True)
-    summary = last_line(run_pytest(MODULES, env={"HA_ITEMS": str(HA_ITEMS), "METRICS_LOAD_ITEMS": str(METRICS_LOAD_ITEMS)}))
-    rows: list[dict] = [{"measure": "prod e2e modules", "value": summary}]
+    proc = run_pytest([*MODULES, "-rf"], env={"HA_ITEMS": str(HA_ITEMS), "METRICS_LOAD_ITEMS": str(METRICS_LOAD_ITEMS)})
+    rows: list[dict] = [{"measure": "prod e2e modules", "value": last_line(proc)}]
+    # A figure beside a failed test may be off: say which failed (pytest -rf's short summary).
+    rows += [{"measure": "failed", "value": line.removeprefix("FAILED ")[:160]}
+             for line in proc.stdout.splitlines() if line.startswith("FAILED ")]  # fmt: skip
     for source, name in (("git-sync", "gitsync.json"), ("GitDagBundle", "gitbundle.json")):
         for key, seconds in (_read(name) or {}).items():
             rows.append({"measure": f"{source}: {key.removesuffix('_s').replace('_', ' ')}", "value": seconds,

@@ -280,7 +280,7 @@ def test_service_monitor_and_rule_are_refused_without_the_operator_api_and_accep
 
 
 def test_a_fan_out_run_is_counted_task_by_task_and_drawn_over_time(monitoring: Monitoring) -> None:
-    """Its tasks queued, running and finished over time, as Prometheus recorded them (the
+    """Its tasks scheduled (waiting for a slot), queued, running and finished over time, as Prometheus recorded them (the
     schedulers' ti.* gauges, every 5 s here; the workers' ti.finish counts), into
     test-artifacts/metrics-load.json, which `make bench` draws."""
     api, prometheus = monitoring.api, monitoring.prometheus
@@ -293,7 +293,8 @@ def test_a_fan_out_run_is_counted_task_by_task_and_drawn_over_time(monitoring: M
     prometheus.wait_for(f"sum(airflow_ti_finish{sel})", lambda v: (v or 0) - before >= tasks, timeout=120)
     time.sleep(2 * INTERVAL_S)  # the gauges' last values back at zero
     ended = time.time()
-    queries = {"queued": f"sum(airflow_ti_queued{sel})", "running": f"sum(airflow_ti_running{sel})",
+    queries = {"scheduled": f"sum(airflow_ti_scheduled{sel})", "queued": f"sum(airflow_ti_queued{sel})",
+               "running": f"sum(airflow_ti_running{sel})",
                "finished": f"sum(airflow_ti_finish{sel}) - {before}"}  # fmt: skip
     series = {name: prometheus.range(q, began, ended, INTERVAL_S) for name, q in queries.items()}
     LOAD_SERIES.parent.mkdir(parents=True, exist_ok=True)
