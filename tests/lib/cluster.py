@@ -61,9 +61,20 @@ class ClusterTarget:
         the API server refuses every pod there ("serviceaccount default not found"): right after a
         control-plane (re)start that moment can be seconds.
         """
-        self.kubectl("create", "namespace", name)
-        if labels:
-            self.kubectl("label", "namespace", name, *labels)
+        # One request with its labels, retried for a while: just after a control-plane start the API
+        # server can refuse a write for a moment (a CI run once failed on the label of a namespace it
+        # had just created). A retry that finds it there finds the one the first attempt made.
+        manifest = {"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": name, "labels": dict(label.split("=", 1) for label in labels)}}  # fmt: skip
+        deadline = time.monotonic() + 30
+        attempt = 0
+        while (done := self.kubectl("create", "-f", "-", stdin=json.dumps(manifest), check=False)).returncode != 0:
+            attempt += 1
+            if attempt > 1 and "AlreadyExists" in done.stderr:
+                break
+            if time.monotonic() > deadline or "AlreadyExists" in done.stderr:
+                raise RuntimeError(f"kubectl create namespace {name} failed: {done.stderr.strip()[-1000:]}")
+            time.sleep(2)
         deadline = time.monotonic() + 60
         while self.kubectl("get", "serviceaccount", "default", "-n", name, check=False).returncode != 0:
             if time.monotonic() > deadline:
