@@ -300,11 +300,12 @@ ALERT_TESTS = [
 
 def test_each_alert_fires_on_the_series_that_should_fire_it_and_not_on_healthy_ones(tmp_path: Path) -> None:
     tests = tmp_path / "alerts_test.yaml"
-    tests.write_text(yaml.safe_dump({"rule_files": [str(rules(tmp_path))], "evaluation_interval": "1m", "tests": ALERT_TESTS}))
+    rules_file = rules(tmp_path)
+    tests.write_text(yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": ALERT_TESTS}))
     tested = promtool("test", "rules", tests)
     assert tested.returncode == 0, tested.stdout + tested.stderr
     fired = {t["alertname"] for case in ALERT_TESTS for t in case["alert_rule_test"] if t["exp_alerts"]}
-    names = {r["alert"] for g in yaml.safe_load(rules(tmp_path).read_text())["groups"] for r in g["rules"]}
+    names = {r["alert"] for g in yaml.safe_load(rules_file.read_text())["groups"] for r in g["rules"]}
     assert fired == names, f"alerts without a test that fires them: {sorted(names - fired)}"
 
 

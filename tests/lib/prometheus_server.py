@@ -70,9 +70,7 @@ spec:
   strategy: {{type: Recreate}}
   selector: {{matchLabels: {{app: {name}}}}}
   template:
-    metadata:
-      labels: {{app: {name}}}
-      annotations: {{checksum/config: "{checksum}"}}
+    metadata: {{labels: {{app: {name}}}}}
     spec:
       serviceAccountName: {name}
       securityContext: {{runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534,
@@ -126,8 +124,7 @@ class Prometheus:
                    "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": self.namespace}]}  # fmt: skip
         for obj in (role, binding):
             self.target.kubectl("apply", "-f", "-", stdin=json.dumps(obj))
-        checksum = str(abs(hash(json.dumps(files, sort_keys=True))))
-        manifest = MANIFEST.format(name=NAME, image=PROMETHEUS_IMAGE, port=PORT, checksum=checksum)
+        manifest = MANIFEST.format(name=NAME, image=PROMETHEUS_IMAGE, port=PORT)
         self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
         self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=180s")
         ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
