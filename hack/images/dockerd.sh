@@ -57,10 +57,14 @@ start() {
   done >>"${MADE_HERE}"
   echo "dockerd: starting a private Docker daemon for image builds (layers cached in ${DATA_ROOT})" >&2
   # --bridge=none and --iptables=false: builds use the host network and the daemon changes no firewall.
+  # Its containers run through runc-bounded: a --privileged one (a kind node) would otherwise ask
+  # for capabilities the host withholds. Networks kind creates still work (plain Linux bridges); its published API server port goes through
+  # the userland proxy, as no NAT rule is written.
   setsid dockerd \
     --host "unix://${SOCKET}" --data-root "${DATA_ROOT}" --exec-root "${RUN_DIR}/exec" --pidfile "${PID_FILE}" \
     --storage-driver overlay2 --bridge none --iptables=false --ip6tables=false --ip-forward=false \
-    --ip-masq=false --userland-proxy=false --log-level warn \
+    --ip-masq=false --userland-proxy=true --log-level warn \
+    --add-runtime "bounded-runc=$(cd "$(dirname "$0")" && pwd)/runc-bounded" --default-runtime bounded-runc \
     >>"${LOG}" 2>&1 </dev/null &
   local i
   for ((i = 0; i < 120; i++)); do
