@@ -7,10 +7,11 @@ set -o errexit -o nounset -o pipefail
 
 usage() {
   cat <<EOF
-usage: hack/cluster/build.sh [--print-bin-dir]
+usage: hack/cluster/build.sh [--print-bin-dir | --kind-node]
   Builds the local cluster's binaries into
     \${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/cluster/<k8s-version>/bin/
   --print-bin-dir  print that folder and exit (builds nothing)
+  --kind-node      also build kubeadm and kubectl, which a kind node image holds (kind/node-image.sh)
   env: KUBE_VERSION (${KUBE_VERSION_DEFAULT}), ETCD_VERSION (${ETCD_VERSION_DEFAULT}),
        KWOK_VERSION (${KWOK_VERSION_DEFAULT}), COREDNS_VERSION (${COREDNS_VERSION_DEFAULT})
 EOF
@@ -33,8 +34,11 @@ SRC_DIR="${ROOT}/src"
 STAMP="${BIN_DIR}/VERSIONS"
 BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd kwok kwokctl coredns pause)
 
+KIND_NODE=false
+KIND_NODE_BINARIES=(kubeadm kubectl)
 case "${1:-}" in
   "") ;;
+  --kind-node) KIND_NODE=true ;;
   --print-bin-dir) echo "${BIN_DIR}"; exit 0 ;;
   -h|--help) usage; exit 0 ;;
   *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
@@ -51,7 +55,13 @@ is_cached() {
   [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "$(expected_stamp)" ]]
 }
 
-if is_cached; then
+kind_node_cached() {
+  local b
+  [[ "${KIND_NODE}" == true ]] || return 0
+  for b in "${KIND_NODE_BINARIES[@]}"; do [[ -x "${BIN_DIR}/${b}" ]] || return 1; done
+}
+
+if is_cached && kind_node_cached; then
   echo "cluster binaries ${KUBE_VERSION} already built in ${BIN_DIR}"
   exit 0
 fi
@@ -63,7 +73,7 @@ if ! flock --nonblock 9; then
   echo "another build of the cluster binaries ${KUBE_VERSION} is running; waiting for it"
   flock 9
 fi
-if is_cached; then
+if is_cached && kind_node_cached; then
   echo "cluster binaries ${KUBE_VERSION} already built in ${BIN_DIR}"
   exit 0
 fi
@@ -114,6 +124,8 @@ replaces_from() {
 
 go_directive() { sed -n 's/^go \([0-9.]*\)$/\1/p' "$1"; }
 
+# build_kubernetes CMD...: build k8s.io/kubernetes/cmd/CMD for each CMD, from a module of our own
+# that requires k8s.io/kubernetes and pins its staging modules.
 build_kubernetes() {
   local mod_dir="${SRC_DIR}/kubernetes" gomod staging_version minor
   gomod="$(gomod_of "k8s.io/kubernetes@${KUBE_VERSION}")"
@@ -130,8 +142,7 @@ build_kubernetes() {
     echo
     replaces_from "${gomod}" "${staging_version}"
   } >"${mod_dir}/go.mod"
-  local pkgs=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+  local pkgs=("${@/#/k8s.io/kubernetes/cmd/}")
   (cd "${mod_dir}" && step "kubernetes: resolve modules" go get "${pkgs[@]/%/@${KUBE_VERSION}}")
   # Same keys as kubernetes' hack/lib/version.sh, so the servers report the real version.
   local ldflags="-s -w" key val
@@ -201,12 +212,20 @@ build_kwok() {
   done
 }
 
+if is_cached; then
+  # Only the kind node's extra binaries are missing: the same module, two more commands.
+  build_kubernetes "${KIND_NODE_BINARIES[@]}"
+  exit 0
+fi
+
 echo "building the local cluster (kubernetes ${KUBE_VERSION}, etcd ${ETCD_VERSION}, kwok ${KWOK_VERSION}, coredns ${COREDNS_VERSION})"
 echo "into ${BIN_DIR}; a cold build takes a while, later runs reuse it"
 rm -f "${STAMP}"
 build_kwok
 build_etcd
-build_kubernetes
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+[[ "${KIND_NODE}" == true ]] && KUBE_COMMANDS+=("${KIND_NODE_BINARIES[@]}")
+build_kubernetes "${KUBE_COMMANDS[@]}"
 build_coredns
 build_pause
 expected_stamp >"${STAMP}"

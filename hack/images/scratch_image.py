@@ -1,6 +1,6 @@
 """Write a single-layer image holding one static binary, as a docker-archive tarball (stdlib only).
 
-Usage: python3 hack/images/scratch_image.py OUT.tar NAME:TAG BINARY [--user UID:GID] [-- ENTRYPOINT ARGS...]
+Usage: python3 hack/images/scratch_image.py OUT.tar NAME:TAG BINARY [--user UID:GID] [--path DIRS] [-- ENTRYPOINT ARGS...]
 
 The real node's pause and CoreDNS images are nothing but a static binary, so they are assembled
 directly instead of through a Docker daemon: `make cluster-up` needs no image builder. The archive
@@ -35,7 +35,7 @@ def layer_tar(binary: Path, name: str) -> bytes:
     return buf.getvalue()
 
 
-def image_archive(binary: Path, tag: str, user: str, entrypoint: list[str]) -> bytes:
+def image_archive(binary: Path, tag: str, user: str, entrypoint: list[str], path: str = "") -> bytes:
     name = binary.name
     layer = layer_tar(binary, name)
     diff_id = hashlib.sha256(layer).hexdigest()
@@ -43,7 +43,13 @@ def image_archive(binary: Path, tag: str, user: str, entrypoint: list[str]) -> b
         "architecture": "amd64",
         "os": "linux",
         "created": "1970-01-01T00:00:00Z",
-        "config": {"User": user, "Entrypoint": entrypoint or [f"/{name}"], "WorkingDir": "/"},
+        "config": {
+            "User": user,
+            "Entrypoint": entrypoint or [f"/{name}"],
+            "WorkingDir": "/",
+            # A PATH lets a pod's command name the binary (kubeadm's static pods say `kube-apiserver`).
+            **({"Env": [f"PATH={path}"]} if path else {}),
+        },
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{diff_id}"]},
         "history": [{"created": "1970-01-01T00:00:00Z", "created_by": f"hack/images/scratch_image.py {name}"}],
     }
@@ -73,12 +79,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("tag", help="NAME:TAG, e.g. airflow-on-k8s/pause:3.10")
     parser.add_argument("binary", type=Path)
     parser.add_argument("--user", default="65535:65535")
+    parser.add_argument("--path", default="", help="the image's PATH, e.g. / for a command given by name")
     args = parser.parse_args(argv)
     if ":" not in args.tag.rsplit("/", 1)[-1]:
         parser.error(f"the tag must be NAME:TAG, got {args.tag!r}")
     if not args.binary.is_file():
         parser.error(f"{args.binary} is not a file: build it first (hack/cluster/build.sh)")
-    args.out.write_bytes(image_archive(args.binary, args.tag, args.user, entrypoint))
+    args.out.write_bytes(image_archive(args.binary, args.tag, args.user, entrypoint, args.path))
     return 0
 
 
