@@ -30,7 +30,7 @@ MODE="$(sed -n 's/^cluster: \([a-z]*\) .*/\1/p' "${up_log}")"
 case "${MODE}" in
   kind)
     "${REPO}/hack/images/build.sh"
-    "${REPO}/.tools/bin/kind" load docker-image --name "$(sed -n 's/^name: //p' "${REPO}/hack/cluster/kind/cluster.yaml")" "${KIND_IMAGES[@]}"
+    "${REPO}/hack/cluster/kind/kind.sh" load docker-image --name "$(sed -n 's/^name: //p' "${REPO}/hack/cluster/kind/cluster.yaml")" "${KIND_IMAGES[@]}"
     ;;
   node) "${REPO}/hack/images/build.sh" ;; # loads them into the node's containerd
   kwok) echo "deploy-dev: containers do not run on this cluster, so no images are built (KWOK simulates the pods)" ;;

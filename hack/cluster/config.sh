@@ -5,6 +5,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s"
 CLUSTER_NAME="${LOCAL_CLUSTER_NAME:-airflow-on-k8s}"
 KUBECONFIG_PATH="${LOCAL_KUBECONFIG:-${REPO}/.kube/local-control-plane.yaml}"
+# kind, with Docker (kind/): its default node image is the v1.35 one pinned in kind/cluster.yaml, and
+# its module's base-image files are what kind/node-image.sh builds a node image from.
+KIND_VERSION=v0.31.0
 # kwokctl keeps each cluster (pid files, logs, PKI, etcd data) here.
 KWOK_CLUSTER_DIR="${KWOK_WORKDIR:-${HOME}/.kwok}/clusters/${CLUSTER_NAME}"
 

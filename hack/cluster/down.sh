@@ -2,8 +2,8 @@
 # Usage: hack/cluster/down.sh
 # Deletes the local cluster hack/cluster/up.sh started: the control plane (kwokctl) and, when it ran,
 # the real node with everything it put on this host (processes, mounts, cgroups, netfilter rules,
-# links, sysctls, files). What is built stays cached: binaries, images (containerd's content store,
-# the image builder's layers). A kind cluster is left alone: `kind delete cluster --name airflow-on-k8s`.
+# links, sysctls, files), or the kind cluster it made with its network. What is built stays cached:
+# binaries, images (containerd's content store, the image builder's layers).
 set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
@@ -23,7 +23,11 @@ if [[ "$(uname -s)" == Linux && "$(id -u)" == 0 ]] && { [[ -d "${NODE_STATE}" ||
   "${HERE}/node/cleanup.sh"
   echo "cluster-down: real node ${NODE_NAME} removed"
 fi
-# The image builder's private daemon, if a build left it running.
+# The kind cluster up.sh made, with the network kind made for it (kind leaves that behind).
+if [[ -x "${REPO}/.tools/bin/kind" ]] && { docker info >/dev/null 2>&1 || "${REPO}/hack/images/dockerd.sh" status; }; then
+  "${HERE}/kind/down.sh"
+fi
+# The image builder's private daemon, if a build (or a kind cluster) left it running.
 "${REPO}/hack/images/dockerd.sh" stop >/dev/null 2>&1 || true
 
 if [[ -x "${BIN_DIR}/kwokctl" ]] && kwokctl get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; then

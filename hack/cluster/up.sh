@@ -12,10 +12,6 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
 
-KIND_VERSION=v0.31.0 # its default node image is the v1.35 one pinned in kind/cluster.yaml
-KIND_CONFIG="${HERE}/kind/cluster.yaml"
-KIND_KUBECONFIG="${REPO}/.kube/kind.yaml"
-
 case "${1:-}" in
   "") ;;
   -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
@@ -26,31 +22,11 @@ die() { echo "cluster-up: $*" >&2; exit 1; }
 [[ -x "${REPO}/.tools/bin/kubectl" ]] || die "${REPO}/.tools/bin/kubectl is missing; run 'make setup' first"
 
 read -r MODE REASON <<<"$("${HERE}/choose.sh")"
-echo "cluster: ${MODE} (${REASON#because })"
-
-kind_up() {
-  local kind="${REPO}/.tools/bin/kind"
-  if ! { [[ -x "${kind}" ]] && "${kind}" version | grep -q "kind ${KIND_VERSION} "; }; then
-    command -v go >/dev/null || die "kind ${KIND_VERSION} is not installed and Go is missing to install it: install Go or kind"
-    echo "cluster-up: installing kind ${KIND_VERSION} into .tools/bin"
-    GOBIN="${REPO}/.tools/bin" go install "sigs.k8s.io/kind@${KIND_VERSION}"
-  fi
-  local name
-  name="$(sed -n 's/^name: //p' "${KIND_CONFIG}")"
-  mkdir -p "$(dirname "${KIND_KUBECONFIG}")"
-  if "${kind}" get clusters 2>/dev/null | grep -qx "${name}"; then
-    echo "cluster-up: kind cluster '${name}' already exists; reusing it"
-    "${kind}" export kubeconfig --name "${name}" --kubeconfig "${KIND_KUBECONFIG}"
-  else
-    "${kind}" create cluster --config "${KIND_CONFIG}" --kubeconfig "${KIND_KUBECONFIG}" --wait 180s
-  fi
-  echo "KUBECONFIG=${KIND_KUBECONFIG}"
-}
-
 if [[ "${MODE}" == kind ]]; then
-  kind_up
-  exit 0
+  # It says which cluster and which node image in one line.
+  exec "${HERE}/kind/up.sh" "${REASON}"
 fi
+echo "cluster: ${MODE} (${REASON#because })"
 
 "${HERE}/build.sh"
 BIN_DIR="$("${HERE}/build.sh" --print-bin-dir)"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Usage: hack/cluster/kind/down.sh
+# Deletes the kind cluster of cluster.yaml (its node container and that container's volume) and the
+# Docker network `kind` when no other container uses it: kind creates that network and never removes
+# it. Leaves images alone. A no-op when there is no such cluster.
+set -o errexit -o nounset -o pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../config.sh
+source "${HERE}/../config.sh"
+
+NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
+docker_host="$("${REPO}/hack/images/dockerd.sh" start 2>/dev/null)" || { echo "cluster-down: no Docker daemon, so no kind cluster"; exit 0; }
+# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
+export "${docker_host}"
+[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+
+if "${HERE}/kind.sh" get clusters 2>/dev/null | grep -qx "${NAME}"; then
+  "${HERE}/kind.sh" delete cluster --name "${NAME}"
+  echo "cluster-down: kind cluster '${NAME}' deleted"
+fi
+if docker network inspect kind >/dev/null 2>&1 && [[ -z "$(docker ps -aq --filter network=kind)" ]]; then
+  docker network rm kind >/dev/null
+  echo "cluster-down: Docker network 'kind' removed"
+fi
+rm -f "${REPO}/.kube/kind.yaml"

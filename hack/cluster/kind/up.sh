@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Usage: hack/cluster/kind/up.sh REASON
+# Creates the kind cluster of cluster.yaml, or reuses it, for hack/cluster/up.sh (REASON: why kind was
+# chosen). Its node image is kind's own (pinned in cluster.yaml) when the Docker daemon has it or can
+# pull it; otherwise one built here (node-image.sh) with cluster-local-node.yaml. Prints one line that
+# says which cluster and which image, and why; the last line is KUBECONFIG=<path>.
+set -o errexit -o nounset -o pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../config.sh
+source "${HERE}/../config.sh"
+
+REASON="${1:?usage: hack/cluster/kind/up.sh REASON}"
+KIND_KUBECONFIG="${REPO}/.kube/kind.yaml"
+NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
+UPSTREAM_IMAGE="$(sed -n 's/^ *image: //p' "${HERE}/cluster.yaml")"
+
+docker_host="$("${REPO}/hack/images/dockerd.sh" start 2>/dev/null)" \
+  || { echo "cluster-up: kind needs a Docker daemon: start Docker (or point DOCKER_HOST at one); as root on Linux hack/images/dockerd.sh can run one (hack/cluster/packages.sh installs it)" >&2; exit 1; }
+# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
+export "${docker_host}"
+[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+daemon="$([[ -n "${DOCKER_HOST:-}" ]] && echo "the private Docker daemon (hack/images/dockerd.sh)" || echo "your Docker daemon")"
+
+if docker image inspect "${UPSTREAM_IMAGE}" >/dev/null 2>&1 || timeout 300 docker pull -q "${UPSTREAM_IMAGE}" >/dev/null 2>&1; then
+  CONFIG="${HERE}/cluster.yaml"
+  image_note="kind's node image ${UPSTREAM_IMAGE%@*}"
+else
+  "${HERE}/node-image.sh"
+  CONFIG="$("${HERE}/node-image.sh" --print-config)"
+  image_note="node image $("${HERE}/node-image.sh" --print-image) built here, as kind's ${UPSTREAM_IMAGE%@*} cannot be pulled"
+fi
+echo "cluster: kind (${REASON#because }; ${image_note}; on ${daemon})"
+
+mkdir -p "$(dirname "${KIND_KUBECONFIG}")"
+if "${HERE}/kind.sh" get clusters 2>/dev/null | grep -qx "${NAME}"; then
+  echo "cluster-up: kind cluster '${NAME}' already exists; reusing it"
+  "${HERE}/kind.sh" export kubeconfig --name "${NAME}" --kubeconfig "${KIND_KUBECONFIG}"
+else
+  "${HERE}/kind.sh" create cluster --config "${CONFIG}" --kubeconfig "${KIND_KUBECONFIG}" --wait 180s
+fi
+echo "KUBECONFIG=${KIND_KUBECONFIG}"
