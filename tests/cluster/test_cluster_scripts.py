@@ -115,3 +115,125 @@ def test_scratch_images_are_docker_archives_and_the_same_bytes_every_time(tmp_pa
     digest = hashlib.sha256(tarfile.open(fileobj=io.BytesIO(first)).extractfile(manifest["Layers"][0]).read()).hexdigest()
     assert config["rootfs"]["diff_ids"] == [f"sha256:{digest}"]
 
+
+
+def test_a_scratch_image_given_a_path_lets_a_command_name_its_binary(tmp_path):
+    binary = tmp_path / "kube-tool"
+    binary.write_bytes(b"static binary bytes")
+    out = tmp_path / "image.tar"
+    subprocess.run([sys.executable, str(SCRATCH_IMAGE), str(out), "example/kube-tool:1.0", str(binary), "--path", "/"],
+                   check=True, timeout=30)  # fmt: skip
+    with tarfile.open(out) as archive:
+        (manifest,) = json.load(archive.extractfile("manifest.json"))
+        config = json.load(archive.extractfile(manifest["Config"]))
+    assert config["config"]["Env"] == ["PATH=/"]
+
+
+# --- kind -----------------------------------------------------------------------------------------
+
+KIND = CLUSTER / "kind"
+
+
+def kind_config(path) -> dict:
+    import yaml  # noqa: PLC0415
+
+    return yaml.safe_load(path.read_text().replace("@@", "placeholder-"))
+
+
+def test_kinds_two_configs_make_the_same_cluster_and_every_patch_of_the_pinned_one_is_in_the_local_one():
+    upstream, local = kind_config(KIND / "cluster.yaml"), kind_config(KIND / "cluster-local-node.yaml")
+    assert upstream["name"] == local["name"] == "airflow-on-k8s"
+    assert [n["role"] for n in upstream["nodes"]] == [n["role"] for n in local["nodes"]] == ["control-plane"]
+    assert upstream["nodes"][0]["image"].startswith("kindest/node:v1.35.") and "@sha256:" in upstream["nodes"][0]["image"]
+    assert set(upstream["kubeadmConfigPatches"]) <= set(local["kubeadmConfigPatches"])
+    # The CNI in the local image serves one node: a second would give its pods the same addresses.
+    assert len(local["nodes"]) == 1
+
+
+def test_the_local_node_config_names_the_image_and_the_versions_build_sh_builds(tmp_path):
+    import yaml  # noqa: PLC0415
+
+    bin_dir = tmp_path / "airflow-on-k8s" / "cluster" / "v1.35.8" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "VERSIONS").write_text("kubernetes=v1.35.8\netcd=v3.6.16\nkwok=v0.8.0\ncoredns=v1.14.7\n")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    image = subprocess.run([str(KIND / "node-image.sh"), "--print-image"], capture_output=True, text=True, env=env,
+                           check=True, timeout=60).stdout.strip()  # fmt: skip
+    path = subprocess.run([str(KIND / "node-image.sh"), "--print-config"], capture_output=True, text=True, env=env,
+                          check=True, timeout=60).stdout.strip()  # fmt: skip
+    text = open(path).read()
+    assert "@@" not in text
+    config = yaml.safe_load(text)
+    assert image == "airflow-on-k8s/kind-node:v1.35.8" and config["nodes"][0]["image"] == image
+    cluster = next(yaml.safe_load(p) for p in config["kubeadmConfigPatches"] if "ClusterConfiguration" in p)
+    assert cluster["etcd"]["local"]["imageTag"] == "3.6.16" and cluster["dns"]["imageTag"] == "v1.14.7"
+
+
+def test_the_local_nodes_kubeadm_patches_only_lower_control_plane_cpu_requests():
+    import yaml  # noqa: PLC0415
+
+    patches = sorted((KIND / "node-files" / "kind" / "kubeadm-patches").iterdir())
+    targets = {p.name.split("+")[0] for p in patches}
+    assert targets == {"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"}
+    total = 0
+    for patch in patches:
+        (container,) = yaml.safe_load(patch.read_text())["spec"]["containers"]
+        assert container["name"] == patch.name.split("+")[0] and set(container) == {"name", "resources"}
+        assert set(container["resources"]) == {"requests"} and set(container["resources"]["requests"]) == {"cpu"}
+        total += int(container["resources"]["requests"]["cpu"].removesuffix("m"))
+    # With CoreDNS's 200m, a dev release's 500m and the seed's 1000m, a 2-core node has room left.
+    assert total + 200 + 500 + 1000 <= 2000, total
+
+
+def test_the_local_nodes_cni_gives_pods_addresses_inside_kinds_pod_subnet():
+    import ipaddress  # noqa: PLC0415
+
+    conflist = json.loads((KIND / "node-files" / "etc" / "cni" / "net.d" / "10-kind-ptp.conflist").read_text())
+    ptp = conflist["plugins"][0]
+    ((subnet,),) = [[r["subnet"] for r in ranges] for ranges in ptp["ipam"]["ranges"]]
+    assert ipaddress.ip_network(subnet).subnet_of(ipaddress.ip_network("10.244.0.0/16"))  # kind's default podSubnet
+    assert {p["type"] for p in conflist["plugins"]} == {"ptp", "portmap"}
+
+
+RUNC_BOUNDED = REPO / "hack" / "images" / "runc-bounded"
+
+
+def runc_bounded():
+    import importlib.machinery  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    loader = importlib.machinery.SourceFileLoader("runc_bounded", str(RUNC_BOUNDED))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader("runc_bounded", loader))
+    loader.exec_module(module)
+    return module
+
+
+def test_runc_bounded_drops_only_the_capabilities_the_host_withholds_from_a_spec_and_an_exec(tmp_path):
+    module = runc_bounded()
+    every = ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_SYS_RESOURCE", "CAP_NET_ADMIN"]
+    spec = {"process": {"args": ["/sbin/init"], "capabilities": {k: list(every) for k in ("bounding", "effective", "permitted")}},
+            "root": {"path": "rootfs"}}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(spec))
+    module.rewrite(str(tmp_path / "config.json"), True, {"CAP_SYS_RESOURCE"})
+    written = json.loads((tmp_path / "config.json").read_text())
+    assert all(caps == ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_NET_ADMIN"] for caps in written["process"]["capabilities"].values())
+    assert written["root"] == spec["root"] and written["process"]["args"] == ["/sbin/init"]
+    process = tmp_path / "process.json"
+    process.write_text(json.dumps({"args": ["sh"], "capabilities": {"bounding": list(every)}}))
+    module.rewrite(str(process), False, {"CAP_SYS_RESOURCE", "CAP_NET_ADMIN"})
+    assert json.loads(process.read_text())["capabilities"]["bounding"] == ["CAP_CHOWN", "CAP_SYS_ADMIN"]
+
+
+def test_runc_bounded_reads_what_this_host_withholds_from_its_bounding_set():
+    module = runc_bounded()
+    with open("/proc/self/status") as status:
+        bounding = int(next(line for line in status if line.startswith("CapBnd:")).split()[1], 16)
+    withheld = module.withheld()
+    assert ("CAP_SYS_RESOURCE" in withheld) == (not bounding >> 24 & 1)
+    assert all(name.startswith("CAP_") for name in withheld) and "CAP_CHOWN" not in withheld
+
+
+@pytest.mark.skipif(sys.platform != "linux" or not os.path.exists("/usr/sbin/runc"), reason="runc is not installed here")
+def test_runc_bounded_hands_over_to_runc():
+    out = subprocess.run([str(RUNC_BOUNDED), "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and out.stdout.startswith("runc version"), out

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: hack/cluster/kind/node-image.sh [--print-image | --print-config]
+# Usage: hack/cluster/kind/node-image.sh [--no-cache | --print-image | --print-config]
 # Builds, once, a kind node image for this repo's Kubernetes version where kind's own (kindest/node,
 # pinned in cluster.yaml) cannot be pulled: no registry is reachable. From what this repo already
 # builds and Debian's packages, the way kind's node-image build assembles one:
@@ -13,6 +13,7 @@
 #      containerd (pinned, not unpacked), committed as airflow-on-k8s/kind-node:<version>.
 # Needs a Docker daemon: the user's, or the private one hack/images/dockerd.sh starts (left running,
 # as the kind cluster runs on it). A label records what the image was built from; a change rebuilds it.
+# --no-cache rebuilds it with no Docker layer reused (the cold figure make bench records).
 # --print-image prints the image's name; --print-config writes the kind config for it (from
 # cluster-local-node.yaml) and prints that file's path. Neither builds anything.
 set -o errexit -o nounset -o pipefail
@@ -40,11 +41,13 @@ print_config() {
   echo "${config}"
 }
 
+CACHE_ARGS=()
 case "${1:-}" in
   "") ;;
+  --no-cache) CACHE_ARGS=(--no-cache) ;;
   --print-image) echo "${IMAGE}"; exit 0 ;;
   --print-config) print_config; exit 0 ;;
-  -h|--help) sed -n '2,19s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
   *) echo "node-image: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
 esac
 die() { echo "node-image: $*" >&2; exit 1; }
@@ -63,7 +66,7 @@ export DOCKER_BUILDKIT=1
 inputs="$(cat "$0" "${HERE}"/{base,kube-proxy}.Dockerfile "${HERE}"/default-{cni,storage}.yaml \
   "${BIN_DIR}/VERSIONS" <(find "${HERE}/node-files" -type f | sort | xargs cat) | sha256sum | cut -c1-16)"
 inputs+="-${KIND_VERSION}"
-if [[ "$("${DOCKER[@]}" image inspect -f '{{index .Config.Labels "airflow-on-k8s.inputs"}}' "${IMAGE}" 2>/dev/null)" == "${inputs}" ]]; then
+if [[ ${#CACHE_ARGS[@]} -eq 0 && "$("${DOCKER[@]}" image inspect -f '{{index .Config.Labels "airflow-on-k8s.inputs"}}' "${IMAGE}" 2>/dev/null)" == "${inputs}" ]]; then
   echo "node-image: ${IMAGE} is built (inputs ${inputs})"
   exit 0
 fi
@@ -100,7 +103,7 @@ if [[ "$(id -u)" == 0 ]] && "${REPO}/hack/images/debian-rootfs.sh" >/dev/null; t
 else
   DEBIAN_IMAGE=debian:bookworm-slim
 fi
-"${DOCKER[@]}" build --network host --quiet --build-arg "DEBIAN_IMAGE=${DEBIAN_IMAGE}" \
+"${DOCKER[@]}" build --network host --quiet "${CACHE_ARGS[@]}" --build-arg "DEBIAN_IMAGE=${DEBIAN_IMAGE}" \
   --build-arg "PAUSE_IMAGE=${PAUSE_IMAGE}" --tag "${BASE_IMAGE}" "${CONTEXT}" >/dev/null \
   || die "building ${BASE_IMAGE} failed; run '${DOCKER[*]} build ${CONTEXT}' to see why"
 step base
@@ -122,7 +125,7 @@ scratch "${COREDNS_IMAGE}" "${BIN_DIR}/coredns" --user 0:0
 scratch "${PAUSE_IMAGE}" "${BIN_DIR}/pause"
 mkdir -p "${WORK}/kube-proxy-context"
 cp "${BIN_DIR}/kube-proxy" "${WORK}/kube-proxy-context/"
-"${DOCKER[@]}" build --network host --quiet --build-arg "DEBIAN_IMAGE=${DEBIAN_IMAGE}" \
+"${DOCKER[@]}" build --network host --quiet "${CACHE_ARGS[@]}" --build-arg "DEBIAN_IMAGE=${DEBIAN_IMAGE}" \
   --file "${HERE}/kube-proxy.Dockerfile" --tag "registry.k8s.io/kube-proxy:${KUBE_VERSION}" "${WORK}/kube-proxy-context" >/dev/null \
   || die "building kube-proxy's image failed; see '${DOCKER[*]} build --file ${HERE}/kube-proxy.Dockerfile ${WORK}/kube-proxy-context'"
 "${DOCKER[@]}" save "registry.k8s.io/kube-proxy:${KUBE_VERSION}" >"${IMAGES_DIR}/kube-proxy.tar"
