@@ -1,6 +1,6 @@
 """Run the benchmarks, write bench/results.json and print a short table with the targets.
 
-Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images,airflow,load,faults]
+Usage: python -m bench [--quick] [--only render,dags,footprint,suites,cluster,images,airflow,load,faults,prod,kind]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import dag_parse, footprint, helm_render, suites  # noqa: E402
 from .report import print_report, targets  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults", "prod")
+PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults", "prod", "kind")
 
 
 def main() -> int:
@@ -71,6 +71,10 @@ def main() -> int:
         from . import prod  # noqa: PLC0415
 
         results["prod"] = prod.measure()
+    if "kind" in only:
+        from . import kind  # noqa: PLC0415
+
+        results["kind"] = kind.measure()
     results["targets"] = targets(results)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_report(results)

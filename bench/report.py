@@ -85,5 +85,6 @@ def print_report(results: dict) -> None:
           "values/prod.yaml: git push to DAG and run (seconds), NetworkPolicy flows")  # fmt: skip
     table([r for r in prod if "peak_memory_mib" in r], ["measure", "peak_memory_mib", "peak_cpu", "note"],
           "values/prod.yaml: peak use during a 50-task run vs requests and limits")  # fmt: skip
+    table(results.get("kind", []), ["measure", "value", "note"], "kind from the node image built here (seconds)")
     table([{**t, "met": "yes" if t["met"] else "NO"} for t in results.get("targets", [])],
           ["target", "value", "limit", "unit", "met"], "targets")
