@@ -74,6 +74,28 @@ start() {
   die "the private dockerd did not answer within 60 s; last lines of ${LOG}: $(tail -n 5 "${LOG}" | tr '\n' ' ')"
 }
 
+# Processes of the daemon's containers that outlived it: when dockerd and the shims are killed
+# with -9, a container's processes (a kind node's systemd and everything under it) keep running.
+# They are found by the cgroups the daemon made (/docker/<id> under each hierarchy), killed, and
+# those cgroups removed.
+kill_container_leftovers() {
+  local id dir pids
+  [[ -d "${DATA_ROOT}/containers" ]] || return 0
+  for id in $(ls "${DATA_ROOT}/containers"); do
+    for dir in /sys/fs/cgroup/*/docker/"${id}" /sys/fs/cgroup/docker/"${id}"; do
+      [[ -d "${dir}" ]] || continue
+      for _ in 1 2 3 4 5; do
+        pids="$(find "${dir}" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)"
+        [[ -n "${pids}" ]] || break
+        # shellcheck disable=SC2086 # one pid per word
+        kill -9 ${pids} 2>/dev/null || true
+        sleep 0.5
+      done
+      find "${dir}" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+  done
+}
+
 stop_private() {
   local pid
   pid="$(cat "${PID_FILE}" 2>/dev/null || true)"
@@ -85,6 +107,7 @@ stop_private() {
   # Its own containerd and shims, when the daemon itself was killed before it could stop them.
   pkill -9 -f -- "containerd --config ${RUN_DIR}/exec/containerd/containerd.toml" 2>/dev/null || true
   pkill -9 -f -- "containerd-shim.* -address ${RUN_DIR}/" 2>/dev/null || true
+  kill_container_leftovers
   unmount_leftovers
   rm -rf "${RUN_DIR}"
   rmdir "$(dirname "${RUN_DIR}")" 2>/dev/null || true

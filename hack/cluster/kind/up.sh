@@ -31,11 +31,36 @@ else
 fi
 echo "cluster: kind (${REASON#because }; ${image_note}; on ${daemon})"
 
+# ready SECONDS: whether the cluster's API server answers /readyz within SECONDS.
+ready() {
+  local deadline=$((SECONDS + $1))
+  until "${REPO}/.tools/bin/kubectl" --kubeconfig "${KIND_KUBECONFIG}" get --raw /readyz >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 2
+  done
+}
+
 mkdir -p "$(dirname "${KIND_KUBECONFIG}")"
+create=true
 if "${HERE}/kind.sh" get clusters 2>/dev/null | grep -qx "${NAME}"; then
-  echo "cluster-up: kind cluster '${NAME}' already exists; reusing it"
+  create=false
+  node="${NAME}-control-plane"
+  # A node whose daemon was stopped or killed (the end of a session kills every process) is stopped:
+  # start it again, and recreate the cluster only if it does not come back.
+  if [[ "$(docker inspect -f '{{.State.Running}}' "${node}" 2>/dev/null)" != true ]]; then
+    echo "cluster-up: kind cluster '${NAME}' exists but its node is stopped (its Docker daemon was stopped); starting it"
+    docker start "${node}" >/dev/null || true
+  else
+    echo "cluster-up: kind cluster '${NAME}' already exists; reusing it"
+  fi
   "${HERE}/kind.sh" export kubeconfig --name "${NAME}" --kubeconfig "${KIND_KUBECONFIG}"
-else
+  if ! ready 180; then
+    echo "cluster-up: kind cluster '${NAME}' did not answer within 180 s; deleting and recreating it"
+    "${HERE}/kind.sh" delete cluster --name "${NAME}"
+    create=true
+  fi
+fi
+if [[ "${create}" == true ]]; then
   "${HERE}/kind.sh" create cluster --config "${CONFIG}" --kubeconfig "${KIND_KUBECONFIG}" --wait 180s
 fi
 echo "KUBECONFIG=${KIND_KUBECONFIG}"
