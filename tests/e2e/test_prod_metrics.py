@@ -148,15 +148,9 @@ def test_the_scheduler_executor_and_dag_processor_report(monitoring: Monitoring)
     prometheus.wait_for(f"sum(rate(airflow_triggerer_heartbeat{sel}[1m]))", lambda v: (v or 0) > 0)
 
 
-def seed_successes(api: AirflowApi) -> int:
-    """Successful seed task instances over every run of the seed DAG, as the REST API lists them, once
-    none is still going (unpausing it also started its daily schedule's latest run)."""
-    deadline = time.monotonic() + 600
-    while True:
-        runs = DagRunApi(api.api).get_dag_runs(SEED_DAG, limit=100).dag_runs
-        if all(str(r.state.value) in ("success", "failed") for r in runs) or time.monotonic() > deadline:
-            break
-        time.sleep(3)
+def rest_seed_successes(api: AirflowApi) -> int:
+    """Successful seed task instances over every run of the seed DAG, as the REST API lists them."""
+    runs = DagRunApi(api.api).get_dag_runs(SEED_DAG, limit=100).dag_runs
     return sum(api.task_instances(SEED_DAG, r.dag_run_id)[SEED_TASK].state.value == "success" for r in runs)
 
 
@@ -164,13 +158,21 @@ def test_every_task_outcome_is_counted_with_its_dag_task_and_state(monitoring: M
     """Sent from the worker pods, which are gone when Prometheus scrapes: each counted exactly once."""
     failing = monitoring.finished(PARAMS_DAG, PARAMS_TASK, "failed") - float(runs["before_failing"])
     assert failing == 1
-    # The seed DAG also runs on its schedule: Prometheus' count is every success the REST API lists.
-    successes = seed_successes(monitoring.api)
-    monitoring.prometheus.wait_for(
-        f"sum(airflow_ti_finish{monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK, state='success')})",
-        lambda v: v == successes, timeout=60)  # fmt: skip
+    # The seed DAG also runs on its schedule (unpausing it started its latest daily run), and that run
+    # may still be going, or waiting out a retry: Prometheus' counts must equal the successes the REST
+    # API lists, whenever they are read. A success reaches the API first and Prometheus a scrape later,
+    # so read both until they agree.
     sel = monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK)
-    assert monitoring.prometheus.value(f"sum(airflow_task_duration_count{sel})") == successes
+    finished = f"sum(airflow_ti_finish{monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK, state='success')})"
+    durations = f"sum(airflow_task_duration_count{sel})"
+    deadline = time.monotonic() + 120
+    while True:
+        successes = rest_seed_successes(monitoring.api)
+        counted = (monitoring.prometheus.value(finished), monitoring.prometheus.value(durations))
+        if successes >= 1 and counted == (successes, successes):
+            break
+        assert time.monotonic() < deadline, f"the REST API lists {successes} seed successes; Prometheus counts {counted}"
+        time.sleep(3)
     created = monitoring.prometheus.value(f"sum(airflow_kubernetes_executor_pod_creation_status{monitoring.selector(status='200')})")
     assert (created or 0) >= successes + 1, created
 
