@@ -10,10 +10,10 @@ export PATH := $(CURDIR)/.tools/bin:$(PATH)
 # kubectl's discovery cache with the rest of this project's cache, not in ~/.kube.
 export KUBECACHEDIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/airflow-on-k8s/kubectl
 
-.PHONY: help setup lint render test test-offline test-e2e scan images dev-objects cluster-up cluster-down deploy-dev bench docs clean
+.PHONY: help setup lint render test test-offline test-e2e scan images dev-objects cluster-up cluster-down kind-node-image deploy-dev bench docs clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 setup: ## Create .venv from uv.lock and install pinned helm 3, helm 4 and kubectl into .tools/bin
 	@hack/setup.sh
@@ -45,8 +45,11 @@ dev-objects: setup ## Create the Secret, ConfigMap and pull secret the DAGs refe
 cluster-up: setup ## Start the cluster hack/cluster/choose.sh picks: kind, or the local control plane with a real node (or simulated nodes)
 	@hack/cluster/up.sh
 
-cluster-down: ## Delete the local cluster and everything its node put on this host (built binaries and images stay cached)
+cluster-down: ## Delete the local cluster and everything its node put on this host, or the kind cluster (built binaries and images stay cached)
 	@hack/cluster/down.sh
+
+kind-node-image: ## Build kind's node image here, from source and Debian packages (make cluster-up does when kindest/node cannot be pulled)
+	@hack/cluster/kind/node-image.sh
 
 deploy-dev: setup ## Bring up the dev cluster (make cluster-up), build and load the images, install the chart and DAGs
 	@hack/deploy-dev.sh
