@@ -45,6 +45,7 @@ from airflow_client.client.models.variable_body import VariableBody
 
 from . import tools
 from .net_probe import host_connects, wait_while_refused
+from .node import is_local_node
 from .release import Release
 from .stuck_pods import StuckPodCheck
 
@@ -87,8 +88,10 @@ def service_url(release: Release) -> Iterator[str]:
     # Just rolled out, the api-server's endpoint may reach kube-proxy's rules a moment after the pod
     # is Ready, and until then kube-proxy refuses the connection: retry a refused Service address
     # before falling back to a port-forward, which pins one pod (and breaks when it is replaced).
-    # An address that does not route here (kind) times out instead and goes straight to the forward.
-    error = wait_while_refused(service["clusterIP"], port)
+    # Only the local real node's kube-proxy serves Service addresses to this host: elsewhere (kind, a
+    # user's cluster) the address is not this cluster's from here, and may even reach something else
+    # on the host's network (seen: a proxy answering 404), so those go straight to the forward.
+    error = wait_while_refused(service["clusterIP"], port) if is_local_node(release.target) else OSError("not routed")
     if error is None:
         yield f"http://{service['clusterIP']}:{port}"
         return
