@@ -8,6 +8,16 @@ KUBECONFIG_PATH="${LOCAL_KUBECONFIG:-${REPO}/.kube/local-control-plane.yaml}"
 # kind, with Docker (kind/): its default node image is the v1.35 one pinned in kind/cluster.yaml, and
 # its module's base-image files are what kind/node-image.sh builds a node image from.
 KIND_VERSION=v0.31.0
+# use_docker: point the docker CLI (and kind) at the Docker daemon the scripts use: the user's when
+# `docker info` reaches one, else the private one (hack/images/dockerd.sh, started if need be). Fails,
+# having said why on stderr, when there is neither.
+use_docker() {
+  local docker_host
+  docker_host="$("${REPO}/hack/images/dockerd.sh" start)" || return 1
+  # shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
+  export "${docker_host}"
+  [[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+}
 # kwokctl keeps each cluster (pid files, logs, PKI, etcd data) here.
 KWOK_CLUSTER_DIR="${KWOK_WORKDIR:-${HOME}/.kwok}/clusters/${CLUSTER_NAME}"
 

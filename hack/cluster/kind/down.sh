@@ -9,10 +9,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 source "${HERE}/../config.sh"
 
 NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
-docker_host="$("${REPO}/hack/images/dockerd.sh" start 2>/dev/null)" || { echo "cluster-down: no Docker daemon, so no kind cluster"; exit 0; }
-# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
-export "${docker_host}"
-[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+use_docker 2>/dev/null || { echo "cluster-down: no Docker daemon, so no kind cluster"; exit 0; }
 
 if "${HERE}/kind.sh" get clusters 2>/dev/null | grep -qx "${NAME}"; then
   "${HERE}/kind.sh" delete cluster --name "${NAME}"

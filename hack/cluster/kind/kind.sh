@@ -15,8 +15,5 @@ if ! { [[ -x "${KIND}" ]] && "${KIND}" version 2>/dev/null | grep -q "kind ${KIN
   echo "kind: installing kind ${KIND_VERSION} into .tools/bin (from its Go module)" >&2
   GOBIN="${REPO}/.tools/bin" go install "sigs.k8s.io/kind@${KIND_VERSION}" >&2
 fi
-docker_host="$("${REPO}/hack/images/dockerd.sh" start)" || exit 1 # it said why
-# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
-export "${docker_host}"
-[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+use_docker || exit 1 # it said why
 exec "${KIND}" "$@"

@@ -36,8 +36,8 @@ TIMES="${CACHE}/kind/node-image-times.txt"
 print_config() {
   local config="${CACHE}/kind/cluster-local-node.yaml"
   mkdir -p "$(dirname "${config}")"
-  sed -e "s#@@NODE_IMAGE@@#${IMAGE}#" -e "s#@@ETCD_TAG@@#${ETCD_IMAGE##*:}#" -e "s#@@COREDNS_TAG@@#${COREDNS_IMAGE##*:}#" \
-    "${HERE}/cluster-local-node.yaml" >"${config}"
+  NODE_IMAGE="${IMAGE}" ETCD_TAG="${ETCD_IMAGE##*:}" COREDNS_TAG="${COREDNS_IMAGE##*:}" \
+    render "${HERE}/cluster-local-node.yaml" >"${config}"
   echo "${config}"
 }
 
@@ -52,10 +52,7 @@ case "${1:-}" in
 esac
 die() { echo "node-image: $*" >&2; exit 1; }
 
-docker_host="$("${REPO}/hack/images/dockerd.sh" start)" || exit 1 # it said why
-# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
-export "${docker_host}"
-[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
+use_docker || exit 1 # it said why
 # The private daemon with Debian's client, which has BuildKit built in (another client may need buildx).
 DOCKER=(docker)
 [[ "DOCKER_HOST=${DOCKER_HOST:-}" == "$("${REPO}/hack/images/dockerd.sh" env)" ]] && DOCKER=(/usr/bin/docker)
@@ -63,7 +60,7 @@ export DOCKER_BUILDKIT=1
 
 # What the image is built from: a change to any of these rebuilds it.
 "${HERE}/../build.sh" --kind-node
-inputs="$(cat "$0" "${HERE}"/{base,kube-proxy}.Dockerfile "${HERE}"/default-{cni,storage}.yaml \
+inputs="$(cat "$0" "${HERE}"/{base,kube-proxy}.Dockerfile "${HERE}"/default-{cni,storage}.yaml "${HERE}/volume.yaml" \
   "${BIN_DIR}/VERSIONS" <(find "${HERE}/node-files" -type f | sort | xargs cat) | sha256sum | cut -c1-16)"
 inputs+="-${KIND_VERSION}"
 if [[ ${#CACHE_ARGS[@]} -eq 0 && "$("${DOCKER[@]}" image inspect -f '{{index .Config.Labels "airflow-on-k8s.inputs"}}' "${IMAGE}" 2>/dev/null)" == "${inputs}" ]]; then
@@ -144,10 +141,9 @@ in_node sh -c "echo ${KUBE_VERSION} >/kind/version && mkdir -p /kind/manifests"
 in_node sh -c 'cat >/kind/manifests/default-cni.yaml' <"${HERE}/default-cni.yaml"
 {
   cat "${HERE}/default-storage.yaml"
-  for ((i = 0; i < VOLUMES; i++)); do
-    printf -- '---\napiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: kind-pv-%d\nspec:\n' "${i}"
-    printf '  storageClassName: standard\n  capacity: {storage: 20Gi}\n  accessModes: [ReadWriteOnce, ReadWriteMany]\n'
-    printf '  persistentVolumeReclaimPolicy: Retain\n  hostPath: {path: /kind-volumes/pv-%d, type: Directory}\n' "${i}"
+  for ((VOLUME_INDEX = 0; VOLUME_INDEX < VOLUMES; VOLUME_INDEX++)); do
+    echo "---"
+    render "${HERE}/volume.yaml"
   done
 } | in_node sh -c 'cat >/kind/manifests/default-storage.yaml'
 in_node sh -c "for i in \$(seq 0 $((VOLUMES - 1))); do mkdir -p /kind-volumes/pv-\$i; done; chmod 1777 /kind-volumes/pv-*"

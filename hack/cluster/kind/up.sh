@@ -14,11 +14,8 @@ KIND_KUBECONFIG="${REPO}/.kube/kind.yaml"
 NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
 UPSTREAM_IMAGE="$(sed -n 's/^ *image: //p' "${HERE}/cluster.yaml")"
 
-docker_host="$("${REPO}/hack/images/dockerd.sh" start 2>/dev/null)" \
+use_docker 2>/dev/null \
   || { echo "cluster-up: kind needs a Docker daemon: start Docker (or point DOCKER_HOST at one); as root on Linux hack/images/dockerd.sh can run one (hack/cluster/packages.sh installs it)" >&2; exit 1; }
-# shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
-export "${docker_host}"
-[[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
 daemon="$([[ -n "${DOCKER_HOST:-}" ]] && echo "the private Docker daemon (hack/images/dockerd.sh)" || echo "your Docker daemon")"
 
 if docker image inspect "${UPSTREAM_IMAGE}" >/dev/null 2>&1 || timeout 300 docker pull -q "${UPSTREAM_IMAGE}" >/dev/null 2>&1; then
