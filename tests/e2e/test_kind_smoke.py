@@ -57,11 +57,14 @@ def run(cmd: list[str], env: dict[str, str], timeout: int) -> tuple[subprocess.C
 def deployed(cluster_target: ClusterTarget, figures: dict) -> Iterator[KindDeploy]:
     if kind.is_kind(cluster_target):
         pytest.skip("the suite's own cluster is kind (KUBECONFIG): every e2e module is the kind run there")
-    why = kind.why_docker_cannot_run()
-    if why is not None:
-        pytest.skip(f"Docker cannot run here, so kind cannot: {why}")
     was_running = kind.private_daemon_running()
+    try:
+        kind.docker_env()
+    except kind.DockerUnavailable as why:
+        pytest.skip(f"Docker cannot run here, so kind cannot: {why}")
     if kind.cluster_exists():
+        if not was_running:
+            subprocess.run([str(kind.DOCKERD), "stop"], capture_output=True, timeout=300)
         pytest.skip(f"a kind cluster '{kind.CLUSTER_NAME}' exists already; this module would delete it: "
                     "delete it yourself (make cluster-down) to run it")  # fmt: skip
     env = {**os.environ, "CLUSTER_MODE": "kind"}

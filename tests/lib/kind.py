@@ -7,11 +7,10 @@ else the private daemon it runs as root on Linux (which kind's scripts start and
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from .cluster import ClusterTarget
@@ -26,27 +25,22 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflo
 NODE_IMAGE_TIMES = CACHE / "kind" / "node-image-times.txt"  # node-image.sh: seconds per step, and total
 
 
-def why_docker_cannot_run() -> str | None:
-    """None when a Docker daemon is reachable or the private one can be started here; else why not."""
-    if shutil.which("docker") and subprocess.run(["docker", "info"], capture_output=True, timeout=60).returncode == 0:
-        return None
-    if sys.platform != "linux":
-        return "no Docker daemon is reachable, and the private one runs only on Linux"
-    if os.geteuid() != 0:
-        return "no Docker daemon is reachable, and starting the private one needs root"
-    if shutil.which("dockerd") is None or not Path("/usr/bin/docker").exists():
-        return "no Docker daemon is reachable and Debian's docker.io is not installed (hack/cluster/packages.sh installs it)"
-    return None
+class DockerUnavailable(RuntimeError):
+    """No Docker daemon is reachable and the private one cannot run here; the message says why."""
 
 
 def private_daemon_running() -> bool:
     return subprocess.run([str(DOCKERD), "status"], capture_output=True, timeout=60).returncode == 0
 
 
+@functools.cache
 def docker_env() -> dict[str, str]:
-    """The environment for the docker CLI against the daemon kind uses (starting the private one if needed)."""
-    out = subprocess.run([str(DOCKERD), "start"], capture_output=True, text=True, timeout=120, check=True).stdout
-    value = out.strip().splitlines()[-1].removeprefix("DOCKER_HOST=")
+    """The environment for the docker CLI against the daemon kind uses: dockerd.sh's answer (the user's
+    daemon, else the private one, started if need be). Raises DockerUnavailable with its reason."""
+    started = subprocess.run([str(DOCKERD), "start"], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        raise DockerUnavailable(started.stderr.strip().removeprefix("dockerd: "))
+    value = started.stdout.strip().splitlines()[-1].removeprefix("DOCKER_HOST=")
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
     return env | ({"DOCKER_HOST": value} if value else {})
 
