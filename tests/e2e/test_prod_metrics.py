@@ -96,12 +96,41 @@ def monitoring(prod: ProdInstall, api: AirflowApi) -> Iterator[Monitoring]:
         target.kubectl("delete", "namespace", MONITORING, "--wait=false", "--ignore-not-found", check=False)
 
 
+@dataclass(frozen=True)
+class SeedCounts:
+    """The seed task's successes as the REST API lists them, and Prometheus' counters of them, read at
+    one moment. Prometheus' counters start again at zero whenever the exporter restarts (normal for a
+    counter): only differences between two of these readings, taken by this module, are compared."""
+
+    listed: int
+    finished: float
+    durations: float
+    pods_created: float
+
+
+def seed_counts(monitoring: Monitoring) -> SeedCounts:
+    """A reading in which Prometheus holds every success the REST API lists: the REST count is taken
+    before and after Prometheus is read, two scrapes apart, until it did not change in between."""
+    sel = monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK)
+    deadline = time.monotonic() + 300
+    while True:
+        listed = rest_seed_successes(monitoring.api)
+        time.sleep(2 * INTERVAL_S + 1)  # a success's count reaches Prometheus at its next scrape
+        prometheus = monitoring.prometheus
+        finished = prometheus.value(f"sum(airflow_ti_finish{monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK, state='success')})")
+        durations = prometheus.value(f"sum(airflow_task_duration_count{sel})")
+        created = prometheus.value(f"sum(airflow_kubernetes_executor_pod_creation_status{monitoring.selector(status='200')})")
+        if rest_seed_successes(monitoring.api) == listed:
+            return SeedCounts(listed, finished or 0.0, durations or 0.0, created or 0.0)
+        assert time.monotonic() < deadline, "the seed DAG's successes kept changing for 300 s"
+
+
 @pytest.fixture(scope="module")
-def runs(monitoring: Monitoring, figures: dict[str, Any]) -> dict[str, str]:
-    """A seed run (succeeds) and a failing run (exit code 3, no retry), both finished and counted."""
+def runs(monitoring: Monitoring, figures: dict[str, Any]) -> dict[str, Any]:
+    """A seed run (succeeds) and a failing run (exit code 3, no retry), both finished and counted;
+    with the counts read before them."""
     api = monitoring.api
-    before = {"seed": monitoring.finished(SEED_DAG, SEED_TASK, "success"),
-              "failing": monitoring.finished(PARAMS_DAG, PARAMS_TASK, "failed")}  # fmt: skip
+    before = {"seed": seed_counts(monitoring), "failing": monitoring.finished(PARAMS_DAG, PARAMS_TASK, "failed")}
     runs = {"seed": api.trigger(SEED_DAG), "failing": api.trigger(PARAMS_DAG, {"exit_code": 3})}
     states = {"seed": api.wait_for_run(SEED_DAG, runs["seed"]), "failing": api.wait_for_run(PARAMS_DAG, runs["failing"])}
     assert states == {"seed": "success", "failing": "failed"}, states
@@ -109,12 +138,12 @@ def runs(monitoring: Monitoring, figures: dict[str, Any]) -> dict[str, str]:
     ended = api.task_instances(SEED_DAG, runs["seed"])[SEED_TASK].end_date
     seen = monitoring.prometheus.wait_for(
         f"sum(airflow_ti_finish{monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK, state='success')})",
-        lambda v: (v or 0) > before["seed"], timeout=120, poll=0.25)  # fmt: skip
+        lambda v: (v or 0) > before["seed"].finished, timeout=120, poll=0.25)  # fmt: skip
     figures["metric_delay_s"] = round(seen - ended.astimezone(UTC).timestamp(), 2)
     monitoring.prometheus.wait_for(
         f"sum(airflow_ti_finish{monitoring.selector(dag_id=PARAMS_DAG, task_id=PARAMS_TASK, state='failed')})",
         lambda v: (v or 0) > before["failing"], timeout=120)  # fmt: skip
-    return {**runs, "before_failing": str(before["failing"])}
+    return {**runs, "before_failing": before["failing"], "before_seed": before["seed"]}
 
 
 def test_prometheus_finds_the_exporter_by_its_annotations_and_the_network_policy_lets_it_scrape(monitoring: Monitoring) -> None:
@@ -154,27 +183,25 @@ def rest_seed_successes(api: AirflowApi) -> int:
     return sum(api.task_instances(SEED_DAG, r.dag_run_id)[SEED_TASK].state.value == "success" for r in runs)
 
 
-def test_every_task_outcome_is_counted_with_its_dag_task_and_state(monitoring: Monitoring, runs: dict[str, str]) -> None:
+def test_every_task_outcome_is_counted_with_its_dag_task_and_state(monitoring: Monitoring, runs: dict[str, Any]) -> None:
     """Sent from the worker pods, which are gone when Prometheus scrapes: each counted exactly once."""
-    failing = monitoring.finished(PARAMS_DAG, PARAMS_TASK, "failed") - float(runs["before_failing"])
+    failing = monitoring.finished(PARAMS_DAG, PARAMS_TASK, "failed") - runs["before_failing"]
     assert failing == 1
     # The seed DAG also runs on its schedule (unpausing it started its latest daily run), and that run
-    # may still be going, or waiting out a retry: Prometheus' counts must equal the successes the REST
-    # API lists, whenever they are read. A success reaches the API first and Prometheus a scrape later,
-    # so read both until they agree.
-    sel = monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK)
-    finished = f"sum(airflow_ti_finish{monitoring.selector(dag_id=SEED_DAG, task_id=SEED_TASK, state='success')})"
-    durations = f"sum(airflow_task_duration_count{sel})"
+    # may still be going, or waiting out a retry: every success the REST API lists from the reading
+    # before the runs on is counted once by Prometheus, whenever they are read. A success reaches the
+    # API first and Prometheus a scrape later, so read both until they agree.
+    before: SeedCounts = runs["before_seed"]
     deadline = time.monotonic() + 120
     while True:
-        successes = rest_seed_successes(monitoring.api)
-        counted = (monitoring.prometheus.value(finished), monitoring.prometheus.value(durations))
+        now = seed_counts(monitoring)
+        successes = now.listed - before.listed
+        counted = (now.finished - before.finished, now.durations - before.durations)
         if successes >= 1 and counted == (successes, successes):
             break
-        assert time.monotonic() < deadline, f"the REST API lists {successes} seed successes; Prometheus counts {counted}"
-        time.sleep(3)
-    created = monitoring.prometheus.value(f"sum(airflow_kubernetes_executor_pod_creation_status{monitoring.selector(status='200')})")
-    assert (created or 0) >= successes + 1, created
+        assert time.monotonic() < deadline, f"the REST API lists {successes} new seed successes; Prometheus counts {counted}"
+    # Each of those tasks and the failing one had its worker pod created.
+    assert now.pods_created - before.pods_created >= successes + 1, (before, now)
 
 
 def test_a_broken_dag_file_is_counted_and_fires_its_alert(monitoring: Monitoring, figures: dict[str, Any]) -> None:
@@ -224,7 +251,7 @@ def test_the_alert_rules_load_and_evaluate(monitoring: Monitoring) -> None:
     assert not [a for a in monitoring.prometheus.alerts() if a["labels"]["alertname"] == "AirflowSchedulerHeartbeatMissing"]
 
 
-def test_every_dashboard_panel_answers_and_reads_only_metrics_prometheus_holds(monitoring: Monitoring, runs: dict[str, str],
+def test_every_dashboard_panel_answers_and_reads_only_metrics_prometheus_holds(monitoring: Monitoring, runs: dict[str, Any],
                                                                                  figures: dict[str, Any]) -> None:  # fmt: skip
     held = monitoring.prometheus.metric_names()
     namespace = monitoring.prod.release.namespace
@@ -238,7 +265,7 @@ def test_every_dashboard_panel_answers_and_reads_only_metrics_prometheus_holds(m
     figures["airflow_metrics_seen"] = sorted(n for n in held if n.startswith("airflow_"))
 
 
-def test_the_exporter_peak_use_fits_its_requests_and_limits(monitoring: Monitoring, runs: dict[str, str], figures: dict[str, Any]) -> None:
+def test_the_exporter_peak_use_fits_its_requests_and_limits(monitoring: Monitoring, runs: dict[str, Any], figures: dict[str, Any]) -> None:
     sel = monitoring.selector()
     prometheus = monitoring.prometheus
     cpu = prometheus.value(f"max_over_time(rate(process_cpu_seconds_total{sel}[30s])[1h:5s])")
