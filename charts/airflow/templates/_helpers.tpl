@@ -299,9 +299,10 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 
 {{/*
 Env of the server components: every secret as a secretKeyRef, never a literal. The image's
-entrypoint would first run `airflow db check` (a whole Airflow CLI start, seconds of CPU, every 3 s
-while the database is down) before each command: the migration Job and the `wait-for-migrations`
-init containers wait for the database with a few lines of Python instead, so that check is off.
+entrypoint would first run `airflow db check` (a whole Airflow CLI start, repeated while the database
+is down) before each command: the migration Job and the `wait-for-migrations` init containers wait for
+the database with a few lines of Python instead, so that check is off
+(docs/decisions/0005-migrations-post-hook-components-wait.md).
 */}}
 {{- define "airflow.serverEnv" -}}
 - name: CONNECTION_CHECK_MAX_COUNT

@@ -5,6 +5,7 @@ worker pods live for one task: the task runner sends `ti.start`, `ti.finish` and
 the moment they happen, and the exporter still holds them after the pod is gone. Airflow sends its
 tags (dag_id, task_id, state, pool...) in InfluxDB style, which the exporter turns into labels;
 legacy names, which carry the same values inside the name, are off.
+Why StatsD and not OpenTelemetry: docs/decisions/0001-metrics-statsd-exporter.md.
 */}}
 
 {{- define "airflow.statsdName" -}}{{ include "airflow.name" (list . "statsd") }}{{- end -}}

@@ -74,7 +74,7 @@ a Secret holds them, are spliced in by Kubernetes from env vars defined just bef
 {{/*
 The api-server reads with files/remote_log_reader.py (the provider's reader, except that a store it
 cannot reach is said in the log instead of failing the request), mounted from the config ConfigMap
-into $AIRFLOW_HOME/config, which Airflow puts on sys.path.
+into $AIRFLOW_HOME/config, which Airflow puts on sys.path (docs/decisions/0009-remote-log-reader-wrapper.md).
 */}}
 {{- define "airflow.remoteLogReaderKey" -}}remote_log_reader.py{{- end -}}
 {{- define "airflow.remoteLogReaderModule" -}}airflow_on_k8s_remote_log_reader{{- end -}}
