@@ -10,6 +10,8 @@ Every behaviour of the 2020 original is kept; what changed and why:
   variable (KUBERNETES_DAG_WORKER_RESOURCES), the seed's values staying the default.
 - Email on failure (not on retry) is an SmtpNotifier failure callback: task-level `email*` arguments
   are deprecated in Airflow 3.
+- `default_args` holds the seed's values on top of `pod_defaults.default_args(...)`, the bundle's
+  shared task defaults (a bundle convention, not an Airflow change); `start_date` is the DAG's.
 - The Secret `test_env` and pull secret `image_credential` become `test-env` and `image-credential`:
   Kubernetes object names are DNS-1123 names (lowercase letters, digits, `-`, `.`; no underscores),
   so a real API server refuses to create the originals and the pod could never have started.
@@ -31,15 +33,18 @@ import pod_defaults
 # The seed mailed its author; this placeholder stands in for your team's alert address.
 ALERT_EMAIL = "data-alerts@example.com"
 
-default_args = {
-    "owner": "bomwo",
-    "retries": 3,
-    "retry_delay": timedelta(minutes=5),
-    "depends_on_past": False,
-    "execution_timeout": timedelta(hours=1),
+# The seed's task_default_args, built on the bundle's shared task defaults like every DAG here: the
+# article's own owner, retries and retry delay replace the shared ones, and the other keys are the
+# article's too (its start_date is now the DAG's, its email settings the failure callback).
+default_args = pod_defaults.default_args(
+    owner="bomwo",
+    retries=3,
+    retry_delay=timedelta(minutes=5),
+    depends_on_past=False,
+    execution_timeout=timedelta(hours=1),
     # Email on failure, none on retry (the seed's email_on_failure=True, email_on_retry=False).
-    "on_failure_callback": SmtpNotifier(to=ALERT_EMAIL),
-}
+    on_failure_callback=SmtpNotifier(to=ALERT_EMAIL),
+)
 
 # The KubernetesExecutor runs this task's worker (the process that launches and watches the
 # `job` pod) in its own pod; the seed gave that worker pod these resources, and production keeps

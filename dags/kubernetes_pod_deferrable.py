@@ -8,7 +8,7 @@ triggerer whose ServiceAccount may read pods, their logs and events in the pod's
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
@@ -18,7 +18,7 @@ import pod_defaults
 with DAG(
     dag_id="kubernetes-pod-deferrable",
     description="Wait for a long pod in the triggerer instead of a worker",
-    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    default_args=pod_defaults.default_args(),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -20,7 +20,9 @@ import pod_defaults
 with DAG(
     dag_id="kubernetes-pod-keep-on-failure",
     description="Delete the pod only when it succeeds, keep it for debugging when it fails",
-    default_args={"owner": "platform", "retries": 0},
+    # No retry: a failed pod is kept for debugging, and a retry would only leave a second failed pod
+    # beside it (with `fail` set, every try fails).
+    default_args=pod_defaults.default_args(retries=0),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -38,8 +38,9 @@ def startup_timeout_from_params(context) -> None:
 with DAG(
     dag_id="kubernetes-pod-params",
     description="A pod run shaped by trigger-time Params: partition, namespace, work, failures",
-    # On demand: the person triggering watches the result; retrying a bad parameter would not help.
-    default_args={"owner": "platform", "retries": 0},
+    # No retry: on demand, the person triggering watches the result; retrying a bad parameter would
+    # not help.
+    default_args=pod_defaults.default_args(retries=0),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -8,7 +8,7 @@ pod has, volumes are the only places a task can write.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG
@@ -32,7 +32,7 @@ volume_mounts = [
 with DAG(
     dag_id="kubernetes-pod-volumes",
     description="Mount a ConfigMap as files and an emptyDir as scratch space",
-    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    default_args=pod_defaults.default_args(),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -8,7 +8,7 @@ The sidecar gets the same restricted security context as the main container.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.sdk import DAG, task
@@ -27,7 +27,7 @@ def report(result: dict) -> str:
 with DAG(
     dag_id="kubernetes-pod-xcom",
     description="Push a pod's result through the XCom sidecar and read it downstream",
-    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    default_args=pod_defaults.default_args(),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,

@@ -7,7 +7,7 @@ through the XCom sidecar, so the next task receives it like any TaskFlow result.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import DAG, task
 
@@ -35,7 +35,7 @@ def check_summary(summary: dict) -> None:
 with DAG(
     dag_id="kubernetes-taskflow",
     description="Run Python functions in pods with @task.kubernetes",
-    default_args={"owner": "platform", "retries": 1, "retry_delay": timedelta(minutes=2)},
+    default_args=pod_defaults.default_args(),
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
