@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
 
-from lib import lanes  # noqa: E402 (after the sys.path entry above)
+from lib import dev_release, lanes  # noqa: E402 (after the sys.path entry above)
 from lib.paths import ARTIFACTS  # noqa: E402
 from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402
 
@@ -58,3 +58,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if background is not None:
             SUITE_TIMES.setup_s = max(SUITE_TIMES.setup_s or 0.0, background)
         SUITE_TIMES.record(int(exitstatus))
+        # The user's dev release, paused where the e2e tests needed its room (lib/dev_release.py).
+        if restored := dev_release.restore():
+            print(f"\ne2e: brought the make deploy-dev release back: {', '.join(restored)}", flush=True)

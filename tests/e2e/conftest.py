@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import lanes
+from lib import dev_release, lanes
 from lib.airflow_api import AirflowApi
 from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from lib.dev_objects import apply_dev_objects
@@ -93,6 +93,12 @@ def cluster_target(pytestconfig: pytest.Config) -> ClusterTarget:
                 built = build_and_load_images()
                 assert built.returncode == 0, f"make images failed:\n{(built.stdout + built.stderr)[-3000:]}"
                 print(built.stdout.strip().splitlines()[-1], flush=True)  # images: done (... timings)
+            if reason := dev_release.why_pause(target):
+                paused = dev_release.pause(target, reason)
+                if paused:
+                    print(f"e2e: paused the make deploy-dev release ({dev_release.NAME} in namespace {dev_release.NAMESPACE}: "
+                          f"{', '.join(paused)}) while the e2e tests run, as {reason}; it is brought back when they end "
+                          "(E2E_DEV_RELEASE=keep leaves it running)", flush=True)  # fmt: skip
             SUITE_TIMES.note_setup(pytestconfig, time.monotonic() - began)
             return target
     except ControlPlaneUnavailable as err:
