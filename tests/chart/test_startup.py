@@ -213,6 +213,33 @@ class TestWaitForMigrations:
         assert all(line.startswith(f"waiting for the metadata database at 127.0.0.1:{closed_port}: ") for line in lines)
 
 
+class TestDatabaseCommandsAlone:
+    """The database wait and the connection check the Job and the init containers chain, each run on
+    its own (as one would with `kubectl exec` to see what a pod sees)."""
+
+    def test_the_wait_returns_as_soon_as_the_database_answers(self, run, listening_port):
+        result = run(["wait-for-database", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow")  # fmt: skip
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+    def test_the_wait_gives_up_at_its_timeout_in_one_line(self, run, closed_port):
+        result = run(["wait-for-database", "--timeout", "1", "--metadata-secret", "airflow-metadata"],
+                     f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow")  # fmt: skip
+        assert result.returncode == 1 and result.stdout.startswith("waiting for the metadata database at ")
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"the metadata database at 127.0.0.1:{closed_port} did not answer in 1 s: ")
+
+    def test_the_check_connects_once_and_says_nothing_when_it_can(self, run, sqlite_url):
+        result = run(["check-database-connection", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     sqlite_url(None))  # fmt: skip
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+    def test_the_check_refuses_a_url_with_tls_parameters_too(self, run):
+        result = run(["check-database-connection", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     "postgresql://airflow:pw@127.0.0.1:1/airflow?sslmode=require")  # fmt: skip
+        assert result.returncode == 3 and "Secret airflow-metadata (key connection) sets sslmode" in result.stderr
+
+
 class TestNoDatabaseCheckInTheEntrypoint:
     @pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
     def test_every_airflow_server_container_turns_the_entrypoint_check_off(self, scenario):

@@ -2,8 +2,8 @@
 
     python /opt/airflow/chart-scripts/pod_commands.py <command> [flags]
 
-The chart ships this folder in the `<release>-scripts` ConfigMap, mounted read-only at one path in
-every container that runs a command. Run as a file, not with `-m`: Python puts the file's folder
+The chart ships this folder in the `<release>-scripts` ConfigMap, mounted read-only, file by file,
+into that folder of every container that runs a command. Run as a file, not with `-m`: Python puts the file's folder
 first on sys.path, so the sibling modules import by name without a PYTHONPATH, which the `airflow`
 process some commands hand over to (os.execvp, same environment) would inherit.
 
