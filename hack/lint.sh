@@ -30,9 +30,10 @@ step() {
   fi
 }
 
-# Only the Python folders that exist yet: dags/ may be absent on a fresh branch.
+# Only the Python folders that exist yet: dags/ may be absent on a fresh branch. The chart's files/
+# holds the Python its pods run (files/scripts) and the api-server's remote log reader.
 python_dirs=()
-for dir in dags tests bench hack; do
+for dir in dags tests bench hack "$chart/files"; do
   [[ -d "$dir" ]] && python_dirs+=("$dir")
 done
 step "ruff check ${python_dirs[*]}" ruff check "${python_dirs[@]}"

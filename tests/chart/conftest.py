@@ -1,4 +1,4 @@
-"""Fixtures of the chart tests that run what the chart renders."""
+"""Fixtures of the chart tests that run the commands the chart's pods run."""
 
 from __future__ import annotations
 
@@ -11,28 +11,32 @@ import time
 
 import pytest
 
+from lib import startup_scripts
+from lib.startup_scripts import Ran
+
 URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 
 
 @pytest.fixture
 def run(tmp_path):
-    """Run a rendered script with `url` as the database URL; `airflow` on PATH only prints its arguments."""
+    """Run a command of the chart's scripts with `url` as the database URL: in this interpreter
+    through the imported module (lib/startup_scripts.py), or, to `watch` one that keeps waiting, as
+    a process the way its pod runs it, with an `airflow` on PATH that only prints its arguments."""
     fake = tmp_path / "bin" / "airflow"
     fake.parent.mkdir()
     fake.write_text('#!/bin/sh\necho "airflow $*"\n')
     fake.chmod(0o755)
 
-    def run_script(script: str, url: str, timeout: float = 60, **extra_env: str) -> subprocess.CompletedProcess[str]:
-        environ = {"PATH": run_script.path, URL_ENV: url, **extra_env}
-        return subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True,
-                              timeout=timeout)  # fmt: skip
+    def run_command(argv: list[str], url: str, **extra_env: str) -> Ran:
+        return startup_scripts.run_command(argv, {URL_ENV: url, **extra_env})
 
-    def watch(script: str, url: str, lines: int, then_quiet_for: float = 0, **extra_env: str) -> list[str]:
-        """The first `lines` lines the script prints while it keeps waiting; with `then_quiet_for`,
+    def watch(argv: list[str], url: str, lines: int, then_quiet_for: float = 0, **extra_env: str) -> list[str]:
+        """The first `lines` lines the command prints while it keeps waiting; with `then_quiet_for`,
         also that it says nothing more (and does not end) for that many seconds."""
-        environ = {"PATH": run_script.path, URL_ENV: url, **extra_env}
-        with subprocess.Popen([sys.executable, "-c", script], env=environ, stdout=subprocess.PIPE, text=True) as proc:
-            watchdog = threading.Timer(60, proc.kill)  # a script that never prints must not hang the run
+        environ = {"PATH": run_command.path, URL_ENV: url, **extra_env}
+        with subprocess.Popen([sys.executable, str(startup_scripts.SCRIPTS / "pod_commands.py"), *argv], env=environ,
+                              stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+            watchdog = threading.Timer(60, proc.kill)  # a command that never prints must not hang the run
             watchdog.start()
             try:
                 seen = [proc.stdout.readline() for _ in range(lines)]
@@ -45,9 +49,9 @@ def run(tmp_path):
             rest = proc.stdout.read()
         return seen + ([rest] if then_quiet_for else [])
 
-    run_script.path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
-    run_script.watch = watch
-    return run_script
+    run_command.path = f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    run_command.watch = watch
+    return run_command
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lib import scenarios
 from lib.chart_objects import containers, env, init_containers, mounts, pod_spec, volumes
 from lib.render import render
+from lib.startup_scripts import ENTRY, command_of
 
 NAME = "airflow-dag-processor"
 
@@ -16,8 +17,8 @@ class TestDagProcessor:
         assert container["args"] == ["airflow", "dag-processor"]
         assert pod_spec(deployment)["automountServiceAccountToken"] is False
         # The job's heartbeat, checked without the Airflow CLI (tests/chart/test_job_liveness.py).
-        assert container["livenessProbe"]["exec"]["command"][:2] == ["python", "-c"]
-        assert '"job_type": "DagProcessorJob"' in container["livenessProbe"]["exec"]["command"][2]
+        assert container["livenessProbe"]["exec"]["command"][:2] == ["python", ENTRY]
+        assert command_of(container["livenessProbe"]["exec"]["command"])[:3] == ["job-alive", "--job-type", "DagProcessorJob"]
         assert "wait-for-migrations" in init_containers(deployment)
 
     def test_reads_dags_baked_into_the_image_by_default(self):

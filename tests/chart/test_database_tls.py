@@ -3,9 +3,10 @@ URL or a certificate the database would refuse said in one line, ending the inst
 
 Rendered: every container that gets the database URL also gets libpq's PGSSLMODE and PGSSLROOTCERT
 (psycopg and asyncpg both read them) and the CA's ConfigMap where PGSSLROOTCERT points; worker pods
-get neither (they never reach the database). Run: the rendered scripts, and asyncpg under Airflow's
-own async URL, against a local endpoint that answers PostgreSQL's SSL request and completes a real
-TLS handshake with a certificate from a private CA (it speaks no more PostgreSQL than that).
+get neither (they never reach the database). Run: the chart's scripts with the flags each pod gets
+(files/scripts/metadata_database.py), and asyncpg under Airflow's own async URL, against a local
+endpoint that answers PostgreSQL's SSL request and completes a real TLS handshake with a certificate
+from a private CA (it speaks no more PostgreSQL than that).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
 from lib.dag_pods import prepare_airflow_env
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
-from lib.startup_scripts import JOB, migrate_script, wait_script
+from lib.startup_scripts import JOB, migrate_command, wait_command
 from lib.tls import PrivateCa
 
 CA_PATH = "/opt/airflow/database-ca/ca.crt"
@@ -102,17 +103,18 @@ class TestRendered:
 
 
 class TestUrlWithTlsParameters:
-    @pytest.mark.parametrize("script", [migrate_script, wait_script], ids=["migrations", "wait-for-migrations"])
+    @pytest.mark.parametrize("command", [migrate_command, wait_command], ids=["migrations", "wait-for-migrations"])
     @pytest.mark.parametrize("query", ["sslmode=require", "sslmode=verify-full&sslrootcert=/ca.crt", "application_name=x&sslmode=disable"])
-    def test_is_refused_in_one_line_that_says_what_to_set_instead(self, run, script, query):
-        result = run(script(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@127.0.0.1:1/airflow?{query}")
+    def test_is_refused_in_one_line_that_says_what_to_set_instead(self, run, command, query):
+        result = run(command(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@127.0.0.1:1/airflow?{query}")
         assert result.returncode == 3 and result.stdout == ""
         (line,) = result.stderr.splitlines()
         assert "asyncpg" in line and "data.tls.mode" in line and "sslmode" in line and "s3cret" not in line
+        assert "Secret airflow-metadata-db (key connection)" in line  # the Secret the chart reads the URL from
 
     def test_is_left_alone_when_the_async_url_is_given_separately(self, run, listening_port):
         url = f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow?sslmode=require"
-        result = run(migrate_script(scenarios.DEFAULT), url,
+        result = run(migrate_command(scenarios.DEFAULT), url,
                      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC="postgresql+asyncpg://x")  # fmt: skip
         assert result.returncode == 0 and result.stdout.splitlines()[-1] == "airflow db migrate", result.stderr
 
@@ -175,7 +177,7 @@ class TestConnectionCheckOfTheMigrationJob:
         other = tmp_path / "other-ca.crt"
         other.write_bytes(PrivateCa("another CA").pem)
         began = time.monotonic()
-        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@localhost:{tls_endpoint.port}/airflow",
+        result = run(migrate_command(scenarios.DATABASE_TLS), f"postgresql://airflow:s3cret@localhost:{tls_endpoint.port}/airflow",
                      PGSSLMODE="verify-full", PGSSLROOTCERT=str(other))  # fmt: skip
         assert time.monotonic() - began < 20
         assert result.returncode == 3 and "airflow db migrate" not in result.stdout
@@ -186,7 +188,7 @@ class TestConnectionCheckOfTheMigrationJob:
     def test_a_server_name_the_certificate_does_not_carry_ends_the_job(self, run, tls_endpoint, tmp_path):
         ca = tmp_path / "ca.crt"
         ca.write_bytes(tls_endpoint.ca.pem)
-        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{tls_endpoint.port}/airflow",
+        result = run(migrate_command(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{tls_endpoint.port}/airflow",
                      PGSSLMODE="verify-full", PGSSLROOTCERT=str(ca))  # fmt: skip
         assert result.returncode == 3
         assert "does not match host name" in result.stderr, result.stderr
@@ -194,19 +196,20 @@ class TestConnectionCheckOfTheMigrationJob:
     def test_the_right_ca_passes_the_handshake_and_a_closed_connection_is_waited_out(self, run, tls_endpoint, tmp_path):
         ca = tmp_path / "ca.crt"
         ca.write_bytes(tls_endpoint.ca.pem)
-        (line,) = run.watch(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@localhost:{tls_endpoint.port}/airflow",
+        (line,) = run.watch(migrate_command(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@localhost:{tls_endpoint.port}/airflow",
                             lines=1, PGSSLMODE="verify-full", PGSSLROOTCERT=str(ca))  # fmt: skip
         assert line.startswith(f"waiting for the metadata database at localhost:{tls_endpoint.port}: "), line
         assert "certificate" not in line
 
     def test_is_left_to_airflow_when_it_connects_otherwise(self, run, listening_port):
-        result = run(migrate_script(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow",
+        result = run(migrate_command(scenarios.DATABASE_TLS), f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow",
                      AIRFLOW__DATABASE__SQL_ALCHEMY_ENGINE_ARGS='{"pool_pre_ping": true}')  # fmt: skip
         assert result.stdout.splitlines() == ["[database] sql_alchemy_engine_args is set: leaving the connection to Airflow",
                                               "airflow db migrate"], result.stderr  # fmt: skip
 
     def test_the_embedded_database_is_not_checked_twice(self):
-        assert "import sqlalchemy" not in migrate_script(scenarios.DEFAULT)
+        assert "--check-connection" not in migrate_command(scenarios.DEFAULT)
+        assert migrate_command(scenarios.DATABASE_TLS)[-1] == "--check-connection"
 
 
 class TestAsyncpgReadsTheSameSettings:

@@ -1,16 +1,19 @@
-"""The triggerer's and dag-processor's liveness probe (templates/_probes.tpl), run as it renders.
+"""The triggerer's and dag-processor's liveness probe (templates/_probes.tpl): the chart's
+`job-alive` command (files/scripts/job_liveness.py), run with the flags the chart renders.
 
 It answers what `airflow jobs check --job-type <type> --local` answers (one job of the type running
 on this host has heartbeaten within Airflow's threshold) without starting the Airflow CLI. Here it runs
-in this interpreter (the project's Airflow, the image's) against a SQLite file holding Airflow's own
-`job` table; rows are written with Airflow's hostname function, so the probe's copy of it must agree.
-A stand-in `airflow` on PATH shows when the probe hands over to the real check.
+in this interpreter (the project's Airflow, the image's) through the imported module, against a SQLite
+file holding Airflow's own `job` table; rows are written with Airflow's hostname function, so the
+probe's copy of it must agree. A stand-in for os.execvp shows when the probe hands over to the real
+check.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
-import subprocess
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,6 +23,7 @@ from lib import scenarios
 from lib.chart_objects import containers
 from lib.dag_pods import prepare_airflow_env
 from lib.render import Scenario, render
+from lib.startup_scripts import ENTRY, Ran, command_of, job_liveness, plain_settings, pod_commands
 
 COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
               "airflow-dag-processor": ("dag-processor", "DagProcessorJob",
@@ -55,13 +59,18 @@ def job_table(tmp_path):
 
 @pytest.fixture
 def probe(run, tmp_path, job_table):
-    """Run a component's rendered probe against the job table (conftest's `run`: `airflow` on PATH
-    only prints its arguments)."""
+    """Run the command of a component's rendered probe against the job table (conftest's `run`:
+    os.execvp only prints what Airflow was asked)."""
 
-    def run_probe(name: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    def run_probe(name: str, **extra_env: str) -> Ran:
         command = probe_of(name)["exec"]["command"]
-        assert command[:2] == ["python", "-c"], command
-        return run(command[2], job_table.url, AIRFLOW_HOME=str(tmp_path), **extra_env)
+        assert command[:2] == ["python", ENTRY], command
+        # The threshold is read where Airflow reads it: the section and key of its env variable.
+        _, job_type, threshold_env = COMPONENTS[name]
+        section, key = threshold_env.split("__")[1:]
+        assert command_of(command) == ["job-alive", "--job-type", job_type, "--threshold-section", section.lower(),
+                                       "--threshold-key", key.lower()]  # fmt: skip
+        return run(command_of(command), job_table.url, AIRFLOW_HOME=str(tmp_path), **extra_env)
 
     return run_probe
 
@@ -108,8 +117,11 @@ class TestJobLiveness:
         assert f"airflow jobs check --job-type {COMPONENTS[name][1]} --local" in result.stdout, result.stdout
 
     def test_starts_no_airflow(self, name):
-        script = probe_of(name)["exec"]["command"][2]
-        assert "import airflow" not in script and "from airflow" not in script
+        assert command_of(probe_of(name)["exec"]["command"])[0] == "job-alive"
+        tree = ast.parse("\n".join(inspect.getsource(m) for m in (pod_commands, job_liveness, plain_settings)))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names} | {
+            n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not [m for m in imported if m == "airflow" or m.startswith("airflow.")], imported
 
     def test_a_hung_process_is_killed_within_two_minutes(self, name):
         # The heartbeat goes stale after Airflow's threshold (30 s), the first failed probe comes at

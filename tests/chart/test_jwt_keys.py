@@ -3,12 +3,13 @@
 Rendered: only the api-server and scheduler pods get a key, the Secret mounted in their `jwt-keyset`
 init container alone; no other pod, the worker pod template included, gets a key or a JWT secret.
 
-Run: the keyset script the chart renders, for real (this interpreter has the image's locked pyjwt and
-cryptography), on a folder laid out as the kubelet lays out a Secret volume; then Airflow's own code on
-what it wrote, configured by the env the chart gives each container: the scheduler's executor signs a
-workload token (BaseExecutor.jwt_generator), the api-server's execution API checks it and signs the
-execution tokens (airflow.api_fastapi.execution_api.app, on JWTGenerator and JWTValidator). Through
-the three documented steps, old and new pods of each rolling update must accept each other's tokens.
+Run: the chart's `jwt-keyset` command (files/scripts/jwt_keyset.py) with the flags the chart renders,
+for real (this interpreter has the image's locked pyjwt and cryptography), on a folder laid out as the
+kubelet lays out a Secret volume; then Airflow's own code on what it wrote, configured by the env the
+chart gives each container: the scheduler's executor signs a workload token
+(BaseExecutor.jwt_generator), the api-server's execution API checks it and signs the execution tokens
+(airflow.api_fastapi.execution_api.app, on JWTGenerator and JWTValidator). Through the three
+documented steps, old and new pods of each rolling update must accept each other's tokens.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from lib import scenarios
 from lib.chart_objects import containers, env, init_containers, mounts, pod_annotations, volumes, worker_pod_template
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
+from lib.startup_scripts import ENTRY, Ran, command_of, run_command
 
 SECRET = "airflow-jwt-keys"
 OLD, NEW = "2026-12", "2027-06"  # the kids: scenarios.JWT_KEYS signs with OLD, step 2 with NEW
@@ -61,7 +61,9 @@ class TestRendered:
         keyset = keyset_container(scenarios.JWT_KEYS, deployment)
         assert mounts(keyset)[SECRET_FOLDER] == {"name": "jwt-keys", "mountPath": SECRET_FOLDER, "readOnly": True}
         assert mounts(keyset)[KEY_FOLDER]["name"] == "jwt"
-        assert keyset["args"][:2] == ["python", "-c"] and keyset["args"][3:] == [SECRET_FOLDER, KEY_FOLDER]
+        assert keyset["args"][:2] == ["python", ENTRY]
+        assert command_of(keyset["args"]) == ["jwt-keyset", "--keys-secret", SECRET, SECRET_FOLDER, KEY_FOLDER]
+        assert mounts(keyset)[ENTRY]["name"] == "scripts"
         everyone = [*init_containers(pod).values(), *containers(pod).values()]
         assert [c["name"] for c in everyone if "jwt-keys" in {m["name"] for m in c.get("volumeMounts", [])}] == ["jwt-keyset"]
         main = containers(pod)[SIGNERS[deployment]]
@@ -176,13 +178,12 @@ def secret_volume(folder: Path, files: dict[str, bytes]) -> Path:
     return folder
 
 
-def run_keyset(scenario: Scenario, deployment: str, secret: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    """The rendered init container's script, run with its env, reading `secret` and writing `out`."""
+def run_keyset(scenario: Scenario, deployment: str, secret: Path, out: Path) -> Ran:
+    """The rendered init container's command, run with its env, reading `secret` and writing `out`."""
     container = keyset_container(scenario, deployment)
     out.mkdir(parents=True, exist_ok=True)
-    args = [secret if a == SECRET_FOLDER else out if a == KEY_FOLDER else a for a in container["args"][1:]]
-    environ = {"PATH": os.environ["PATH"], **auth_env(container)}
-    return subprocess.run([sys.executable, *map(str, args)], env=environ, capture_output=True, text=True, timeout=60)
+    args = [str(secret) if a == SECRET_FOLDER else str(out) if a == KEY_FOLDER else a for a in command_of(container["args"])]
+    return run_command(args, auth_env(container))
 
 
 @dataclass

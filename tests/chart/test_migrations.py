@@ -7,6 +7,7 @@ import pytest
 from lib import scenarios
 from lib.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
 from lib.render import render
+from lib.startup_scripts import ENTRY, command_of
 
 
 class TestMigrations:
@@ -16,9 +17,9 @@ class TestMigrations:
         assert annotations["helm.sh/hook"] == "post-install,post-upgrade"
         assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
         # A wait for the database in plain Python, then `airflow db migrate` (tests/chart/test_startup.py).
-        script = containers(job)["run-migrations"]["args"]
-        assert script[:2] == ["python", "-c"]
-        assert script[2].rstrip().endswith('os.execvp("airflow", ["airflow", "db", "migrate"])')
+        args = containers(job)["run-migrations"]["args"]
+        assert args[:2] == ["python", ENTRY]
+        assert command_of(args)[0] == "migrate"
 
     def test_reads_the_database_url_from_its_secret_without_a_token(self):
         job = render(scenarios.EXTERNAL_DB).get("Job", "airflow-run-migrations")
@@ -31,6 +32,6 @@ class TestMigrations:
     def test_components_wait_for_migrations(self, name):
         # Reads the schema version itself; `airflow db check-migrations` when out of the ordinary.
         waiter = init_containers(render(scenarios.DEFAULT).get("Deployment", name))["wait-for-migrations"]
-        assert waiter["args"][:2] == ["python", "-c"]
-        assert '"airflow", "db", "check-migrations", "--migration-wait-timeout"' in waiter["args"][2]
-        assert "deadline = time.monotonic() + 600\n" in waiter["args"][2]
+        assert waiter["args"][:2] == ["python", ENTRY]
+        assert command_of(waiter["args"])[0] == "wait-for-migrations"
+        assert command_of(waiter["args"])[1:3] == ["--timeout", "600"]

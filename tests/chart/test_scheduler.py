@@ -9,6 +9,7 @@ import pytest
 from lib import scenarios
 from lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, volumes
 from lib.render import render
+from lib.startup_scripts import ENTRY
 
 
 class TestScheduler:
@@ -50,7 +51,7 @@ class TestScheduler:
 
     def test_waits_for_migrations(self):
         waiter = init_containers(render(scenarios.DEFAULT).get("Deployment", "airflow-scheduler"))["wait-for-migrations"]
-        assert waiter["args"][:2] == ["python", "-c"] and "check-migrations" in waiter["args"][2]
+        assert waiter["args"][:2] == ["python", ENTRY] and waiter["args"][2] == "wait-for-migrations"
 
     @pytest.mark.parametrize("scenario,pdb", [(scenarios.DEFAULT, False), (scenarios.REPLICATED, True)], ids=["1", "2"])
     def test_pdb_only_when_replicated(self, scenario, pdb):

@@ -1,14 +1,16 @@
 """How fast an install gets every component Ready, without a probe or a wait that costs idle CPU.
 
 An Airflow CLI start costs seconds of CPU, so the waits around the migrations run none: the migration
-Job waits for the database with a few lines of plain Python, then runs `airflow db migrate`; each
-component's `wait-for-migrations` init container reads the schema version with SQLAlchemy alone
-and hands over to `airflow db check-migrations` only when something is out of the ordinary; the
-image's entrypoint does not check the database again before each command; startup probes ask often
-while a server starts and never run the Airflow CLI.
+Job waits for the database in plain Python, then runs `airflow db migrate`; each component's
+`wait-for-migrations` init container reads the schema version with SQLAlchemy alone and hands over
+to `airflow db check-migrations` only when something is out of the ordinary; the image's entrypoint
+does not check the database again before each command; startup probes ask often while a server
+starts and never run the Airflow CLI.
 
-The scripts run here as they render, in this interpreter (the project's Airflow, the image's), on
-a local socket or a SQLite file, with a stand-in `airflow` on PATH that prints what it was asked.
+The chart's scripts (files/scripts) run here with the flags the chart renders for each pod, in this
+interpreter (the project's Airflow, the image's) through the imported module, on a local socket or a
+SQLite file, with a stand-in for os.execvp that prints what Airflow was asked; a command that keeps
+waiting runs as a process, the way its pod runs it.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import importlib.util
+import inspect
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from packaging.version import Version
@@ -29,7 +34,16 @@ from lib import scenarios
 from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
 from lib.pod_specs import pod_specs
 from lib.render import Scenario, render
-from lib.startup_scripts import JOB, migrate_script, wait_script
+from lib.startup_scripts import (
+    JOB,
+    SCRIPTS,
+    metadata_database,
+    migrate_command,
+    plain_settings,
+    pod_commands,
+    schema_migrations,
+    wait_command,
+)
 
 URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
@@ -62,20 +76,46 @@ def airflow_head() -> str:
     return heads[max((v for v in heads if Version(v) <= installed), key=Version)]
 
 
-def imported_modules(script: str) -> set[str]:
-    tree = ast.parse(script)
-    return {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+# The chart's scripts, imported by pod_commands.py when any command starts.
+SIBLINGS = {path.stem for path in SCRIPTS.glob("*.py")}
+# What every command imports before it runs: light modules of the standard library, no Airflow nor SQLAlchemy.
+PLAIN = {"__future__", "argparse", "configparser", "datetime", "importlib.util", "json", "os", "re", "socket", "sys", "time"}
+
+
+def imported_modules(nodes) -> set[str]:
+    """The modules the import statements among `nodes` name (`from a import b`: a)."""
+    names = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module)
+    return names
+
+
+def started_imports() -> set[str]:
+    """What any command has imported before it runs, but the chart's own modules: the import
+    statements outside functions of each of them."""
+    return set().union(*(imported_modules(ast.parse(inspect.getsource(sys.modules[name])).body)
+                         for name in SIBLINGS)) - SIBLINGS  # fmt: skip
+
+
+def imports_in(*code) -> set[str]:
+    """What the import statements inside these functions, classes or modules name."""
+    return set().union(*(imported_modules(ast.walk(ast.parse(textwrap.dedent(inspect.getsource(c))))) for c in code))
 
 
 class TestMigrationJob:
     def test_one_container_waits_for_the_database_then_migrates(self):
         job = render(scenarios.DEFAULT).get("Job", JOB)
         assert "initContainers" not in job["spec"]["template"]["spec"]
-        script = migrate_script()
-        assert script.rstrip().endswith('os.execvp("airflow", ["airflow", "db", "migrate"])')
-        assert "time.monotonic() + 300\n" in script  # the embedded database gets 5 minutes to start
+        command = migrate_command()
+        assert command == ["migrate", "--timeout", "300", "--metadata-secret", "airflow-metadata"]
+        assert command[command.index("--timeout") + 1] == "300"  # the embedded database gets 5 minutes to start
         # Plain Python before Airflow takes over: importing Airflow or SQLAlchemy costs seconds of CPU.
-        assert imported_modules(script) <= {"os", "re", "socket", "sys", "time"}
+        assert started_imports() <= PLAIN
+        assert imports_in(pod_commands.migrate, metadata_database.wait_for_database, metadata_database.DatabaseUrl,
+                          metadata_database.refuse_tls_parameters, metadata_database.Deadline) == set()  # fmt: skip
 
     @pytest.mark.parametrize("url", [
         "postgresql://airflow:s3cr/t?#:x@127.0.0.1:{port}/airflow",
@@ -83,18 +123,18 @@ class TestMigrationJob:
         "mysql+mysqldb://airflow:pw@127.0.0.1:{port}/airflow",
     ], ids=["password-with-url-characters", "no-user", "mysql"])  # fmt: skip
     def test_migrates_once_the_database_accepts_connections(self, run, url, listening_port):
-        result = run(migrate_script(), url.format(port=listening_port))
+        result = run(migrate_command(), url.format(port=listening_port))
         assert result.returncode == 0, result.stderr
         assert result.stdout == "airflow db migrate\n"
 
     @pytest.mark.parametrize("url", ["postgresql://airflow:pw@/airflow?host=/cloudsql/project:region:db",
                                      "sqlite:////opt/airflow/airflow.db"], ids=["unix-socket", "sqlite"])  # fmt: skip
     def test_does_not_wait_for_a_url_without_a_tcp_host(self, run, url):
-        assert run(migrate_script(), url).stdout == "airflow db migrate\n"
+        assert run(migrate_command(), url).stdout == "airflow db migrate\n"
 
     def test_polls_every_second_and_says_where_but_not_the_password(self, run, closed_port):
         started = time.monotonic()
-        lines = run.watch(migrate_script(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
+        lines = run.watch(migrate_command(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
         assert time.monotonic() - started < 30
         for line in lines:
             assert line.startswith(f"waiting for the metadata database at 127.0.0.1:{closed_port}: "), lines
@@ -103,18 +143,21 @@ class TestMigrationJob:
 
 class TestWaitForMigrations:
     @pytest.mark.parametrize("name", SERVER_DEPLOYMENTS)
-    def test_every_component_waits_with_the_same_script(self, name):
+    def test_every_component_waits_with_the_same_command(self, name):
         assert "wait-for-migrations" in init_containers(render(scenarios.DEFAULT).get("Deployment", name))
-        assert wait_script(name=name) == wait_script()
-        assert "time.monotonic() + 600\n" in wait_script()
+        assert wait_command(name=name) == wait_command()
+        assert wait_command() == ["wait-for-migrations", "--timeout", "600", "--metadata-secret", "airflow-metadata",
+                                  "--auth-manager", "simple"]  # fmt: skip
 
     def test_imports_no_airflow(self):
         # importlib finds the Airflow package's folder without importing it; SQLAlchemy reads the version.
-        assert imported_modules(wait_script()) <= {"os", "re", "socket", "sys", "time", "configparser", "importlib.util", "sqlalchemy"}
+        used = imports_in(pod_commands.wait_for_migrations, metadata_database, schema_migrations, plain_settings)
+        assert (started_imports() | used) - SIBLINGS <= PLAIN | {"sqlalchemy"}
+        assert imports_in(schema_migrations.wait_for_migrations) == {"sqlalchemy"}
 
     def test_goes_on_at_the_head_of_this_airflows_migrations(self, run, sqlite_url, airflow_head):
         started = time.monotonic()
-        result = run(wait_script(), sqlite_url(airflow_head))
+        result = run(wait_command(), sqlite_url(airflow_head))
         assert result.returncode == 0, result.stderr
         assert result.stdout == ""  # Airflow was not asked
         assert time.monotonic() - started < 30
@@ -124,19 +167,22 @@ class TestWaitForMigrations:
         url = sqlite_url(None) if state == "no-table" else sqlite_url("29ce7909c52b")  # 3.0.0's head
         found = "no revision" if state == "no-table" else "29ce7909c52b"
         # Said once, not every second, and Airflow not asked.
-        assert run.watch(wait_script(), url, lines=1, then_quiet_for=2.5) == [
+        assert run.watch(wait_command(), url, lines=1, then_quiet_for=2.5) == [
             f"waiting for the migrations: the database is at {found}, this Airflow needs {airflow_head}\n", ""]
 
-    def test_gives_up_when_the_wait_is_over(self):
-        script = wait_script(Scenario.of("short-migration-wait", {"migrations": {"waitTimeoutSeconds": 45}}))
-        assert "time.monotonic() + 45\n" in script
-        assert 'sys.exit(f"the migrations did not finish in 45 s: {state}")' in script
+    def test_gives_up_when_the_wait_is_over(self, run, sqlite_url, airflow_head):
+        command = wait_command(Scenario.of("short-migration-wait", {"migrations": {"waitTimeoutSeconds": 45}}))
+        assert command[command.index("--timeout") + 1] == "45"
+        with mock.patch.object(metadata_database.Deadline, "passed", lambda _: True):  # 45 s later
+            result = run(command, sqlite_url(None))
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr == f"the migrations did not finish in 45 s: the database is at no revision, this Airflow needs {airflow_head}\n"
 
     def test_goes_on_as_soon_as_the_migrations_are_done(self, run, sqlite_url, airflow_head):
         url = sqlite_url(None)
         environ = {URL_ENV: url, "PATH": run.path}
-        with subprocess.Popen([sys.executable, "-c", wait_script()], env=environ, stdout=subprocess.PIPE,
-                              text=True) as waiter:  # fmt: skip
+        with subprocess.Popen([sys.executable, str(SCRIPTS / "pod_commands.py"), *wait_command()], env=environ,
+                              stdout=subprocess.PIPE, text=True) as waiter:  # fmt: skip
             try:
                 assert waiter.stdout.readline().startswith("waiting for the migrations")
                 sqlite_url(airflow_head)
@@ -148,10 +194,10 @@ class TestWaitForMigrations:
     @pytest.mark.parametrize("case", ["unknown-revision", "engine-args", "connect-args"])
     def test_hands_over_to_airflow_when_out_of_the_ordinary(self, run, sqlite_url, airflow_head, case):
         if case == "unknown-revision":  # a database newer than this image, or scripts read wrong
-            result = run(wait_script(), sqlite_url("0123456789ab"))
+            result = run(wait_command(), sqlite_url("0123456789ab"))
         else:  # Airflow would connect with settings the plain URL lacks
             key = f"AIRFLOW__DATABASE__SQL_ALCHEMY_{case.split('-')[0].upper()}_ARGS"
-            result = run(wait_script(), sqlite_url(airflow_head), **{key: "{}"})
+            result = run(wait_command(), sqlite_url(airflow_head), **{key: "{}"})
         assert result.returncode == 0, result.stderr
         check = result.stdout.splitlines()[-1].split()
         assert check[:4] == ["airflow", "db", "check-migrations", "--migration-wait-timeout"]
@@ -159,12 +205,39 @@ class TestWaitForMigrations:
 
     def test_a_custom_auth_manager_leaves_the_check_to_airflow(self, run, sqlite_url, airflow_head):
         # FAB's tables have their own version, which only Airflow's check waits for.
-        result = run(wait_script(scenarios.CUSTOM_AUTH), sqlite_url(airflow_head))
+        result = run(wait_command(scenarios.CUSTOM_AUTH), sqlite_url(airflow_head))
         assert result.stdout.splitlines()[-1].startswith("airflow db check-migrations --migration-wait-timeout ")
 
     def test_waits_for_the_database_first(self, run, closed_port):
-        lines = run.watch(wait_script(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
+        lines = run.watch(wait_command(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)
         assert all(line.startswith(f"waiting for the metadata database at 127.0.0.1:{closed_port}: ") for line in lines)
+
+
+class TestDatabaseCommandsAlone:
+    """The database wait and the connection check the Job and the init containers chain, each run on
+    its own (as one would with `kubectl exec` to see what a pod sees)."""
+
+    def test_the_wait_returns_as_soon_as_the_database_answers(self, run, listening_port):
+        result = run(["wait-for-database", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     f"postgresql://airflow:pw@127.0.0.1:{listening_port}/airflow")  # fmt: skip
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+    def test_the_wait_gives_up_at_its_timeout_in_one_line(self, run, closed_port):
+        result = run(["wait-for-database", "--timeout", "1", "--metadata-secret", "airflow-metadata"],
+                     f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow")  # fmt: skip
+        assert result.returncode == 1 and result.stdout.startswith("waiting for the metadata database at ")
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"the metadata database at 127.0.0.1:{closed_port} did not answer in 1 s: ")
+
+    def test_the_check_connects_once_and_says_nothing_when_it_can(self, run, sqlite_url):
+        result = run(["check-database-connection", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     sqlite_url(None))  # fmt: skip
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+    def test_the_check_refuses_a_url_with_tls_parameters_too(self, run):
+        result = run(["check-database-connection", "--timeout", "5", "--metadata-secret", "airflow-metadata"],
+                     "postgresql://airflow:pw@127.0.0.1:1/airflow?sslmode=require")  # fmt: skip
+        assert result.returncode == 3 and "Secret airflow-metadata (key connection) sets sslmode" in result.stderr
 
 
 class TestNoDatabaseCheckInTheEntrypoint:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lib import scenarios
 from lib.chart_objects import containers, init_containers, pod_spec
 from lib.render import render
+from lib.startup_scripts import ENTRY, command_of
 
 NAME = "airflow-triggerer"
 
@@ -15,8 +16,8 @@ class TestTriggerer:
         container = containers(deployment)["triggerer"]
         assert container["args"] == ["airflow", "triggerer"]
         # The job's heartbeat, checked without the Airflow CLI (tests/chart/test_job_liveness.py).
-        assert container["livenessProbe"]["exec"]["command"][:2] == ["python", "-c"]
-        assert '"job_type": "TriggererJob"' in container["livenessProbe"]["exec"]["command"][2]
+        assert container["livenessProbe"]["exec"]["command"][:2] == ["python", ENTRY]
+        assert command_of(container["livenessProbe"]["exec"]["command"])[:3] == ["job-alive", "--job-type", "TriggererJob"]
         assert pod_spec(deployment)["automountServiceAccountToken"] is True
         assert pod_spec(deployment)["serviceAccountName"] == NAME
         assert pod_spec(render(scenarios.NO_RBAC).get("Deployment", NAME))["automountServiceAccountToken"] is False

@@ -224,10 +224,11 @@ Takes `list $ "<secret name>" "<key>" "<fernet|token>" <chart-managed bool>`.
 {{- end -}}
 
 {{/*
-Pod annotations that roll a server component when what it reads changes: airflow.cfg and every
-secret it gets as env. The api-server and the scheduler both carry the JWT checksum, so a new JWT
-secret restarts the token issuer and the token checker together. With jwt.keys no component reads
-a JWT secret: the api-server and scheduler carry checksum/jwt-keys instead (_jwt.tpl).
+Pod annotations that roll a server component when what it reads changes: airflow.cfg, every
+secret it gets as env, and the chart's scripts its containers run (_scripts.tpl). The api-server
+and the scheduler both carry the JWT checksum, so a new JWT secret restarts the token issuer and
+the token checker together. With jwt.keys no component reads a JWT secret: the api-server and
+scheduler carry checksum/jwt-keys instead (_jwt.tpl).
 */}}
 {{- define "airflow.checksumAnnotations" -}}
 checksum/config: {{ include "airflow.config" . | trim | sha256sum }}
@@ -237,6 +238,7 @@ checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airfl
 {{- end }}
 checksum/api-secret-key: {{ include "airflow.secretChecksum" (list . (include "airflow.apiSecretKeySecretName" .) "api-secret-key" "token" (not .Values.apiSecretKeySecretName)) }}
 checksum/metadata: {{ include "airflow.metadataChecksum" . }}
+{{ include "airflow.scriptsChecksum" . }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- airflow.cfg */}}
@@ -301,8 +303,8 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 Env of the server components: every secret as a secretKeyRef, never a literal. The image's
 entrypoint would first run `airflow db check` (a whole Airflow CLI start, repeated while the database
 is down) before each command: the migration Job and the `wait-for-migrations` init containers wait for
-the database with a few lines of Python instead, so that check is off
-(docs/decisions/0005-migrations-post-hook-components-wait.md).
+the database with the chart's scripts instead (plain Python, no Airflow import: _scripts.tpl), so that
+check is off (docs/decisions/0005-migrations-post-hook-components-wait.md).
 */}}
 {{- define "airflow.serverEnv" -}}
 - name: CONNECTION_CHECK_MAX_COUNT
@@ -388,84 +390,33 @@ envFrom:
 {{- end -}}
 
 {{/*
-Init container that holds a component until `airflow db migrate` has run: `list $ <values>`.
-After the database wait above, it reads the schema version (alembic_version) once a second with
-SQLAlchemy alone and goes on when it is the head of the migration scripts this image's Airflow
-ships, the revision `airflow db check-migrations` compares with. That command would import all of
-Airflow, seconds of CPU in each of four pods while the migration Job needs the CPU. Anything out of
-the ordinary (engine settings the plain URL would miss, a revision these scripts do not know, a
-failed read) hands over to `airflow db check-migrations` itself, as does a custom auth manager,
-which may keep tables of its own (FAB's) that only Airflow's check waits for. It goes on only at
-exactly the image's head revision, so it never lets a wrong schema through.
+Init container that holds a component until `airflow db migrate` has run: `list $ <values>`. It
+waits for the database, then reads the schema version and goes on at exactly the head revision of
+this image's Airflow, within migrations.waitTimeoutSeconds, without importing Airflow; with a custom
+auth manager, or anything out of the ordinary, it hands over to `airflow db check-migrations`
+(files/scripts/schema_migrations.py).
 */}}
 {{- define "airflow.waitForMigrations" -}}
 {{- $root := index . 0 -}}
 {{- $values := index . 1 -}}
-{{- $timeout := int $root.Values.migrations.waitTimeoutSeconds -}}
 - name: wait-for-migrations
   image: {{ include "airflow.image" $root.Values.images.airflow }}
   imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
   args:
-    - python
-    - -c
-    - |
-      {{- include "airflow.waitForDatabaseScript" (list $root $timeout) | nindent 6 }}
-      {{- include "airflow.settingsScript" $root | nindent 6 }}
-
-
-      def ask_airflow(why):
-          print(f"{why}: asking `airflow db check-migrations`", flush=True)
-          left = max(1, round(deadline - time.monotonic()))
-          os.execvp("airflow", ["airflow", "db", "check-migrations", "--migration-wait-timeout", str(left)])
-
-
-      {{- if ne $root.Values.auth.manager "simple" }}
-      ask_airflow("a custom auth manager may keep tables of its own")
-      {{- else }}
-      missed = plain_url_misses()
-      if missed:
-          ask_airflow(missed)
-      # The revision this image's Airflow needs: the head of its migration scripts, read as text.
-      import importlib.util
-      revisions, parents = set(), set()
-      for package in importlib.util.find_spec("airflow").submodule_search_locations:
-          folder = os.path.join(package, "migrations", "versions")
-          for name in os.listdir(folder) if os.path.isdir(folder) else ():
-              text = open(os.path.join(folder, name)).read() if name.endswith(".py") else ""
-              revisions.update(re.findall(r"^revision(?:\s*:.*?)?\s*=\s*[\"'](\w+)", text, re.M))
-              for down in re.findall(r"^down_revision(?:\s*:.*?)?\s*=\s*(.*)$", text, re.M):
-                  parents.update(re.findall(r"[\"'](\w+)[\"']", down))
-      heads = revisions - parents
-      if len(heads) != 1:
-          ask_airflow(f"the migration scripts have {len(heads)} heads")
-      import sqlalchemy
-      engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
-      shown = None
-      while True:
-          try:
-              with engine.connect() as connection:
-                  found = set()
-                  if sqlalchemy.inspect(connection).has_table("alembic_version"):
-                      found = set(connection.scalars(sqlalchemy.text("SELECT version_num FROM alembic_version")))
-          except Exception as error:
-              ask_airflow(f"reading the schema version failed ({error.__class__.__name__})")
-          if found == heads:
-              break
-          if not found <= revisions:
-              ask_airflow(f"the database is at {', '.join(found)}, a revision these migration scripts do not know")
-          state = f"the database is at {', '.join(found) or 'no revision'}, this Airflow needs {', '.join(heads)}"
-          if time.monotonic() > deadline:
-              sys.exit(f"the migrations did not finish in {{ $timeout }} s: {state}")
-          if state != shown:
-              print(f"waiting for the migrations: {state}", flush=True)
-              shown = state
-          time.sleep(1)
-      {{- end }}
+    {{- include "airflow.scriptCommand" $root | nindent 4 }}
+    - wait-for-migrations
+    - --timeout
+    - {{ int $root.Values.migrations.waitTimeoutSeconds | quote }}
+    - --metadata-secret
+    - {{ include "airflow.metadataSecretName" $root | quote }}
+    - --auth-manager
+    - {{ $root.Values.auth.manager | quote }}
   env:
     {{- include "airflow.serverEnv" $root | nindent 4 }}
   {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 2 . }}{{- end }}
   volumeMounts:
     {{- include "airflow.serverVolumeMounts" $root | nindent 4 }}
+    {{- include "airflow.scriptsVolumeMounts" $root | nindent 4 }}
   securityContext:
     {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
   resources:
@@ -904,23 +855,20 @@ spec:
             {{- if eq $jobType "TriggererJob" }}{{ with include "airflow.remoteLogsEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
-          # The job's heartbeat, read without the Airflow CLI (templates/_probes.tpl, a tenth of a
-          # CPU-second): a hung process is killed within 2 minutes (30 s heartbeat threshold, 4
-          # failed probes 15 s apart, 30 s grace), and one that heartbeats late on a busy node keeps
-          # 90 s of slack.
+          # The job's heartbeat, read without the Airflow CLI (templates/_probes.tpl): a hung process
+          # is killed within 2 minutes (30 s heartbeat threshold, 4 failed probes 15 s apart, 30 s
+          # grace), and one that heartbeats late on a busy node keeps 90 s of slack.
           livenessProbe:
             exec:
               command:
-                - python
-                - -c
-                - |
-                  {{- include "airflow.jobAliveScript" (list $jobType $threshold.section $threshold.key) | nindent 18 }}
+                {{- include "airflow.jobLivenessCommand" (list $root $jobType $threshold.section $threshold.key) | nindent 16 }}
             initialDelaySeconds: 60
             periodSeconds: 15
             timeoutSeconds: 10
             failureThreshold: 4
           volumeMounts:
             {{- include "airflow.serverVolumeMounts" $root | nindent 12 }}
+            {{- include "airflow.scriptsVolumeMounts" $root | nindent 12 }}
             {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
             {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumeMounts" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
           securityContext:

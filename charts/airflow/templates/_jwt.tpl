@@ -20,75 +20,12 @@ through new pods: the checksum below rolls both when the Secret's content change
 {{- define "airflow.jwtKeyFolder" -}}/opt/airflow/jwt{{- end -}}
 
 {{/*
-The keyset script: `python -c <script> <Secret folder> <output folder>`, the signing kid in
-AIRFLOW__API_AUTH__JWT_KID (the same variable Airflow reads). Every `<kid>.pem` of the Secret goes
-into jwks.json as a public key; the signing key is written to signing.pem, readable by its owner
-only. pyjwt and cryptography alone: importing Airflow would cost seconds of CPU per pod start.
-Anything wrong ends it with one line naming the key and the fix.
-*/}}
-{{- define "airflow.jwtKeysetScript" -}}
-import json, os, sys
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from jwt.algorithms import OKPAlgorithm, RSAAlgorithm
-
-source, target = sys.argv[1], sys.argv[2]
-signing = os.environ["AIRFLOW__API_AUTH__JWT_KID"]
-secret = {{ .Values.jwt.keys.secretName | quote }}
-
-
-def fail(message):
-    sys.exit(f"jwt.keys: {message}")
-
-
-keys, jwks = {}, []
-# A Secret volume also holds its own bookkeeping entries, named `..<something>`.
-for name in sorted(n for n in os.listdir(source) if not n.startswith("..")):
-    kid = name[: -len(".pem")]
-    if not name.endswith(".pem") or not kid:
-        fail(f"Secret {secret} holds {name!r}: name each key <kid>.pem (e.g. 2026-12.pem), and keep only keys in it")
-    with open(os.path.join(source, name), "rb") as pem:
-        data = pem.read()
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (TypeError, ValueError) as error:
-        fail(f"{name} in Secret {secret} is not an unencrypted PEM private key ({error}); make one with `openssl genpkey -algorithm ed25519`")
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        public, algorithm = OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "EdDSA"
-    elif isinstance(key, rsa.RSAPrivateKey) and key.key_size >= 2048:
-        public, algorithm = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True), "RS256"
-    elif isinstance(key, rsa.RSAPrivateKey):
-        fail(f"{name} in Secret {secret} is a {key.key_size}-bit RSA key: use 2048 bits or more, or an Ed25519 key")
-    else:
-        fail(f"{name} in Secret {secret} is neither RSA nor Ed25519 ({type(key).__name__}): Airflow signs with those only")
-    keys[kid] = key
-    jwks.append({**public, "kid": kid, "alg": algorithm, "use": "sig"})
-if signing not in keys:
-    fail(f"jwt.keys.signingKey is {signing!r} but Secret {secret} holds no {signing}.pem (it holds: {', '.join(f'{k}.pem' for k in keys) or 'nothing'}); add it, or name one of those")
-
-
-def write(name, content, mode):
-    """Replace `name` in the output folder whole, created with `mode` (a restarted pod finds the old one)."""
-    path = os.path.join(target, name)
-    partial = f"{path}.partial"
-    if os.path.lexists(partial):
-        os.unlink(partial)
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as out:
-        out.write(content)
-    os.replace(partial, path)
-
-
-write("jwks.json", json.dumps({"keys": jwks}, indent=2).encode(), 0o444)
-write("signing.pem", keys[signing].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()), 0o400)
-print(f"JWKS of Secret {secret}: {', '.join(j['kid'] + ' (' + j['alg'] + ')' for j in jwks)}; signing with {signing}", flush=True)
-{{- end -}}
-
-{{/*
 The init container that builds the keyset from the Secret, in the api-server and scheduler pods:
-`list $ <component values>`. It needs no database, so it runs first, while the migrations do. Only
-it mounts the Secret (every private key); the Airflow container gets the signing key alone.
+`list $ <component values>`. Every `<kid>.pem` of the Secret goes into jwks.json as a public key, the
+signing key (its kid in AIRFLOW__API_AUTH__JWT_KID, the variable Airflow reads) into signing.pem;
+a wrong key ends it with one line naming the key and the fix (files/scripts/jwt_keyset.py). It needs
+no database, so it runs first, while the migrations do. Only it mounts the Secret (every private
+key); the Airflow container gets the signing key alone.
 */}}
 {{- define "airflow.jwtKeysetInitContainer" -}}
 {{- $root := index . 0 -}}
@@ -98,10 +35,10 @@ it mounts the Secret (every private key); the Airflow container gets the signing
   image: {{ include "airflow.image" $root.Values.images.airflow }}
   imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
   args:
-    - python
-    - -c
-    - |
-      {{- include "airflow.jwtKeysetScript" $root | nindent 6 }}
+    {{- include "airflow.scriptCommand" $root | nindent 4 }}
+    - jwt-keyset
+    - --keys-secret
+    - {{ $root.Values.jwt.keys.secretName | quote }}
     - /opt/airflow/jwt-keys
     - {{ include "airflow.jwtKeyFolder" $root }}
   env:
@@ -118,6 +55,7 @@ it mounts the Secret (every private key); the Airflow container gets the signing
       readOnly: true
     - name: jwt
       mountPath: {{ include "airflow.jwtKeyFolder" $root }}
+    {{- include "airflow.scriptsVolumeMounts" $root | nindent 4 }}
   securityContext:
     {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
   resources:
