@@ -46,18 +46,15 @@ selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
 die() { echo "images: $*" >&2; exit 1; }
 
-# The daemon: the user's if reachable, else the private one (which this script stops again).
+# The daemon: the user's if reachable, else the private one (which this script stops again if it
+# started it). DOCKER is the client for it (use_docker).
 started_private=false
-if docker info >/dev/null 2>&1; then
-  DOCKER=(docker)
+hack/images/dockerd.sh status || started_private=true
+use_docker || exit 1 # it said why
+if [[ "${DOCKER[0]}" == docker ]]; then
   BASES="${BASES:-official}"
 else
-  hack/images/dockerd.sh status || started_private=true
-  docker_host="$(hack/images/dockerd.sh start)" || exit 1 # it said why
-  # shellcheck disable=SC2163 # it holds DOCKER_HOST=...
-  export "${docker_host}"
-  # Debian's client matches the private daemon's API (and has BuildKit built in); its state stays in the cache.
-  DOCKER=(/usr/bin/docker)
+  # The private daemon's client keeps its state in the cache.
   export DOCKER_CONFIG="${CACHE}/docker-cli"
   BASES="${BASES:-local}"
   [[ "${started_private}" == true ]] && trap 'hack/images/dockerd.sh stop >/dev/null 2>&1 || true' EXIT

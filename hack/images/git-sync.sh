@@ -15,8 +15,8 @@
 # git-sync vendors its dependencies, so the build itself needs no network.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source hack/lib/common.sh
 
 # The tag the chart's values.yaml pins (images.gitSync.tag): one source of truth.
 VERSION="$(sed -n '/^  gitSync:/,/^  [a-z]/s/^    tag: "\(v[0-9.]*\)"$/\1/p' charts/airflow/values.yaml)"

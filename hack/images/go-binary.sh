@@ -13,8 +13,8 @@
 #   promtool          v0.316.0  its promtool: the tests check and unit-test the chart's alert rules with it
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source hack/lib/common.sh
 
 usage() { echo "usage: hack/images/go-binary.sh versitygw|statsd_exporter|prometheus|promtool [--print-path]" >&2; exit 2; }
 NAME="${1:-}"

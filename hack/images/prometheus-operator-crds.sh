@@ -10,8 +10,8 @@
 # else this script says goes to stderr.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source hack/lib/common.sh
 
 # The newest version of the root module the proxy serves, and its go.sum hash.
 MODULE=github.com/prometheus-operator/prometheus-operator

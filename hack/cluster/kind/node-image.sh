@@ -52,10 +52,7 @@ case "${1:-}" in
 esac
 die() { echo "node-image: $*" >&2; exit 1; }
 
-use_docker || exit 1 # it said why
-# The private daemon with Debian's client, which has BuildKit built in (another client may need buildx).
-DOCKER=(docker)
-[[ "DOCKER_HOST=${DOCKER_HOST:-}" == "$("${REPO}/hack/images/dockerd.sh" env)" ]] && DOCKER=(/usr/bin/docker)
+use_docker || exit 1 # it said why; DOCKER is the client for that daemon
 export DOCKER_BUILDKIT=1
 
 # What the image is built from: a change to any of these rebuilds it.
