@@ -5,18 +5,19 @@
 # the objects the DAGs reference, installs the chart with values/dev.yaml and waits for it. Prints
 # how to reach the UI and log in. Idempotent: a second run upgrades the release in place.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments: the cluster is the one hack/cluster/choose.sh picks"
+
 RELEASE=airflow
 NAMESPACE=airflow
 VALUES="${REPO}/values/dev.yaml"
 KIND_IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15)
 
-if [[ $# -ne 0 ]]; then
-  echo "usage: hack/deploy-dev.sh   (no arguments; the cluster is the one hack/cluster/choose.sh picks)" >&2
-  exit 2
-fi
-die() { echo "deploy-dev: $*" >&2; exit 1; }
 [[ -f "${VALUES}" ]] || die "${VALUES} is missing: restore it from git"
 [[ -x "${REPO}/.tools/bin/helm" && -x "${REPO}/.tools/bin/kubectl" ]] || die "helm/kubectl missing in .tools/bin: run make setup"
 export PATH="${REPO}/.tools/bin:${PATH}"
@@ -25,9 +26,9 @@ up_log="$(mktemp)"
 trap 'rm -f "${up_log}"' EXIT
 "${REPO}/hack/cluster/up.sh" | tee "${up_log}"
 export "$(tail -n 1 "${up_log}")" # KUBECONFIG=...
-MODE="$(sed -n 's/^cluster: \([a-z]*\) .*/\1/p' "${up_log}")"
+mode="$(sed -n 's/^cluster: \([a-z]*\) .*/\1/p' "${up_log}")"
 
-case "${MODE}" in
+case "${mode}" in
   kind)
     "${REPO}/hack/images/build.sh"
     "${REPO}/hack/cluster/kind/kind.sh" load docker-image --name "$(sed -n 's/^name: //p' "${REPO}/hack/cluster/kind/cluster.yaml")" "${KIND_IMAGES[@]}"
@@ -46,9 +47,9 @@ kubectl --namespace "${NAMESPACE}" wait deployment --selector "app.kubernetes.io
   --for condition=Available --timeout 10m
 
 echo
-echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' (${MODE} cluster)"
+echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' (${mode} cluster)"
 echo "  export KUBECONFIG=${KUBECONFIG}"
-case "${MODE}" in
+case "${mode}" in
   node)
     # kube-proxy's rules serve the Service's cluster address to this host too.
     ip="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.clusterIP}')"
@@ -58,7 +59,7 @@ case "${MODE}" in
   kind) echo "  UI: kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:8080, then open http://localhost:8080" ;;
   kwok) echo "  UI: none here, containers do not run on simulated nodes" ;;
 esac
-if [[ "${MODE}" != kwok ]]; then
+if [[ "${mode}" != kwok ]]; then
   # The dev release's generated admin password (values/dev.yaml: SimpleAuthManager, user admin).
   password="$(kubectl -n "${NAMESPACE}" get secret "${RELEASE}-simple-auth-passwords" -o jsonpath='{.data.passwords\.json}' \
     | base64 --decode | python3 -c 'import json, sys; print(json.load(sys.stdin)["admin"])')"
