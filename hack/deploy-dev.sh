@@ -26,9 +26,9 @@ up_log="$(mktemp)"
 trap 'rm -f "${up_log}"' EXIT
 "${REPO}/hack/cluster/up.sh" | tee "${up_log}"
 export "$(tail -n 1 "${up_log}")" # KUBECONFIG=...
-mode="$(sed -n 's/^cluster: \([a-z]*\) .*/\1/p' "${up_log}")"
+MODE="$(sed -n 's/^cluster: \([a-z]*\) .*/\1/p' "${up_log}")"
 
-case "${mode}" in
+case "${MODE}" in
   kind)
     "${REPO}/hack/images/build.sh"
     "${REPO}/hack/cluster/kind/kind.sh" load docker-image --name "$(sed -n 's/^name: //p' "${REPO}/hack/cluster/kind/cluster.yaml")" "${KIND_IMAGES[@]}"
@@ -47,9 +47,9 @@ kubectl --namespace "${NAMESPACE}" wait deployment --selector "app.kubernetes.io
   --for condition=Available --timeout 10m
 
 echo
-echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' (${mode} cluster)"
+echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' (${MODE} cluster)"
 echo "  export KUBECONFIG=${KUBECONFIG}"
-case "${mode}" in
+case "${MODE}" in
   node)
     # kube-proxy's rules serve the Service's cluster address to this host too.
     ip="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.clusterIP}')"
@@ -59,7 +59,7 @@ case "${mode}" in
   kind) echo "  UI: kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:8080, then open http://localhost:8080" ;;
   kwok) echo "  UI: none here, containers do not run on simulated nodes" ;;
 esac
-if [[ "${mode}" != kwok ]]; then
+if [[ "${MODE}" != kwok ]]; then
   # The dev release's generated admin password (values/dev.yaml: SimpleAuthManager, user admin).
   password="$(kubectl -n "${NAMESPACE}" get secret "${RELEASE}-simple-auth-passwords" -o jsonpath='{.data.passwords\.json}' \
     | base64 --decode | python3 -c 'import json, sys; print(json.load(sys.stdin)["admin"])')"

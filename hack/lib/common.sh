@@ -8,11 +8,14 @@
 # - Bash, `#!/usr/bin/env bash`, then the header: `# Usage: hack/<path> ARGS...` on line 2 and what
 #   the script does below it. The header, up to the first line that is not a comment, is what
 #   -h/--help prints (usage); a wrong argument prints its Usage line and exits 2 (usage_error).
-# - Then `set -o errexit -o nounset -o pipefail`, and this file sourced (before any other).
-# - UPPER_CASE for environment variables (read or exported) and for constants: a script's settings,
-#   assigned once at the top level (paths, names, versions, options parsed from its arguments) and
-#   only read afterwards. lower_case for everything else: a function's variables, always declared
-#   `local`, and the working variables of a script's body (loop variables, intermediate results).
+# - Then `set -o errexit -o nounset -o pipefail`, and this file sourced: directly, or through
+#   hack/cluster/config.sh (sourcing it twice is harmless: it only defines).
+# - UPPER_CASE for environment variables (read or exported) and for constants: the names a script
+#   gives, once and for the whole run, to a setting, path, name or version (options parsed from its
+#   arguments and answers asked of another script included), never reassigned afterwards; and for
+#   any variable a template reads (render's @@NAME@@ in hack/cluster/config.sh). lower_case for
+#   everything else: a function's variables, always declared `local`, and the working values of a
+#   script's body (loop variables, accumulators, intermediate results, temporary files).
 # - Every variable expansion in braces, "${NAME}" and "${array[@]}" (positional and special
 #   parameters as they are: "$1", "$@", "$#"); [[ ]] for tests; $(...) for command substitution.
 # - Failures through die: one line on stderr naming the script, then exit 1 (2 for a wrong usage).
