@@ -16,12 +16,17 @@ KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.1.0}"
 DIR="${CACHE}/cluster/kube-router-${KUBE_ROUTER_VERSION}"
 BINARY="${DIR}/kube-router"
 
-[[ "${1:-}" == --print-path ]] && { echo "${BINARY}"; exit 0; }
+case "${1:-}" in
+  "") ;;
+  --print-path) echo "${BINARY}"; exit 0 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
 if [[ -x "${BINARY}" ]]; then
   echo "kube-router ${KUBE_ROUTER_VERSION} already built in ${DIR}"
   exit 0
 fi
-command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build kube-router" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.26 to build kube-router"
 mkdir -p "${DIR}"
 exec 9>"${DIR}/.build.lock"
 flock 9

@@ -7,14 +7,21 @@
 #   kwok  the local control plane with simulated nodes: this host cannot run containers
 # CLUSTER_MODE=kind|node|kwok overrides the choice.
 set -o errexit -o nounset -o pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
 KIND_IMAGE="$(sed -n 's/^ *image: //p' "${HERE}/kind/cluster.yaml")"
 
 case "${CLUSTER_MODE:-}" in
   kind | node | kwok) echo "${CLUSTER_MODE} because CLUSTER_MODE=${CLUSTER_MODE} was set"; exit 0 ;;
   "") ;;
-  *) echo "choose: CLUSTER_MODE must be kind, node or kwok, not '${CLUSTER_MODE}'" >&2; exit 2 ;;
+  *) die "CLUSTER_MODE must be kind, node or kwok, not '${CLUSTER_MODE}'" 2 ;;
 esac
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then

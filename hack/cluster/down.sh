@@ -8,11 +8,12 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
+PROG=cluster-down
 
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
 
 BIN_DIR="$("${HERE}/build.sh" --print-bin-dir)"

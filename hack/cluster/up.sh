@@ -11,14 +11,14 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
+PROG=cluster-up
 
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
 
-die() { echo "cluster-up: $*" >&2; exit 1; }
 [[ -x "${REPO}/.tools/bin/kubectl" ]] || die "${REPO}/.tools/bin/kubectl is missing; run 'make setup' first"
 
 read -r MODE REASON <<<"$("${HERE}/choose.sh")"
@@ -60,11 +60,11 @@ if [[ "${MODE}" == node ]]; then
   render "${HERE}/node/pv-recycler.yaml" >"${NODE_STATE}/pv-recycler.yaml"
   API_PORT="$(api_port)"
   render "${HERE}/node/kwokctl.yaml" >"${CONFIG_DIR}/kwokctl-node.yaml"
-  CONFIGS=("${CONFIG_DIR}/kwokctl-node.yaml")
+  configs=("${CONFIG_DIR}/kwokctl-node.yaml")
 else
-  CONFIGS=("${HERE}/kwok/cluster.yaml")
+  configs=("${HERE}/kwok/cluster.yaml")
 fi
-CONFIGS+=("${HERE}/kwok/stages.yaml" "${CONFIG_DIR}/logs.yaml")
+configs+=("${HERE}/kwok/stages.yaml" "${CONFIG_DIR}/logs.yaml")
 
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; }
 api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/null 2>&1; }
@@ -72,7 +72,7 @@ api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/
 # kwokctl keeps a cluster in ~/.kwok, shared by every clone on this machine, and fixes its configuration at
 # creation. A stamp of what it was created from lets a clone with other configs or binaries recreate it.
 STAMP_FILE="${KWOK_CLUSTER_DIR}/airflow-on-k8s.stamp"
-stamp="${MODE} $(cat "${CONFIGS[@]}" "${LOG_FILE}" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
+stamp="${MODE} $(cat "${configs[@]}" "${LOG_FILE}" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
 
 mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
 if cluster_exists && [[ "$(cat "${STAMP_FILE}" 2>/dev/null)" != "${stamp}" ]]; then
@@ -104,7 +104,7 @@ else
   rm -f "${KUBECONFIG_PATH}"
   echo "cluster-up: creating local control plane '${CLUSTER_NAME}' (kubernetes ${KUBE_VERSION}, binary runtime)"
   config_args=()
-  for config in "${CONFIGS[@]}"; do config_args+=(--config "${config}"); done
+  for config in "${configs[@]}"; do config_args+=(--config "${config}"); done
   kwokctl -v WARN create cluster --name "${CLUSTER_NAME}" "${config_args[@]}" \
     --etcd-binary "${BIN_DIR}/etcd" \
     --kube-apiserver-binary "${BIN_DIR}/kube-apiserver" \

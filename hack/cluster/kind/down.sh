@@ -7,6 +7,12 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG=cluster-down
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
 
 NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
 use_docker 2>/dev/null || { echo "cluster-down: no Docker daemon, so no kind cluster"; exit 0; }

@@ -47,10 +47,9 @@ case "${1:-}" in
   --no-cache) CACHE_ARGS=(--no-cache) ;;
   --print-image) echo "${IMAGE}"; exit 0 ;;
   --print-config) print_config; exit 0 ;;
-  -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "node-image: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
-die() { echo "node-image: $*" >&2; exit 1; }
 
 use_docker || exit 1 # it said why; DOCKER is the client for that daemon
 export DOCKER_BUILDKIT=1
@@ -126,13 +125,13 @@ cp "${BIN_DIR}/kube-proxy" "${WORK}/kube-proxy-context/"
 step images
 
 # 3. The node: binaries, version, manifests and images into a base container, then committed.
-container="airflow-on-k8s-kind-node-build"
-"${DOCKER[@]}" rm -f "${container}" >/dev/null 2>&1 || true
-trap '"${DOCKER[@]}" rm -f "${container}" >/dev/null 2>&1 || true' EXIT
-"${DOCKER[@]}" run -d --name "${container}" --privileged --entrypoint sleep "${BASE_IMAGE}" infinity >/dev/null
-in_node() { "${DOCKER[@]}" exec -i "${container}" "$@"; }
+BUILD_CONTAINER="airflow-on-k8s-kind-node-build"
+"${DOCKER[@]}" rm -f "${BUILD_CONTAINER}" >/dev/null 2>&1 || true
+trap '"${DOCKER[@]}" rm -f "${BUILD_CONTAINER}" >/dev/null 2>&1 || true' EXIT
+"${DOCKER[@]}" run -d --name "${BUILD_CONTAINER}" --privileged --entrypoint sleep "${BASE_IMAGE}" infinity >/dev/null
+in_node() { "${DOCKER[@]}" exec -i "${BUILD_CONTAINER}" "$@"; }
 for binary in kubeadm kubelet kubectl; do
-  "${DOCKER[@]}" cp "${BIN_DIR}/${binary}" "${container}:/usr/bin/${binary}"
+  "${DOCKER[@]}" cp "${BIN_DIR}/${binary}" "${BUILD_CONTAINER}:/usr/bin/${binary}"
 done
 in_node sh -c "echo ${KUBE_VERSION} >/kind/version && mkdir -p /kind/manifests"
 in_node sh -c 'cat >/kind/manifests/default-cni.yaml' <"${HERE}/default-cni.yaml"
@@ -155,7 +154,7 @@ in_node pkill containerd
 for _ in $(seq 20); do in_node pgrep containerd >/dev/null || break; sleep 0.5; done
 in_node rm -f /tmp/containerd.log
 "${DOCKER[@]}" commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change 'CMD []' \
-  --change "LABEL airflow-on-k8s.inputs=${inputs}" "${container}" "${IMAGE}" >/dev/null
+  --change "LABEL airflow-on-k8s.inputs=${inputs}" "${BUILD_CONTAINER}" "${IMAGE}" >/dev/null
 step node
 printf 'total %ds\n' "$((SECONDS - all_start))" >>"${TIMES}"
 echo "node-image: built ${IMAGE} in $((SECONDS - all_start))s ($(tr '\n' ' ' <"${TIMES}"))"

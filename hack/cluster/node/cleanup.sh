@@ -14,14 +14,16 @@ source "${HERE}/../config.sh"
 source "${HERE}/processes.sh"
 # shellcheck source=netfilter.sh
 source "${HERE}/netfilter.sh"
+PROG="node cleanup"
 
 KEEP_NETWORK=false
 case "${1:-}" in
   "") ;;
   --keep-network) KEEP_NETWORK=true ;;
-  *) echo "usage: hack/cluster/node/cleanup.sh [--keep-network]" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
-[[ "$(id -u)" == 0 ]] || { echo "node cleanup: needs root (the node's mounts, cgroups and netfilter rules are root's)" >&2; exit 1; }
+[[ "$(id -u)" == 0 ]] || die "needs root (the node's mounts, cgroups and netfilter rules are root's)"
 
 BIN_DIR="$("${HERE}/../build.sh" --print-bin-dir)"
 CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)

@@ -8,6 +8,12 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
+
 CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
 
 containers="$("${CTR[@]}" containers list --quiet)"

@@ -12,6 +12,13 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG="node network"
+
+case "${1:-}" in
+  up | down) ;;
+  -h | --help) usage ;;
+  *) usage_error ;;
+esac
 
 SAVED="${NODE_STATE}/host-sysctls"
 API_PORT="$(api_port)"
@@ -31,6 +38,7 @@ RULES=(
 RULES6=("filter INPUT -p tcp --dport ${API_PORT} ! -i lo -j DROP")
 
 up() {
+  local key value
   mkdir -p "${NODE_STATE}"
   # Saved once: after a crash the file still holds the values from before the node's first start.
   if [[ ! -f "${SAVED}" ]]; then
@@ -71,6 +79,7 @@ delete_rules() {
 }
 
 down() {
+  local line
   delete_rules iptables "${RULES[@]}"
   delete_rules ip6tables "${RULES6[@]}"
   ip link del "${BRIDGE}" 2>/dev/null || true
@@ -80,8 +89,7 @@ down() {
   fi
 }
 
-case "${1:-}" in
+case "$1" in
   up) up ;;
   down) down ;;
-  *) echo "usage: hack/cluster/node/network.sh up|down" >&2; exit 2 ;;
 esac

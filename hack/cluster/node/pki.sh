@@ -11,13 +11,17 @@ set -o errexit -o nounset -o pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG="node pki"
 
-[[ $# -eq 1 ]] || { echo "usage: hack/cluster/node/pki.sh API_SERVER_URL" >&2; exit 2; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 1 ]] || usage_error
+
 SERVER="$1"
 CA_DIR="${KWOK_CLUSTER_DIR}/pki"
 PKI="${NODE_STATE}/pki"
-[[ -f "${CA_DIR}/ca.crt" && -f "${CA_DIR}/ca.key" ]] || {
-  echo "node pki: no cluster CA in ${CA_DIR}: start the control plane first" >&2; exit 1; }
+[[ -f "${CA_DIR}/ca.crt" && -f "${CA_DIR}/ca.key" ]] || die "no cluster CA in ${CA_DIR}: start the control plane first"
 
 if cmp -s "${CA_DIR}/ca.crt" "${PKI}/ca.crt" && [[ -f "${PKI}/kube-router.kubeconfig" ]] \
   && grep -qF "server: ${SERVER}" "${PKI}/kubelet.kubeconfig"; then

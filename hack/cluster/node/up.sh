@@ -13,8 +13,12 @@ source "${HERE}/../config.sh"
 source "${HERE}/processes.sh"
 # shellcheck source=netfilter.sh
 source "${HERE}/netfilter.sh"
+PROG=node
 
-die() { echo "node: $*" >&2; exit 1; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
 [[ "$(id -u)" == 0 ]] || die "the real node needs root (containers, mounts, netfilter)"
 BIN_DIR="$("${HERE}/../build.sh" --print-bin-dir)"
 KUBECTL=("${REPO}/.tools/bin/kubectl" --kubeconfig "${KUBECONFIG_PATH}")
