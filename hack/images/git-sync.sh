@@ -14,13 +14,19 @@
 #   3. a clone of the tag from GitHub.
 # git-sync vendors its dependencies, so the build itself needs no network.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
 # shellcheck source=../lib/common.sh
-source hack/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+case "${1:-}" in
+  "" | --print-path | --print-version) ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
+cd "${REPO}"
 
 # The tag the chart's values.yaml pins (images.gitSync.tag): one source of truth.
 VERSION="$(sed -n '/^  gitSync:/,/^  [a-z]/s/^    tag: "\(v[0-9.]*\)"$/\1/p' charts/airflow/values.yaml)"
-[[ -n "${VERSION}" ]] || { echo "git-sync: no images.gitSync.tag found in charts/airflow/values.yaml" >&2; exit 1; }
+[[ -n "${VERSION}" ]] || die "no images.gitSync.tag found in charts/airflow/values.yaml"
 OUT_DIR="${CACHE}/git-sync/${VERSION}"
 BINARY="${OUT_DIR}/git-sync"
 UPSTREAM="https://github.com/kubernetes/git-sync"
@@ -32,7 +38,7 @@ if [[ -x "${BINARY}" ]] && [[ "$("${BINARY}" --version 2>/dev/null)" == "${VERSI
   echo "git-sync ${VERSION} already built: ${BINARY}"
   exit 0
 fi
-command -v go >/dev/null || { echo "git-sync: go not found on PATH; install Go >= 1.23 to build git-sync" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.23 to build git-sync"
 
 work="$(mktemp -d)"
 trap 'chmod -R u+w "${work}" 2>/dev/null; rm -rf "${work}"' EXIT
