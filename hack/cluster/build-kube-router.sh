@@ -9,6 +9,8 @@
 # it (its BGP/routing and service proxy parts mostly). It runs on the local test node only, firewall
 # controller alone, and is never shipped: nothing in the chart depends on it.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=config.sh
 source "$(dirname "$0")/config.sh"
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings below are read by the scripts that source this file
 # Sourced by the hack/cluster scripts (and hack/images/build.sh, which loads images into the real
-# node): the local cluster's names, addresses and places, in one spot. It sources hack/lib/common.sh
-# (REPO, CACHE, die, usage, use_docker), so a script sourcing this file needs nothing else.
+# node), after hack/lib/common.sh: the local cluster's names, addresses and places, in one spot. It
+# sources the library itself too (it needs REPO and CACHE), so a test may source this file alone.
 
 # shellcheck source=../lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"

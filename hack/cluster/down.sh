@@ -5,6 +5,8 @@
 # links, sysctls, files), or the kind cluster it made with its network. What is built stays cached:
 # binaries, images (containerd's content store, the image builder's layers).
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"

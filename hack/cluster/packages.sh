@@ -6,6 +6,8 @@
 # starting their services (the node runs its own containerd); otherwise it names them and exits 1.
 #   --check  only report: exit 0 when everything is there, 1 (with the list) when not
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=config.sh
 source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
 

@@ -8,6 +8,8 @@
 # A second run reuses what runs; a run after a crash (everything killed with -9) restarts it.
 # The last line printed is KUBECONFIG=<path> for the cluster.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
@@ -58,6 +60,7 @@ if [[ "${MODE}" == node ]]; then
   # The control plane listens on the node address: the bridge must carry it first.
   "${HERE}/node/network.sh" up
   render "${HERE}/node/pv-recycler.yaml" >"${NODE_STATE}/pv-recycler.yaml"
+  # shellcheck disable=SC2034 # read by render: @@API_PORT@@ in node/kwokctl.yaml
   API_PORT="$(api_port)"
   render "${HERE}/node/kwokctl.yaml" >"${CONFIG_DIR}/kwokctl-node.yaml"
   configs=("${CONFIG_DIR}/kwokctl-node.yaml")

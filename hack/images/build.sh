@@ -182,8 +182,11 @@ if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "
       *) ref="docker.io/library/${image}" ;;
     esac
     manifest="$("${CTR[@]}" images list "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $3}')"
-    loaded="$([[ -n "${manifest}" ]] && "${CTR[@]}" content get "${manifest}" 2>/dev/null \
-      | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
+    loaded=""
+    if [[ -n "${manifest}" ]]; then
+      loaded="$("${CTR[@]}" content get "${manifest}" 2>/dev/null \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
+    fi
     # An import cut short leaves the image listed but its layers not unpacked: load it again.
     unpacked="$("${CTR[@]}" images check "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $NF}')"
     [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" && "${unpacked}" == true ]] \

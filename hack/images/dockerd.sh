@@ -47,8 +47,9 @@ start() {
   fi
   [[ "$(uname -s)" == Linux ]] || die "no Docker daemon reachable: start Docker (or point DOCKER_HOST at one), then retry"
   [[ "$(id -u)" == 0 ]] || die "no Docker daemon reachable, and starting a private one needs root: start Docker, or run as root"
-  command -v dockerd >/dev/null && [[ -x "${DOCKER_CLI}" ]] \
-    || die "no Docker daemon reachable and dockerd is not installed: run hack/cluster/packages.sh (installs docker.io), or start Docker"
+  if ! command -v dockerd >/dev/null || [[ ! -x "${DOCKER_CLI}" ]]; then
+    die "no Docker daemon reachable and dockerd is not installed: run hack/cluster/packages.sh (installs docker.io), or start Docker"
+  fi
   # A daemon killed with -9 leaves its pid file, sockets and mounts: clear them first.
   stop_private quiet
   mkdir -p "${DATA_ROOT}" "${RUN_DIR}" "$(dirname "${LOG}")"
@@ -133,5 +134,5 @@ case "${1:-}" in
   status) private_up ;;
   env) echo "DOCKER_HOST=unix://${SOCKET}" ;;
   -h | --help) usage ;;
-  *) usage_error ;;
+  *) usage_error "one argument, start, stop, status or env" ;;
 esac

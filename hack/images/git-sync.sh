@@ -48,9 +48,11 @@ tried=()
 # from_proxy: the module from the Go module proxy into ${src}.
 from_proxy() {
   local dir
-  dir="$(GOFLAGS=-mod=mod go mod download -json "k8s.io/git-sync@${VERSION}" 2>/dev/null |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" && [[ -n "${dir}" ]] || {
-    tried+=("the Go module proxy does not serve k8s.io/git-sync@${VERSION}"); return 1; }
+  if ! dir="$(GOFLAGS=-mod=mod go mod download -json "k8s.io/git-sync@${VERSION}" 2>/dev/null |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || [[ -z "${dir}" ]]; then
+    tried+=("the Go module proxy does not serve k8s.io/git-sync@${VERSION}")
+    return 1
+  fi
   cp -r "${dir}/." "${src}/"
 }
 

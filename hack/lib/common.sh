@@ -26,6 +26,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # What the scripts build and download, kept across runs and shared by every clone on the machine.
 # Left unset when neither XDG_CACHE_HOME nor HOME is (`env -i`): a script that needs it fails on it.
 if [[ -n "${XDG_CACHE_HOME:-}" || -v HOME ]]; then
+  # shellcheck disable=SC2034 # read by the scripts that source this file
   CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s"
 fi
 
@@ -62,6 +63,7 @@ usage_error() {
 # socket) and sets DOCKER, the client to run: `docker`, or for the private daemon Debian's
 # /usr/bin/docker, which speaks its API and has BuildKit built in (another client may need buildx).
 # Returns 1, dockerd.sh having said why on stderr, when there is neither daemon.
+# shellcheck disable=SC2034 # DOCKER is read by the scripts that call use_docker
 use_docker() {
   local docker_host
   docker_host="$("${REPO}/hack/images/dockerd.sh" start)" || return 1

@@ -4,6 +4,8 @@
 # Docker network `kind` when no other container uses it: kind creates that network and never removes
 # it. Leaves images alone. A no-op when there is no such cluster.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"

@@ -5,6 +5,8 @@
 # the private one hack/images/dockerd.sh runs (started here when needed, and left running: the kind
 # cluster's node is one of its containers).
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"

@@ -17,6 +17,8 @@
 # --print-image prints the image's name; --print-config writes the kind config for it (from
 # cluster-local-node.yaml) and prints that file's path. Neither builds anything.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"

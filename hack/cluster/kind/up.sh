@@ -5,6 +5,8 @@
 # pull it; otherwise one built here (node-image.sh) with cluster-local-node.yaml. Prints one line that
 # says which cluster and which image, and why; the last line is KUBECONFIG=<path>.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"

@@ -9,6 +9,8 @@
 #         are saved first.
 #   down  the reverse: rules and bridge removed, every saved sysctl restored.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
@@ -17,7 +19,7 @@ PROG="node network"
 case "${1:-}" in
   up | down) ;;
   -h | --help) usage ;;
-  *) usage_error ;;
+  *) usage_error "one argument, up or down" ;;
 esac
 
 SAVED="${NODE_STATE}/host-sysctls"
@@ -73,7 +75,7 @@ delete_rules() {
   shift
   for rule in "$@"; do
     read -r table chain spec <<<"${rule}"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # spec is a list of arguments
     while "${ipt}" -t "${table}" -D "${chain}" ${spec} -m comment --comment "${COMMENT}" 2>/dev/null; do :; done
   done
 }

@@ -8,6 +8,8 @@
 # pods, namespaces and NetworkPolicies). No bootstrap token, no anonymous access. Written to NODE_STATE/pki with a
 # kubeconfig each; kept while the CA is the same, made anew when the cluster (and its CA) is.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
@@ -16,7 +18,7 @@ PROG="node pki"
 case "${1:-}" in
   -h | --help) usage ;;
 esac
-[[ $# -eq 1 ]] || usage_error
+[[ $# -eq 1 ]] || usage_error "one argument, the API server's URL"
 
 SERVER="$1"
 CA_DIR="${KWOK_CLUSTER_DIR}/pki"

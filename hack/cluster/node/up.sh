@@ -6,6 +6,8 @@
 # daemons already run it only checks; when any is missing (a crash, kill -9) it wipes the node's
 # runtime state and starts it again: the API server still holds the pods, and the kubelet recreates them.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
