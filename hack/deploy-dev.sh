@@ -51,10 +51,10 @@ echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' 
 echo "  export KUBECONFIG=${KUBECONFIG}"
 case "${MODE}" in
   node)
-    # kube-proxy's rules serve the Service's cluster address to this host too.
+    # The real node is this machine, and kube-proxy's rules serve the Service's cluster address here too.
     ip="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.clusterIP}')"
     port="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.ports[0].port}')"
-    echo "  UI: http://${ip}:${port} (from this host), or kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:${port}"
+    echo "  UI: http://${ip}:${port} (from this machine), or kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:${port}"
     ;;
   kind) echo "  UI: kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:8080, then open http://localhost:8080" ;;
   kwok) echo "  UI: none here, containers do not run on simulated nodes" ;;

@@ -3,7 +3,8 @@
 # Builds, once, kube-router from its Go module into ~/.cache/airflow-on-k8s/cluster/kube-router-<v>/.
 # The real node runs only its network policy controller (--run-firewall): the bridge CNI plugin
 # enforces no NetworkPolicy, and the chart's policies must be tested against an engine that does.
-# kube-network-policies (SIG Network's) needs the kernel's nft_queue, which this host lacks.
+# kube-network-policies (SIG Network's) needs the kernel's nft_queue, which the kernel of this
+# project's machines lacks (CONFIG_NFT_QUEUE unset).
 #
 # v2.1.0 is the only version the Go module proxy serves here; security flaws are reported against
 # it (its BGP/routing and service proxy parts mostly). It runs on the local test node only, firewall

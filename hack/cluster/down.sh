@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: hack/cluster/down.sh
 # Deletes the local cluster hack/cluster/up.sh started: the control plane (kwokctl) and, when it ran,
-# the real node with everything it put on this host (processes, mounts, cgroups, netfilter rules,
+# the real node with everything it put on this machine (processes, mounts, cgroups, netfilter rules,
 # links, sysctls, files), or the kind cluster it made with its network. What is built stays cached:
 # binaries, images (containerd's content store, the image builder's layers).
 set -o errexit -o nounset -o pipefail

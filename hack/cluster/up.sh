@@ -39,7 +39,8 @@ export KWOK_KUBE_VERSION="${KUBE_VERSION}"
 kubectl_() { kubectl --kubeconfig "${KUBECONFIG_PATH}" "$@"; }
 
 # The configs kwokctl creates the cluster from, per mode. ClusterLogs needs an absolute file path,
-# and the node's settings name the PKI's place, so these are written for this host.
+# and the node's settings name the PKI's place, so these are written here at run time, with this
+# checkout's and this user's paths, into the cache.
 CONFIG_DIR="${CACHE}/cluster/config"
 mkdir -p "${CONFIG_DIR}"
 LOG_FILE="${CACHE}/kwok/simulated-container.log"

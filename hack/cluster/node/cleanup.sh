@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage: hack/cluster/node/cleanup.sh [--keep-network]
-# Removes everything the real node put on this host, whether it was stopped cleanly or killed with
+# Removes everything the real node put on this machine, whether it was stopped cleanly or killed with
 # -9: its processes and the containers' processes, mounts, cgroups, netfilter rules, network links,
 # sysctls (restored to what they were before the node first started) and files outside the cache.
 # The images in containerd's content store (in the cache) stay. Idempotent; safe with no node.

@@ -5,8 +5,8 @@
 #   up    the pods' bridge with the node address, IP forwarding and bridged traffic through netfilter
 #         (kube-proxy's Service rules apply between pods on the bridge), one masquerade rule for pod
 #         egress, forward-accept rules for the bridge, and a rule refusing the API server's port
-#         (it listens on all addresses) to anything but this host and its pods. The host's sysctls
-#         are saved first.
+#         (it listens on all addresses) to anything but loopback (this machine itself) and the pods'
+#         addresses. The host's sysctls are saved first.
 #   down  the reverse: rules and bridge removed, every saved sysctl restored.
 set -o errexit -o nounset -o pipefail
 # shellcheck source=../../lib/common.sh
@@ -36,7 +36,7 @@ RULES=(
   "filter FORWARD -o ${BRIDGE} -j ACCEPT"
   "filter INPUT -p tcp --dport ${API_PORT} ! -i lo ! -s ${POD_CIDR} -j DROP"
 )
-# The API server's port over IPv6 too (pods have no IPv6 address: only this host may use it).
+# The API server's port over IPv6 too (pods have no IPv6 address: only loopback may use it).
 RULES6=("filter INPUT -p tcp --dport ${API_PORT} ! -i lo -j DROP")
 
 up() {
