@@ -1,15 +1,15 @@
 # shellcheck shell=bash
-# Sourced by every script under hack/ (the cluster scripts through hack/cluster/config.sh): what
-# they all need, in one place. Defines variables and functions only: no shell options, no output,
-# nothing started, so a test may source it (or config.sh) into a plain `bash -c` too.
+# Sourced by every script under hack/, before anything else (and by hack/cluster/config.sh, so that a
+# test may source that alone): what they all need, in one place. Defines variables and functions
+# only: no shell options, no output, nothing started, so a plain `bash -c` may source it too.
 #
 # The style of the scripts under hack/ (kind's, after Google's shell style guide). `make lint`
 # checks it with shellcheck (hack/lint.sh; hack/.shellcheckrc turns on the brace and [[ ]] checks):
 # - Bash, `#!/usr/bin/env bash`, then the header: `# Usage: hack/<path> ARGS...` on line 2 and what
 #   the script does below it. The header, up to the first line that is not a comment, is what
 #   -h/--help prints (usage); a wrong argument prints its Usage line and exits 2 (usage_error).
-# - Then `set -o errexit -o nounset -o pipefail`, and this file sourced: directly, or through
-#   hack/cluster/config.sh (sourcing it twice is harmless: it only defines).
+# - Then `set -o errexit -o nounset -o pipefail`, and this file sourced, before config.sh or any
+#   other (which may source it again: harmless, it only defines).
 # - UPPER_CASE for environment variables (read or exported) and for constants: the names a script
 #   gives, once and for the whole run, to a setting, path, name or version (options parsed from its
 #   arguments and answers asked of another script included), never reassigned afterwards; and for
