@@ -18,7 +18,7 @@ help: ## List the targets
 setup: ## Create .venv from uv.lock and install pinned helm 3, helm 4 and kubectl into .tools/bin
 	@hack/setup.sh
 
-lint: setup ## ruff (with Airflow AIR rules), yamllint and helm lint --strict on Helm 3 and 4
+lint: setup ## ruff (with Airflow AIR rules), shellcheck over hack/, yamllint and helm lint --strict on Helm 3 and 4
 	@hack/lint.sh
 
 render: setup ## Print the chart rendered with VALUES (default values/dev.yaml)

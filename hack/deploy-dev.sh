@@ -5,18 +5,19 @@
 # the objects the DAGs reference, installs the chart with values/dev.yaml and waits for it. Prints
 # how to reach the UI and log in. Idempotent: a second run upgrades the release in place.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments: the cluster is the one hack/cluster/choose.sh picks"
+
 RELEASE=airflow
 NAMESPACE=airflow
 VALUES="${REPO}/values/dev.yaml"
 KIND_IMAGES=(airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15)
 
-if [[ $# -ne 0 ]]; then
-  echo "usage: hack/deploy-dev.sh   (no arguments; the cluster is the one hack/cluster/choose.sh picks)" >&2
-  exit 2
-fi
-die() { echo "deploy-dev: $*" >&2; exit 1; }
 [[ -f "${VALUES}" ]] || die "${VALUES} is missing: restore it from git"
 [[ -x "${REPO}/.tools/bin/helm" && -x "${REPO}/.tools/bin/kubectl" ]] || die "helm/kubectl missing in .tools/bin: run make setup"
 export PATH="${REPO}/.tools/bin:${PATH}"
@@ -50,10 +51,10 @@ echo "deploy-dev: release '${RELEASE}' is installed in namespace '${NAMESPACE}' 
 echo "  export KUBECONFIG=${KUBECONFIG}"
 case "${MODE}" in
   node)
-    # kube-proxy's rules serve the Service's cluster address to this host too.
+    # The real node is this machine, and kube-proxy's rules serve the Service's cluster address here too.
     ip="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.clusterIP}')"
     port="$(kubectl -n "${NAMESPACE}" get service "${RELEASE}-api-server" -o jsonpath='{.spec.ports[0].port}')"
-    echo "  UI: http://${ip}:${port} (from this host), or kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:${port}"
+    echo "  UI: http://${ip}:${port} (from this machine), or kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:${port}"
     ;;
   kind) echo "  UI: kubectl -n ${NAMESPACE} port-forward svc/${RELEASE}-api-server 8080:8080, then open http://localhost:8080" ;;
   kwok) echo "  UI: none here, containers do not run on simulated nodes" ;;

@@ -1,47 +1,40 @@
 #!/usr/bin/env bash
+# Usage: hack/gen-chart-readme.sh [README [VALUES]]   (defaults: charts/airflow/README.md, charts/airflow/values.yaml)
 # Regenerate the values table of the chart README from the `## @param` comments in values.yaml,
 # using the pinned @bitnami/readme-generator-for-helm (hack/readme-generator/package-lock.json).
 set -o errexit -o nounset -o pipefail
-
-usage() {
-  echo "usage: $0 [README [VALUES]]  (defaults: charts/airflow/README.md, charts/airflow/values.yaml)" >&2
-}
-
-die() {
-  echo "gen-chart-readme: $*" >&2
-  exit 1
-}
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 case "${1:-}" in
-  -h | --help) usage; exit 0 ;;
+  -h | --help) usage ;;
 esac
-[[ $# -le 2 ]] || { usage; exit 2; }
+[[ $# -le 2 ]] || usage_error "at most two arguments"
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-generator_dir="$repo/hack/readme-generator"
-readme="${1:-$repo/charts/airflow/README.md}"
-values="${2:-$repo/charts/airflow/values.yaml}"
+GENERATOR_DIR="${REPO}/hack/readme-generator"
+README="${1:-${REPO}/charts/airflow/README.md}"
+VALUES="${2:-${REPO}/charts/airflow/values.yaml}"
 
 command -v node >/dev/null || die "node is not installed: install Node.js 20+ (it runs the README generator)"
 command -v npm >/dev/null || die "npm is not installed: install npm (it installs the pinned README generator)"
-[[ -f "$values" ]] || die "$values does not exist"
-[[ -f "$readme" ]] || die "$readme does not exist: create it with a '## Parameters' heading where the table goes"
-grep -q '^##\+ Parameters' "$readme" \
-  || die "$readme has no '## Parameters' heading: add one where the values table goes"
+[[ -f "${VALUES}" ]] || die "${VALUES} does not exist"
+[[ -f "${README}" ]] || die "${README} does not exist: create it with a '## Parameters' heading where the table goes"
+grep -q '^##\+ Parameters' "${README}" \
+  || die "${README} has no '## Parameters' heading: add one where the values table goes"
 
 # Install the pinned generator when node_modules is missing or older than the lock file.
-installed_lock="$generator_dir/node_modules/.package-lock.json"
-if [[ ! -x "$generator_dir/node_modules/.bin/readme-generator" || "$generator_dir/package-lock.json" -nt "$installed_lock" ]]; then
-  (cd "$generator_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
-    || die "npm ci failed in $generator_dir: check that the npm registry is reachable"
+INSTALLED_LOCK="${GENERATOR_DIR}/node_modules/.package-lock.json"
+if [[ ! -x "${GENERATOR_DIR}/node_modules/.bin/readme-generator" || "${GENERATOR_DIR}/package-lock.json" -nt "${INSTALLED_LOCK}" ]]; then
+  (cd "${GENERATOR_DIR}" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci failed in ${GENERATOR_DIR}: check that the npm registry is reachable"
 fi
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
-if ! "$generator_dir/node_modules/.bin/readme-generator" --values "$values" --readme "$readme" >"$log" 2>&1; then
+trap 'rm -f "${log}"' EXIT
+if ! "${GENERATOR_DIR}/node_modules/.bin/readme-generator" --values "${VALUES}" --readme "${README}" >"${log}" 2>&1; then
   # The generator prints one "ERROR: ..." line per metadata problem, or a JavaScript stack trace for
   # unparsable YAML; show only the lines that say what is wrong.
-  grep -E '^(ERROR: (Missing|Metadata)|[A-Za-z]+Error: )' "$log" | sed 's/^/gen-chart-readme: /' >&2 || true
-  die "could not generate the values table from $values: fix what is named above"
+  grep -E '^(ERROR: (Missing|Metadata)|[A-Za-z]+Error: )' "${log}" | sed 's/^/gen-chart-readme: /' >&2 || true
+  die "could not generate the values table from ${VALUES}: fix what is named above"
 fi
-echo "gen-chart-readme: values table in $readme regenerated from $values"
+echo "gen-chart-readme: values table in ${README} regenerated from ${VALUES}"

@@ -4,20 +4,20 @@
 # on the system (chromium, or Google Chrome as on GitHub's runners), else Debian's `chromium` package,
 # installed with apt-get as root (saying so). Playwright's own browser download is never used.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
 
 for candidate in chromium chromium-browser google-chrome google-chrome-stable; do
   if path="$(command -v "${candidate}")"; then echo "${path}"; exit 0; fi
 done
 if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null; then
-  echo "install-browser: no Chromium found; install Debian's chromium package (sudo apt-get install chromium) or Google Chrome" >&2
-  exit 1
+  die "no Chromium found; install Debian's chromium package (sudo apt-get install chromium) or Google Chrome"
 fi
 echo "install-browser: installing Debian's chromium with apt-get (the UI tests drive it headless)" >&2
-log="$(mktemp)"
-if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } >"${log}" 2>&1; then
-  echo "install-browser: apt-get could not install chromium; its last lines:" >&2
-  tail -n 5 "${log}" >&2
-  exit 1
-fi
-rm -f "${log}"
+apt_install chromium || exit 1 # it said why
 command -v chromium

@@ -1,26 +1,20 @@
 #!/usr/bin/env bash
+# Usage: hack/render.sh VALUES_FILE   (e.g. hack/render.sh values/dev.yaml)
 # Print the chart rendered with one values file, as `helm install` would apply it
 # (release `airflow`, namespace `airflow`).
 set -o errexit -o nounset -o pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-usage() { echo "usage: $0 VALUES_FILE   (e.g. $0 values/dev.yaml)" >&2; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 1 ]] || usage_error "one values file, e.g. values/dev.yaml"
 
-if [[ $# -ne 1 || "$1" == "-h" || "$1" == "--help" ]]; then
-  usage
-  exit 2
-fi
+VALUES="$1"
+HELM="${REPO}/.tools/bin/helm"
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-values="$1"
-helm="${repo}/.tools/bin/helm"
+[[ -f "${VALUES}" ]] || die "values file ${VALUES} not found; pass a path such as values/dev.yaml" 2
+[[ -x "${HELM}" ]] || die "${HELM} is missing; run make setup"
 
-if [[ ! -f "${values}" ]]; then
-  echo "error: values file ${values} not found; pass a path such as values/dev.yaml" >&2
-  exit 2
-fi
-if [[ ! -x "${helm}" ]]; then
-  echo "error: ${helm} is missing; run make setup" >&2
-  exit 1
-fi
-
-exec "${helm}" template airflow "${repo}/charts/airflow" --namespace airflow --values "${values}"
+exec "${HELM}" template airflow "${REPO}/charts/airflow" --namespace airflow --values "${VALUES}"

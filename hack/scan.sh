@@ -5,13 +5,15 @@
 # and the wrong-values corpus, over every values scenario and every DAG pod; ends with a
 # scenario x check table. `make scan` calls it after `make setup`; checkov is installed here if missing.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 case "${1:-}" in
-  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) usage ;;
 esac
+cd "${REPO}"
 
-[ -x .venv/bin/python ] || { echo "scan: .venv is missing: run 'make setup' first" >&2; exit 1; }
+[[ -x .venv/bin/python ]] || die ".venv is missing: run 'make setup' first"
 hack/install-checkov.sh
 # -rfE: list only failures and errors under the table (the skips are explained by the table itself).
 exec .venv/bin/python -m pytest -q -rfE tests/scan "$@"

@@ -8,10 +8,16 @@
 # in the other. Measured on the 2-core node from a fresh clone: 30 minutes, against about 58 in one
 # process. TEST_WORKERS=0 runs everything in one process. Explicit pytest args always do.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/.."
-[ -x .venv/bin/python ] || { echo "test: .venv is missing: run 'make setup' first" >&2; exit 1; }
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+cd "${REPO}"
+[[ -x .venv/bin/python ]] || die ".venv is missing: run 'make setup' first"
 WORKERS="${TEST_WORKERS:-2}"
-[[ "${WORKERS}" =~ ^[0-9]+$ ]] || { echo "test: TEST_WORKERS must be a number of workers (0: none), not '${WORKERS}'" >&2; exit 2; }
+[[ "${WORKERS}" =~ ^[0-9]+$ ]] || die "TEST_WORKERS must be a number of workers (0: none), not '${WORKERS}'" 2
 lanes=()
 [[ "${WORKERS}" -gt 0 ]] && lanes=(-n "${WORKERS}" --dist loadgroup --no-loadscope-reorder)
 case "${1:-}" in

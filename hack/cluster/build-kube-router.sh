@@ -3,12 +3,15 @@
 # Builds, once, kube-router from its Go module into ~/.cache/airflow-on-k8s/cluster/kube-router-<v>/.
 # The real node runs only its network policy controller (--run-firewall): the bridge CNI plugin
 # enforces no NetworkPolicy, and the chart's policies must be tested against an engine that does.
-# kube-network-policies (SIG Network's) needs the kernel's nft_queue, which this host lacks.
+# kube-network-policies (SIG Network's) needs the kernel's nft_queue, which the kernel of this
+# project's machines lacks (CONFIG_NFT_QUEUE unset).
 #
 # v2.1.0 is the only version the Go module proxy serves here; security flaws are reported against
 # it (its BGP/routing and service proxy parts mostly). It runs on the local test node only, firewall
 # controller alone, and is never shipped: nothing in the chart depends on it.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=config.sh
 source "$(dirname "$0")/config.sh"
 
@@ -16,12 +19,17 @@ KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.1.0}"
 DIR="${CACHE}/cluster/kube-router-${KUBE_ROUTER_VERSION}"
 BINARY="${DIR}/kube-router"
 
-[[ "${1:-}" == --print-path ]] && { echo "${BINARY}"; exit 0; }
+case "${1:-}" in
+  "") ;;
+  --print-path) echo "${BINARY}"; exit 0 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
 if [[ -x "${BINARY}" ]]; then
   echo "kube-router ${KUBE_ROUTER_VERSION} already built in ${DIR}"
   exit 0
 fi
-command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build kube-router" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.26 to build kube-router"
 mkdir -p "${DIR}"
 exec 9>"${DIR}/.build.lock"
 flock 9

@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
+# Usage: hack/cluster/build.sh [--print-bin-dir | --kind-node]
 # Build, once, the local cluster's binaries from source through the Go module proxy: the control
 # plane (kube-apiserver, kube-controller-manager, kube-scheduler from k8s.io/kubernetes, etcd), the
-# real node (kubelet, kube-proxy from the same source; CoreDNS), and KWOK for simulated nodes.
-# Binaries are cached by Kubernetes version; a warm run finds them and does nothing.
+# real node (kubelet, kube-proxy from the same source; CoreDNS), and KWOK for simulated nodes, into
+# ${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/cluster/<k8s-version>/bin/. Binaries are cached by
+# Kubernetes version; a warm run finds them and does nothing.
+#   --print-bin-dir  print that folder and exit (builds nothing)
+#   --kind-node      also build kubeadm and kubectl, which a kind node image holds (kind/node-image.sh)
+# KUBE_VERSION, ETCD_VERSION, KWOK_VERSION and COREDNS_VERSION override the versions pinned here.
 set -o errexit -o nounset -o pipefail
-
-usage() {
-  cat <<EOF
-usage: hack/cluster/build.sh [--print-bin-dir | --kind-node]
-  Builds the local cluster's binaries into
-    \${XDG_CACHE_HOME:-~/.cache}/airflow-on-k8s/cluster/<k8s-version>/bin/
-  --print-bin-dir  print that folder and exit (builds nothing)
-  --kind-node      also build kubeadm and kubectl, which a kind node image holds (kind/node-image.sh)
-  env: KUBE_VERSION (${KUBE_VERSION_DEFAULT}), ETCD_VERSION (${ETCD_VERSION_DEFAULT}),
-       KWOK_VERSION (${KWOK_VERSION_DEFAULT}), COREDNS_VERSION (${COREDNS_VERSION_DEFAULT})
-EOF
-}
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+PROG=cluster-build
 
 # The newest patches the Go module proxy served when this was written (its version list was
 # incomplete: v1.35.8 answered though only v1.35.4 was listed). KWOK v0.8.0 supports 1.35.
@@ -28,7 +24,7 @@ ETCD_VERSION="${ETCD_VERSION:-${ETCD_VERSION_DEFAULT}}"
 KWOK_VERSION="${KWOK_VERSION:-${KWOK_VERSION_DEFAULT}}"
 COREDNS_VERSION="${COREDNS_VERSION:-${COREDNS_VERSION_DEFAULT}}"
 
-ROOT="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s/cluster/${KUBE_VERSION}"
+ROOT="${CACHE}/cluster/${KUBE_VERSION}"
 BIN_DIR="${ROOT}/bin"
 SRC_DIR="${ROOT}/src"
 STAMP="${BIN_DIR}/VERSIONS"
@@ -40,8 +36,8 @@ case "${1:-}" in
   "") ;;
   --kind-node) KIND_NODE=true ;;
   --print-bin-dir) echo "${BIN_DIR}"; exit 0 ;;
-  -h|--help) usage; exit 0 ;;
-  *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
 
 expected_stamp() {
@@ -78,7 +74,7 @@ if is_cached && kind_node_cached; then
   exit 0
 fi
 
-command -v go >/dev/null || { echo "error: go not found on PATH; install Go >= 1.26 to build the local cluster" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.26 to build the local cluster"
 
 # Static binaries, as upstream builds them; nice so other work on a small machine keeps going.
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -buildvcs=false"
@@ -116,7 +112,7 @@ gomod_of() {
 # Print one "replace" line per relative replace in a go.mod: those modules live in the same
 # repository, so they are pinned to the version published with it instead of a local path.
 replaces_from() {
-  local gomod="$1" version="$2"
+  local gomod="$1" version="$2" module
   sed -n 's#^[[:space:]]*\(replace[[:space:]]\+\)\{0,1\}\([^[:space:]]\+\)[[:space:]]\+=>[[:space:]]\+\.\{1,2\}/.*#\2#p' "${gomod}" |
     grep -v '^go.etcd.io/etcd$\|^go.etcd.io/tests/v3$' |
     while read -r module; do echo "replace ${module} => ${module} ${version}"; done
@@ -145,7 +141,7 @@ build_kubernetes() {
   local pkgs=("${@/#/k8s.io/kubernetes/cmd/}")
   (cd "${mod_dir}" && step "kubernetes: resolve modules" go get "${pkgs[@]/%/@${KUBE_VERSION}}")
   # Same keys as kubernetes' hack/lib/version.sh, so the servers report the real version.
-  local ldflags="-s -w" key val
+  local ldflags="-s -w" kv key val
   for kv in "gitVersion=${KUBE_VERSION}" "gitMajor=1" "gitMinor=${minor}" "gitTreeState=clean" \
     "buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"; do
     key="${kv%%=*}"; val="${kv#*=}"
@@ -197,7 +193,7 @@ build_pause() {
   # like upstream's; the real node's pause image holds just this file.
   local src
   src="$(go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
-  command -v gcc >/dev/null || { echo "error: gcc not found; install gcc (and libc6-dev) to build the pause binary" >&2; exit 1; }
+  command -v gcc >/dev/null || die "gcc not found; install gcc (and libc6-dev) to build the pause binary"
   step "pause" gcc -Os -Wall -Werror -static -DVERSION="${KUBE_VERSION}-airflow-on-k8s" \
     -o "${BIN_DIR}/pause" "${src}/build/pause/linux/pause.c"
 }
@@ -223,9 +219,9 @@ echo "into ${BIN_DIR}; a cold build takes a while, later runs reuse it"
 rm -f "${STAMP}"
 build_kwok
 build_etcd
-KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
-[[ "${KIND_NODE}" == true ]] && KUBE_COMMANDS+=("${KIND_NODE_BINARIES[@]}")
-build_kubernetes "${KUBE_COMMANDS[@]}"
+kube_commands=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+[[ "${KIND_NODE}" == true ]] && kube_commands+=("${KIND_NODE_BINARIES[@]}")
+build_kubernetes "${kube_commands[@]}"
 build_coredns
 build_pause
 expected_stamp >"${STAMP}"

@@ -1,23 +1,17 @@
-# Sourced by the hack/cluster scripts: the local cluster's names, addresses and places, in one spot.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the settings below are read by the scripts that source this file
+# Sourced by the hack/cluster scripts (and hack/images/build.sh, which loads images into the real
+# node), after hack/lib/common.sh: the local cluster's names, addresses and places, in one spot. It
+# sources the library itself too (it needs REPO and CACHE), so a test may source this file alone.
 
-REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s"
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
 CLUSTER_NAME="${LOCAL_CLUSTER_NAME:-airflow-on-k8s}"
 KUBECONFIG_PATH="${LOCAL_KUBECONFIG:-${REPO}/.kube/local-control-plane.yaml}"
 # kind, with Docker (kind/): its default node image is the v1.35 one pinned in kind/cluster.yaml, and
 # its module's base-image files are what kind/node-image.sh builds a node image from.
 KIND_VERSION=v0.31.0
-# use_docker: point the docker CLI (and kind) at the Docker daemon the scripts use: the user's when
-# `docker info` reaches one, else the private one (hack/images/dockerd.sh, started if need be). Fails,
-# having said why on stderr, when there is neither.
-use_docker() {
-  local docker_host
-  docker_host="$("${REPO}/hack/images/dockerd.sh" start)" || return 1
-  # shellcheck disable=SC2163 # it holds DOCKER_HOST=... (empty for the user's default daemon)
-  export "${docker_host}"
-  [[ -n "${DOCKER_HOST}" ]] || unset DOCKER_HOST
-}
 # kwokctl keeps each cluster (pid files, logs, PKI, etcd data) here.
 KWOK_CLUSTER_DIR="${KWOK_WORKDIR:-${HOME}/.kwok}/clusters/${CLUSTER_NAME}"
 

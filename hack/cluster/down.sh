@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Usage: hack/cluster/down.sh
 # Deletes the local cluster hack/cluster/up.sh started: the control plane (kwokctl) and, when it ran,
-# the real node with everything it put on this host (processes, mounts, cgroups, netfilter rules,
+# the real node with everything it put on this machine (processes, mounts, cgroups, netfilter rules,
 # links, sysctls, files), or the kind cluster it made with its network. What is built stays cached:
 # binaries, images (containerd's content store, the image builder's layers).
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
+PROG=cluster-down
 
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,7s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
 
 BIN_DIR="$("${HERE}/build.sh" --print-bin-dir)"

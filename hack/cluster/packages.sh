@@ -6,8 +6,18 @@
 # starting their services (the node runs its own containerd); otherwise it names them and exits 1.
 #   --check  only report: exit 0 when everything is there, 1 (with the list) when not
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 # shellcheck source=config.sh
-source "$(dirname "$0")/config.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/config.sh"
+
+CHECK=false
+case "${1:-}" in
+  "") ;;
+  --check) CHECK=true ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
 
 # What each package must provide, as a file a working install has.
 declare -A PROVIDES=(
@@ -28,30 +38,22 @@ for pkg in "${NODE_PACKAGES[@]}"; do
   [[ -e "${PROVIDES[${pkg}]}" ]] || missing+=("${pkg}")
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
-[[ "${1:-}" == --check ]] && { echo "missing Debian packages: ${missing[*]}"; exit 1; }
+[[ "${CHECK}" == true ]] && { echo "missing Debian packages: ${missing[*]}"; exit 1; }
 
-if [[ "$(id -u)" != 0 ]]; then
-  echo "packages: the real node needs these Debian packages, and installing them needs root: sudo apt-get install ${missing[*]}" >&2
-  exit 1
-fi
-command -v apt-get >/dev/null || {
-  echo "packages: no apt-get here: install ${missing[*]} (or their equivalents) with your package manager" >&2; exit 1; }
+[[ "$(id -u)" == 0 ]] \
+  || die "the real node needs these Debian packages, and installing them needs root: sudo apt-get install ${missing[*]}"
+command -v apt-get >/dev/null \
+  || die "no apt-get here: install ${missing[*]} (or their equivalents) with your package manager"
 
 echo "packages: installing ${missing[*]} with apt-get (the real node runs containers with them; their own services are not started)"
 # policy-rc.d tells the packages' scripts not to start their daemons; removed again afterwards.
-policy=/usr/sbin/policy-rc.d
+POLICY_RC=/usr/sbin/policy-rc.d
 created_policy=false
-if [[ ! -e "${policy}" ]]; then
-  printf '#!/bin/sh\nexit 101\n' >"${policy}"
-  chmod +x "${policy}"
+if [[ ! -e "${POLICY_RC}" ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"${POLICY_RC}"
+  chmod +x "${POLICY_RC}"
   created_policy=true
 fi
-trap '[[ "${created_policy}" == true ]] && rm -f "${policy}"' EXIT
-log="$(mktemp)"
-if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"${log}" 2>&1; then
-  echo "packages: apt-get could not install ${missing[*]}; its last lines:" >&2
-  tail -n 5 "${log}" >&2
-  exit 1
-fi
-rm -f "${log}"
+trap '[[ "${created_policy}" == true ]] && rm -f "${POLICY_RC}"' EXIT
+apt_install "${missing[@]}" || exit 1 # it said why
 echo "packages: installed ${missing[*]}"

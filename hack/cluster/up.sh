@@ -8,17 +8,19 @@
 # A second run reuses what runs; a run after a crash (everything killed with -9) restarts it.
 # The last line printed is KUBECONFIG=<path> for the cluster.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=config.sh
 source "${HERE}/config.sh"
+PROG=cluster-up
 
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "error: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
 
-die() { echo "cluster-up: $*" >&2; exit 1; }
 [[ -x "${REPO}/.tools/bin/kubectl" ]] || die "${REPO}/.tools/bin/kubectl is missing; run 'make setup' first"
 
 read -r MODE REASON <<<"$("${HERE}/choose.sh")"
@@ -37,7 +39,8 @@ export KWOK_KUBE_VERSION="${KUBE_VERSION}"
 kubectl_() { kubectl --kubeconfig "${KUBECONFIG_PATH}" "$@"; }
 
 # The configs kwokctl creates the cluster from, per mode. ClusterLogs needs an absolute file path,
-# and the node's settings name the PKI's place, so these are written for this host.
+# and the node's settings name the PKI's place, so these are written here at run time, with this
+# checkout's and this user's paths, into the cache.
 CONFIG_DIR="${CACHE}/cluster/config"
 mkdir -p "${CONFIG_DIR}"
 LOG_FILE="${CACHE}/kwok/simulated-container.log"
@@ -58,13 +61,14 @@ if [[ "${MODE}" == node ]]; then
   # The control plane listens on the node address: the bridge must carry it first.
   "${HERE}/node/network.sh" up
   render "${HERE}/node/pv-recycler.yaml" >"${NODE_STATE}/pv-recycler.yaml"
+  # shellcheck disable=SC2034 # read by render: @@API_PORT@@ in node/kwokctl.yaml
   API_PORT="$(api_port)"
   render "${HERE}/node/kwokctl.yaml" >"${CONFIG_DIR}/kwokctl-node.yaml"
-  CONFIGS=("${CONFIG_DIR}/kwokctl-node.yaml")
+  configs=("${CONFIG_DIR}/kwokctl-node.yaml")
 else
-  CONFIGS=("${HERE}/kwok/cluster.yaml")
+  configs=("${HERE}/kwok/cluster.yaml")
 fi
-CONFIGS+=("${HERE}/kwok/stages.yaml" "${CONFIG_DIR}/logs.yaml")
+configs+=("${HERE}/kwok/stages.yaml" "${CONFIG_DIR}/logs.yaml")
 
 cluster_exists() { kwokctl get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"; }
 api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/null 2>&1; }
@@ -72,7 +76,7 @@ api_ready() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl_ get --raw /readyz >/dev/
 # kwokctl keeps a cluster in ~/.kwok, shared by every clone on this machine, and fixes its configuration at
 # creation. A stamp of what it was created from lets a clone with other configs or binaries recreate it.
 STAMP_FILE="${KWOK_CLUSTER_DIR}/airflow-on-k8s.stamp"
-stamp="${MODE} $(cat "${CONFIGS[@]}" "${LOG_FILE}" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
+stamp="${MODE} $(cat "${configs[@]}" "${LOG_FILE}" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
 
 mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
 if cluster_exists && [[ "$(cat "${STAMP_FILE}" 2>/dev/null)" != "${stamp}" ]]; then
@@ -104,7 +108,7 @@ else
   rm -f "${KUBECONFIG_PATH}"
   echo "cluster-up: creating local control plane '${CLUSTER_NAME}' (kubernetes ${KUBE_VERSION}, binary runtime)"
   config_args=()
-  for config in "${CONFIGS[@]}"; do config_args+=(--config "${config}"); done
+  for config in "${configs[@]}"; do config_args+=(--config "${config}"); done
   kwokctl -v WARN create cluster --name "${CLUSTER_NAME}" "${config_args[@]}" \
     --etcd-binary "${BIN_DIR}/etcd" \
     --kube-apiserver-binary "${BIN_DIR}/kube-apiserver" \

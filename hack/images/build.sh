@@ -18,9 +18,13 @@
 # containerd. --no-cache rebuilds every layer (a cold build, for the benchmark). Build times go to the
 # cache's images/build-times.txt and sizes to images/sizes.txt (make bench reads them).
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+cd "${REPO}"
+# The real node's settings (its containerd's socket), to load the images into it when it runs.
 # shellcheck source=../cluster/config.sh
 source hack/cluster/config.sh
+PROG=images
 
 BASES=""
 LOAD=true
@@ -28,36 +32,32 @@ CACHE_ARGS=()
 DEV_IMAGES=(airflow task-example postgresql)
 ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server statsd-exporter prometheus)
 SELECTED=()
-usage() { echo "usage: hack/images/build.sh [--bases official|local] [--no-load] [--no-cache] [IMAGE...]  (IMAGE: ${ALL_IMAGES[*]} all)" >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bases) BASES="${2:-}"; shift 2 ;;
     --no-load) LOAD=false; shift ;;
     --no-cache) CACHE_ARGS=(--no-cache); shift ;;
-    -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) usage ;;
     all) SELECTED+=("${ALL_IMAGES[@]}"); shift ;;
-    -*) usage ;;
-    *) [[ " ${ALL_IMAGES[*]} " == *" $1 "* ]] || usage; SELECTED+=("$1"); shift ;;
+    -*) usage_error "unknown option '$1' (IMAGE is one of ${ALL_IMAGES[*]} all)" ;;
+    *)
+      [[ " ${ALL_IMAGES[*]} " == *" $1 "* ]] || usage_error "unknown image '$1' (IMAGE is one of ${ALL_IMAGES[*]} all)"
+      SELECTED+=("$1"); shift ;;
   esac
 done
 [[ ${#SELECTED[@]} -gt 0 ]] || SELECTED=("${DEV_IMAGES[@]}")
 # selected NAME: whether this run builds image NAME.
 selected() { [[ " ${SELECTED[*]} " == *" $1 "* ]]; }
 
-die() { echo "images: $*" >&2; exit 1; }
-
-# The daemon: the user's if reachable, else the private one (which this script stops again).
+# The daemon: the user's if reachable, else the private one (which this script stops again if it
+# started it). DOCKER is the client for it (use_docker).
 started_private=false
-if docker info >/dev/null 2>&1; then
-  DOCKER=(docker)
+hack/images/dockerd.sh status || started_private=true
+use_docker || exit 1 # it said why
+if [[ "${DOCKER[0]}" == docker ]]; then
   BASES="${BASES:-official}"
 else
-  hack/images/dockerd.sh status || started_private=true
-  docker_host="$(hack/images/dockerd.sh start)" || exit 1 # it said why
-  # shellcheck disable=SC2163 # it holds DOCKER_HOST=...
-  export "${docker_host}"
-  # Debian's client matches the private daemon's API (and has BuildKit built in); its state stays in the cache.
-  DOCKER=(/usr/bin/docker)
+  # The private daemon's client keeps its state in the cache.
   export DOCKER_CONFIG="${CACHE}/docker-cli"
   BASES="${BASES:-local}"
   [[ "${started_private}" == true ]] && trap 'hack/images/dockerd.sh stop >/dev/null 2>&1 || true' EXIT
@@ -123,44 +123,44 @@ STATSD_EXPORTER_BINARY="$(hack/images/go-binary.sh statsd_exporter --print-path)
 STATSD_EXPORTER_IMAGE="airflow-on-k8s/statsd-exporter:$(basename "$(dirname "${STATSD_EXPORTER_BINARY}")")"
 PROMETHEUS_BINARY="$(hack/images/go-binary.sh prometheus --print-path)"
 PROMETHEUS_IMAGE=airflow-on-k8s/prometheus:v3.16.0 # the release go-binary.sh builds (tests/lib/metrics_tools.py)
-IMAGES=()
+built=()
 if selected airflow; then
   build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
-  IMAGES+=(airflow-on-k8s/airflow:dev)
+  built+=(airflow-on-k8s/airflow:dev)
 fi
 if selected task-example; then
   build_image task-example docker/task-example/Dockerfile --tag airflow-on-k8s/task-example:dev --tag test/image:1.0 docker/task-example
-  IMAGES+=(airflow-on-k8s/task-example:dev test/image:1.0)
+  built+=(airflow-on-k8s/task-example:dev test/image:1.0)
 fi
 if selected postgresql; then
   build_image postgresql docker/postgresql/Dockerfile --tag airflow-on-k8s/postgresql:15 docker/postgresql
-  IMAGES+=(airflow-on-k8s/postgresql:15)
+  built+=(airflow-on-k8s/postgresql:15)
 fi
 if selected git-server; then
   build_image git-server docker/git-server/Dockerfile --tag airflow-on-k8s/git-server:dev docker/git-server
-  IMAGES+=(airflow-on-k8s/git-server:dev)
+  built+=(airflow-on-k8s/git-server:dev)
 fi
 if selected git-sync; then
   # From its source (no registry serves upstream's image here); the context is the binary's folder.
   hack/images/git-sync.sh
   build_image git-sync docker/git-sync/Dockerfile --tag "${GIT_SYNC_IMAGE}" "$(dirname "${GIT_SYNC_BINARY}")"
-  IMAGES+=("${GIT_SYNC_IMAGE}")
+  built+=("${GIT_SYNC_IMAGE}")
 fi
 if selected s3-server; then
   # From its Go module (go-binary.sh); the context is the binary's folder.
   hack/images/go-binary.sh versitygw
   build_image s3-server docker/s3-server/Dockerfile --tag airflow-on-k8s/s3-server:dev "$(dirname "$(hack/images/go-binary.sh versitygw --print-path)")"
-  IMAGES+=(airflow-on-k8s/s3-server:dev)
+  built+=(airflow-on-k8s/s3-server:dev)
 fi
 if selected statsd-exporter; then
   hack/images/go-binary.sh statsd_exporter
   build_image statsd-exporter docker/statsd-exporter/Dockerfile --tag "${STATSD_EXPORTER_IMAGE}" "$(dirname "${STATSD_EXPORTER_BINARY}")"
-  IMAGES+=("${STATSD_EXPORTER_IMAGE}")
+  built+=("${STATSD_EXPORTER_IMAGE}")
 fi
 if selected prometheus; then
   hack/images/go-binary.sh prometheus
   build_image prometheus docker/prometheus/Dockerfile --tag "${PROMETHEUS_IMAGE}" "$(dirname "${PROMETHEUS_BINARY}")"
-  IMAGES+=("${PROMETHEUS_IMAGE}")
+  built+=("${PROMETHEUS_IMAGE}")
 fi
 
 # Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
@@ -175,15 +175,18 @@ done >"${CACHE}/images/sizes.txt"
 if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "${CONTAINERD_SOCKET}" version >/dev/null 2>&1; then
   CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
   stale=()
-  for image in "${IMAGES[@]}"; do
+  for image in "${built[@]}"; do
     case "${image}" in # the name containerd stores, as Docker normalises it
       */*/*) ref="${image}" ;;
       */*) ref="docker.io/${image}" ;;
       *) ref="docker.io/library/${image}" ;;
     esac
     manifest="$("${CTR[@]}" images list "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $3}')"
-    loaded="$([[ -n "${manifest}" ]] && "${CTR[@]}" content get "${manifest}" 2>/dev/null \
-      | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
+    loaded=""
+    if [[ -n "${manifest}" ]]; then
+      loaded="$("${CTR[@]}" content get "${manifest}" 2>/dev/null \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["config"]["digest"])' || true)"
+    fi
     # An import cut short leaves the image listed but its layers not unpacked: load it again.
     unpacked="$("${CTR[@]}" images check "name==${ref}" 2>/dev/null | awk 'NR == 2 {print $NF}')"
     [[ "${loaded}" == "$("${DOCKER[@]}" image inspect -f '{{.Id}}' "${image}")" && "${unpacked}" == true ]] \
@@ -198,7 +201,7 @@ if [[ "${LOAD}" == true ]] && [[ -S "${CONTAINERD_SOCKET}" ]] && ctr --address "
       if "${DOCKER[@]}" save "${stale[@]}" | "${CTR[@]}" images import - >/dev/null 2>"${CACHE}/images/import.err"; then
         break
       fi
-      [[ ${attempt} -lt 3 ]] || { cat "${CACHE}/images/import.err" >&2; echo "images: loading into the node's containerd failed 3 times" >&2; exit 1; }
+      [[ ${attempt} -lt 3 ]] || { cat "${CACHE}/images/import.err" >&2; die "loading into the node's containerd failed 3 times"; }
       echo "images: import failed ($(tail -n 1 "${CACHE}/images/import.err")); retrying" >&2
     done
     record load "${t0}"

@@ -8,8 +8,9 @@
 #   status  exit 0 when the private daemon answers
 #   env     print the DOCKER_HOST of the private daemon
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
-CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s"
 DATA_ROOT="${CACHE}/docker"            # image layers and build cache: survive a stop
 RUN_DIR=/run/airflow-on-k8s/docker     # sockets, pid file, its containerd's state: gone on stop
 SOCKET="${RUN_DIR}/docker.sock"
@@ -20,8 +21,6 @@ DOCKER_CLI=/usr/bin/docker
 # The daemon writes these outside its own directories; they are removed on stop when it made them.
 TRUST_KEY=/etc/docker/key.json
 MADE_HERE="${CACHE}/docker-made-outside"
-
-die() { echo "dockerd: $*" >&2; exit 1; }
 
 private_up() { [[ -S "${SOCKET}" ]] && DOCKER_HOST="unix://${SOCKET}" "${DOCKER_CLI}" info >/dev/null 2>&1; }
 
@@ -36,6 +35,7 @@ unmount_leftovers() {
 }
 
 start() {
+  local path i
   if docker info >/dev/null 2>&1; then
     echo "dockerd: using the Docker daemon already reachable (${DOCKER_HOST:-default socket})" >&2
     echo "DOCKER_HOST=${DOCKER_HOST:-}"
@@ -47,8 +47,9 @@ start() {
   fi
   [[ "$(uname -s)" == Linux ]] || die "no Docker daemon reachable: start Docker (or point DOCKER_HOST at one), then retry"
   [[ "$(id -u)" == 0 ]] || die "no Docker daemon reachable, and starting a private one needs root: start Docker, or run as root"
-  command -v dockerd >/dev/null && [[ -x "${DOCKER_CLI}" ]] \
-    || die "no Docker daemon reachable and dockerd is not installed: run hack/cluster/packages.sh (installs docker.io), or start Docker"
+  if ! command -v dockerd >/dev/null || [[ ! -x "${DOCKER_CLI}" ]]; then
+    die "no Docker daemon reachable and dockerd is not installed: run hack/cluster/packages.sh (installs docker.io), or start Docker"
+  fi
   # A daemon killed with -9 leaves its pid file, sockets and mounts: clear them first.
   stop_private quiet
   mkdir -p "${DATA_ROOT}" "${RUN_DIR}" "$(dirname "${LOG}")"
@@ -66,7 +67,6 @@ start() {
     --ip-masq=false --userland-proxy=true --log-level warn \
     --add-runtime "bounded-runc=$(cd "$(dirname "$0")" && pwd)/runc-bounded" --default-runtime bounded-runc \
     >>"${LOG}" 2>&1 </dev/null &
-  local i
   for ((i = 0; i < 120; i++)); do
     private_up && { echo "DOCKER_HOST=unix://${SOCKET}"; return; }
     sleep 0.5
@@ -79,9 +79,11 @@ start() {
 # They are found by the cgroups the daemon made (/docker/<id> under each hierarchy), killed, and
 # those cgroups removed.
 kill_container_leftovers() {
-  local id dir pids
+  local container id dir pids
   [[ -d "${DATA_ROOT}/containers" ]] || return 0
-  for id in $(ls "${DATA_ROOT}/containers"); do
+  for container in "${DATA_ROOT}/containers"/*; do
+    [[ -e "${container}" ]] || continue # none: the pattern itself
+    id="${container##*/}"
     for dir in /sys/fs/cgroup/*/docker/"${id}" /sys/fs/cgroup/docker/"${id}"; do
       [[ -d "${dir}" ]] || continue
       for _ in 1 2 3 4 5; do
@@ -97,7 +99,7 @@ kill_container_leftovers() {
 }
 
 stop_private() {
-  local pid
+  local pid dir
   pid="$(cat "${PID_FILE}" 2>/dev/null || true)"
   if [[ -n "${pid}" ]] && kill -0 "${pid}" 2>/dev/null; then
     kill "${pid}" 2>/dev/null || true
@@ -131,6 +133,6 @@ case "${1:-}" in
   stop) stop_private ;;
   status) private_up ;;
   env) echo "DOCKER_HOST=unix://${SOCKET}" ;;
-  -h|--help) sed -n '2,9s/^# \{0,1\}//p' "$0" ;;
-  *) die "usage: hack/images/dockerd.sh start|stop|status|env" ;;
+  -h | --help) usage ;;
+  *) usage_error "one argument, start, stop, status or env" ;;
 esac

@@ -14,13 +14,19 @@
 #   3. a clone of the tag from GitHub.
 # git-sync vendors its dependencies, so the build itself needs no network.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+case "${1:-}" in
+  "" | --print-path | --print-version) ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
+cd "${REPO}"
 
 # The tag the chart's values.yaml pins (images.gitSync.tag): one source of truth.
 VERSION="$(sed -n '/^  gitSync:/,/^  [a-z]/s/^    tag: "\(v[0-9.]*\)"$/\1/p' charts/airflow/values.yaml)"
-[[ -n "${VERSION}" ]] || { echo "git-sync: no images.gitSync.tag found in charts/airflow/values.yaml" >&2; exit 1; }
+[[ -n "${VERSION}" ]] || die "no images.gitSync.tag found in charts/airflow/values.yaml"
 OUT_DIR="${CACHE}/git-sync/${VERSION}"
 BINARY="${OUT_DIR}/git-sync"
 UPSTREAM="https://github.com/kubernetes/git-sync"
@@ -32,7 +38,7 @@ if [[ -x "${BINARY}" ]] && [[ "$("${BINARY}" --version 2>/dev/null)" == "${VERSI
   echo "git-sync ${VERSION} already built: ${BINARY}"
   exit 0
 fi
-command -v go >/dev/null || { echo "git-sync: go not found on PATH; install Go >= 1.23 to build git-sync" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.23 to build git-sync"
 
 work="$(mktemp -d)"
 trap 'chmod -R u+w "${work}" 2>/dev/null; rm -rf "${work}"' EXIT
@@ -42,9 +48,11 @@ tried=()
 # from_proxy: the module from the Go module proxy into ${src}.
 from_proxy() {
   local dir
-  dir="$(GOFLAGS=-mod=mod go mod download -json "k8s.io/git-sync@${VERSION}" 2>/dev/null |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" && [[ -n "${dir}" ]] || {
-    tried+=("the Go module proxy does not serve k8s.io/git-sync@${VERSION}"); return 1; }
+  if ! dir="$(GOFLAGS=-mod=mod go mod download -json "k8s.io/git-sync@${VERSION}" 2>/dev/null |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || [[ -z "${dir}" ]]; then
+    tried+=("the Go module proxy does not serve k8s.io/git-sync@${VERSION}")
+    return 1
+  fi
   cp -r "${dir}/." "${src}/"
 }
 

@@ -12,17 +12,19 @@
 #                               the cluster (docker/prometheus); about 4 minutes cold
 #   promtool          v0.316.0  its promtool: the tests check and unit-test the chart's alert rules with it
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
-usage() { echo "usage: hack/images/go-binary.sh versitygw|statsd_exporter|prometheus|promtool [--print-path]" >&2; exit 2; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+cd "${REPO}"
 NAME="${1:-}"
 PRINT_PATH=false
 case "${2:-}" in
   "") ;;
   --print-path) PRINT_PATH=true ;;
-  *) usage ;;
+  *) usage_error "unknown argument '$2'" ;;
 esac
 
 # The table: VERSION, PACKAGE (the main package, at that version) and the -X flags of its release builds.
@@ -52,8 +54,9 @@ case "${NAME}" in
     STAMP="-X ${v}.Version=${RELEASE} -X ${v}.Branch=HEAD -X ${v}.BuildUser=airflow-on-k8s"
     STAMP+=" -X ${v}.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)"
     ;;
-  *) usage ;;
+  *) usage_error "NAME is versitygw, statsd_exporter, prometheus or promtool" ;;
 esac
+PROG="${NAME}" # its messages name what it builds
 
 DIR="${CACHE}/${NAME}/${VERSION}"
 BINARY="${DIR}/${NAME}"
@@ -62,7 +65,7 @@ if [[ -x "${BINARY}" ]]; then
   echo "${NAME} ${VERSION} already built: ${BINARY}"
   exit 0
 fi
-command -v go >/dev/null || { echo "${NAME}: go not found on PATH; install Go >= 1.25 to build ${PACKAGE}" >&2; exit 1; }
+command -v go >/dev/null || die "go not found on PATH; install Go >= 1.25 to build ${PACKAGE}"
 mkdir -p "${DIR}"
 exec 9>"${DIR}/.build.lock"
 flock 9
@@ -70,7 +73,7 @@ flock 9
 echo "${NAME}: building ${VERSION} from the Go module proxy (a minute or a few, cold)"
 t0=${SECONDS}
 CGO_ENABLED=0 GOBIN="${DIR}/.bin" nice -n 19 go install -trimpath -ldflags "-s -w ${STAMP}" "${PACKAGE}@${VERSION}" \
-  || { echo "${NAME}: go install ${PACKAGE}@${VERSION} failed (see above): check that the Go module proxy is reachable (GOPROXY) and serves that version" >&2; exit 1; }
+  || die "go install ${PACKAGE}@${VERSION} failed (see above): check that the Go module proxy is reachable (GOPROXY) and serves that version"
 mv "${DIR}/.bin/$(basename "${PACKAGE}")" "${BINARY}"
 rmdir "${DIR}/.bin"
 echo "${NAME} ${VERSION} built in $((SECONDS - t0))s: ${BINARY}"

@@ -9,9 +9,8 @@
 # --print-path prints the folder holding the two files, getting them first if need be; everything
 # else this script says goes to stderr.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
-# shellcheck source=../cluster/config.sh
-source hack/cluster/config.sh
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 # The newest version of the root module the proxy serves, and its go.sum hash.
 MODULE=github.com/prometheus-operator/prometheus-operator
@@ -22,12 +21,13 @@ FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_promethe
 case "${1:-}" in
   "") PRINT=false ;;
   --print-path) PRINT=true ;;
-  *) echo "usage: hack/images/prometheus-operator-crds.sh [--print-path]" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
+cd "${REPO}"
 exec 3>&1 1>&2 # stdout is for the path asked for
 
 DIR="${CACHE}/prometheus-operator-crds/${VERSION}"
-die() { echo "prometheus-operator-crds: $*" >&2; exit 1; }
 got() { [[ -s "${DIR}/${FILES[0]}" && -s "${DIR}/${FILES[1]}" ]]; }
 
 if ! got; then

@@ -5,14 +5,21 @@
 # the local Airflow base image to install with no network. Every file is checked against the lock's
 # sha256. Uses the host's pip, so the host's index settings and CA bundle apply.
 set -o errexit -o nounset -o pipefail
-cd "$(dirname "$0")/../.."
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+PRINT_DIR=false
+case "${1:-}" in
+  "") ;;
+  --print-dir) PRINT_DIR=true ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
+cd "${REPO}"
 
 UV_VERSION=0.9.30 # hack/setup.sh installs it
-CACHE="${XDG_CACHE_HOME:-${HOME}/.cache}/airflow-on-k8s"
 UV_VENV="${CACHE}/uv-${UV_VERSION}"
 REQUIREMENTS=docker/airflow/requirements.txt
-
-die() { echo "wheelhouse: $*" >&2; exit 1; }
 
 [[ -f "${REQUIREMENTS}" ]] || die "${REQUIREMENTS} is missing: restore it from git"
 [[ -x "${UV_VENV}/bin/uv" ]] || die "${UV_VENV}/bin/uv is missing: run make setup"
@@ -32,12 +39,7 @@ Fix: add the package to [tool.uv] constraint-dependencies in pyproject.toml (one
 fi
 key="$(cat "${REQUIREMENTS}" "${export_file}" | sha256sum | cut -c1-16)"
 DIR="${CACHE}/images/wheelhouse/${key}"
-
-case "${1:-}" in
-  "") ;;
-  --print-dir) echo "${DIR}"; exit 0 ;;
-  *) die "unknown argument '$1'; usage: hack/images/wheelhouse.sh [--print-dir]" ;;
-esac
+[[ "${PRINT_DIR}" == true ]] && { echo "${DIR}"; exit 0; }
 
 [[ -f "${DIR}/COMPLETE" ]] && { echo "wheelhouse: ${DIR} already complete"; exit 0; }
 

@@ -29,7 +29,7 @@ def no_docker_env(tmp_path) -> dict[str, str]:
 
 
 def test_a_user_who_is_not_root_gets_simulated_nodes_and_is_told_why():
-    with unprivileged("hack/cluster") as user:
+    with unprivileged("hack/cluster", "hack/lib") as user:
         proc = subprocess.run(user.command("hack/cluster/choose.sh"), capture_output=True, text=True, timeout=60,
                               env=no_docker_env(user.home))  # fmt: skip
     assert proc.returncode == 0, proc.stderr

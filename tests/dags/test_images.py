@@ -95,7 +95,7 @@ def test_requirements_match_uv_lock():
 
 def test_make_images_as_a_user_without_docker_says_so_in_one_line():
     # No reachable daemon, and starting the private one needs root: one line saying what to do.
-    with unprivileged("hack/images", "hack/cluster/config.sh") as user:
+    with unprivileged("hack/images", "hack/cluster/config.sh", "hack/lib") as user:
         env = {"PATH": os.environ["PATH"], "HOME": str(user.home), "DOCKER_HOST": f"unix://{user.home}/no-docker.sock"}
         cmd = user.command(str(BUILD_SCRIPT.relative_to(REPO)))
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)

@@ -4,9 +4,17 @@
 # Docker network `kind` when no other container uses it: kind creates that network and never removes
 # it. Leaves images alone. A no-op when there is no such cluster.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG=cluster-down
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
 
 NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
 use_docker 2>/dev/null || { echo "cluster-down: no Docker daemon, so no kind cluster"; exit 0; }

@@ -17,6 +17,8 @@
 # --print-image prints the image's name; --print-config writes the kind config for it (from
 # cluster-local-node.yaml) and prints that file's path. Neither builds anything.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
@@ -47,15 +49,11 @@ case "${1:-}" in
   --no-cache) CACHE_ARGS=(--no-cache) ;;
   --print-image) echo "${IMAGE}"; exit 0 ;;
   --print-config) print_config; exit 0 ;;
-  -h|--help) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
-  *) echo "node-image: unknown argument '$1'; run with --help for usage" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
-die() { echo "node-image: $*" >&2; exit 1; }
 
-use_docker || exit 1 # it said why
-# The private daemon with Debian's client, which has BuildKit built in (another client may need buildx).
-DOCKER=(docker)
-[[ "DOCKER_HOST=${DOCKER_HOST:-}" == "$("${REPO}/hack/images/dockerd.sh" env)" ]] && DOCKER=(/usr/bin/docker)
+use_docker || exit 1 # it said why; DOCKER is the client for that daemon
 export DOCKER_BUILDKIT=1
 
 # What the image is built from: a change to any of these rebuilds it.
@@ -129,13 +127,13 @@ cp "${BIN_DIR}/kube-proxy" "${WORK}/kube-proxy-context/"
 step images
 
 # 3. The node: binaries, version, manifests and images into a base container, then committed.
-container="airflow-on-k8s-kind-node-build"
-"${DOCKER[@]}" rm -f "${container}" >/dev/null 2>&1 || true
-trap '"${DOCKER[@]}" rm -f "${container}" >/dev/null 2>&1 || true' EXIT
-"${DOCKER[@]}" run -d --name "${container}" --privileged --entrypoint sleep "${BASE_IMAGE}" infinity >/dev/null
-in_node() { "${DOCKER[@]}" exec -i "${container}" "$@"; }
+BUILD_CONTAINER="airflow-on-k8s-kind-node-build"
+"${DOCKER[@]}" rm -f "${BUILD_CONTAINER}" >/dev/null 2>&1 || true
+trap '"${DOCKER[@]}" rm -f "${BUILD_CONTAINER}" >/dev/null 2>&1 || true' EXIT
+"${DOCKER[@]}" run -d --name "${BUILD_CONTAINER}" --privileged --entrypoint sleep "${BASE_IMAGE}" infinity >/dev/null
+in_node() { "${DOCKER[@]}" exec -i "${BUILD_CONTAINER}" "$@"; }
 for binary in kubeadm kubelet kubectl; do
-  "${DOCKER[@]}" cp "${BIN_DIR}/${binary}" "${container}:/usr/bin/${binary}"
+  "${DOCKER[@]}" cp "${BIN_DIR}/${binary}" "${BUILD_CONTAINER}:/usr/bin/${binary}"
 done
 in_node sh -c "echo ${KUBE_VERSION} >/kind/version && mkdir -p /kind/manifests"
 in_node sh -c 'cat >/kind/manifests/default-cni.yaml' <"${HERE}/default-cni.yaml"
@@ -158,7 +156,7 @@ in_node pkill containerd
 for _ in $(seq 20); do in_node pgrep containerd >/dev/null || break; sleep 0.5; done
 in_node rm -f /tmp/containerd.log
 "${DOCKER[@]}" commit --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' --change 'CMD []' \
-  --change "LABEL airflow-on-k8s.inputs=${inputs}" "${container}" "${IMAGE}" >/dev/null
+  --change "LABEL airflow-on-k8s.inputs=${inputs}" "${BUILD_CONTAINER}" "${IMAGE}" >/dev/null
 step node
 printf 'total %ds\n' "$((SECONDS - all_start))" >>"${TIMES}"
 echo "node-image: built ${IMAGE} in $((SECONDS - all_start))s ($(tr '\n' ' ' <"${TIMES}"))"

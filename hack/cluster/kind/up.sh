@@ -5,17 +5,25 @@
 # pull it; otherwise one built here (node-image.sh) with cluster-local-node.yaml. Prints one line that
 # says which cluster and which image, and why; the last line is KUBECONFIG=<path>.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG=cluster-up
 
-REASON="${1:?usage: hack/cluster/kind/up.sh REASON}"
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 1 && -n "$1" ]] || usage_error "one argument: why kind was chosen"
+
+REASON="$1"
 KIND_KUBECONFIG="${REPO}/.kube/kind.yaml"
 NAME="$(sed -n 's/^name: //p' "${HERE}/cluster.yaml")"
 UPSTREAM_IMAGE="$(sed -n 's/^ *image: //p' "${HERE}/cluster.yaml")"
 
 use_docker 2>/dev/null \
-  || { echo "cluster-up: kind needs a Docker daemon: start Docker (or point DOCKER_HOST at one); as root on Linux hack/images/dockerd.sh can run one (hack/cluster/packages.sh installs it)" >&2; exit 1; }
+  || die "kind needs a Docker daemon: start Docker (or point DOCKER_HOST at one); as root on Linux hack/images/dockerd.sh can run one (hack/cluster/packages.sh installs it)"
 daemon="$([[ -n "${DOCKER_HOST:-}" ]] && echo "the private Docker daemon (hack/images/dockerd.sh)" || echo "your Docker daemon")"
 
 if docker image inspect "${UPSTREAM_IMAGE}" >/dev/null 2>&1 || timeout 300 docker pull -q "${UPSTREAM_IMAGE}" >/dev/null 2>&1; then

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Usage: hack/cluster/node/cleanup.sh [--keep-network]
-# Removes everything the real node put on this host, whether it was stopped cleanly or killed with
+# Removes everything the real node put on this machine, whether it was stopped cleanly or killed with
 # -9: its processes and the containers' processes, mounts, cgroups, netfilter rules, network links,
 # sysctls (restored to what they were before the node first started) and files outside the cache.
 # The images in containerd's content store (in the cache) stay. Idempotent; safe with no node.
 #   --keep-network  leave the bridge and its address, sysctls and rules (a restart after a crash
 #                   reuses them; the control plane listens on the bridge address)
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
@@ -14,14 +16,16 @@ source "${HERE}/../config.sh"
 source "${HERE}/processes.sh"
 # shellcheck source=netfilter.sh
 source "${HERE}/netfilter.sh"
+PROG="node cleanup"
 
 KEEP_NETWORK=false
 case "${1:-}" in
   "") ;;
   --keep-network) KEEP_NETWORK=true ;;
-  *) echo "usage: hack/cluster/node/cleanup.sh [--keep-network]" >&2; exit 2 ;;
+  -h | --help) usage ;;
+  *) usage_error "unknown argument '$1'" ;;
 esac
-[[ "$(id -u)" == 0 ]] || { echo "node cleanup: needs root (the node's mounts, cgroups and netfilter rules are root's)" >&2; exit 1; }
+[[ "$(id -u)" == 0 ]] || die "needs root (the node's mounts, cgroups and netfilter rules are root's)"
 
 BIN_DIR="$("${HERE}/../build.sh" --print-bin-dir)"
 CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
@@ -46,7 +50,9 @@ stop_daemon containerd
 pkill -9 -f -- "containerd-shim-runc-v2 .*-address ${CONTAINERD_SOCKET}" 2>/dev/null || true
 pod_cgroups() { find /sys/fs/cgroup/*/kubepods -depth -type d 2>/dev/null || true; }
 for cg in $(pod_cgroups); do
-  while read -r pid; do [[ -n "${pid}" ]] && kill -9 "${pid}" 2>/dev/null || true; done <"${cg}/cgroup.procs"
+  while read -r pid; do
+    if [[ -n "${pid}" ]]; then kill -9 "${pid}" 2>/dev/null || true; fi
+  done <"${cg}/cgroup.procs"
 done
 
 # 4. Mounts under the node's directories (container rootfs, /dev/shm, network namespaces, volumes),
@@ -75,7 +81,7 @@ fi
 KUBE_ROUTER="$("${HERE}/../build-kube-router.sh" --print-path)"
 # (v2.1.0 removes its firewall rules first, then panics in its service proxy's cleanup on a host
 # without IPVS; harmless here, hence the silence.)
-[[ -x "${KUBE_ROUTER}" ]] && "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true
+if [[ -x "${KUBE_ROUTER}" ]]; then "${KUBE_ROUTER}" --cleanup-config >/dev/null 2>&1 || true; fi
 for ipt in iptables ip6tables; do
   command -v "${ipt}" >/dev/null || continue
   for table in filter nat mangle; do

@@ -5,9 +5,17 @@
 # /var/lib/cni, outside the node's directories). Images stay. Used on teardown, and on a restart
 # after a crash, when the containers containerd remembers died with the node.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
+
 CTR=(ctr --address "${CONTAINERD_SOCKET}" --namespace k8s.io)
 
 containers="$("${CTR[@]}" containers list --quiet)"

@@ -5,13 +5,22 @@
 #   up    the pods' bridge with the node address, IP forwarding and bridged traffic through netfilter
 #         (kube-proxy's Service rules apply between pods on the bridge), one masquerade rule for pod
 #         egress, forward-accept rules for the bridge, and a rule refusing the API server's port
-#         (it listens on all addresses) to anything but this host and its pods. The host's sysctls
-#         are saved first.
+#         (it listens on all addresses) to anything but loopback (this machine itself) and the pods'
+#         addresses. The host's sysctls are saved first.
 #   down  the reverse: rules and bridge removed, every saved sysctl restored.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG="node network"
+
+case "${1:-}" in
+  up | down) ;;
+  -h | --help) usage ;;
+  *) usage_error "one argument, up or down" ;;
+esac
 
 SAVED="${NODE_STATE}/host-sysctls"
 API_PORT="$(api_port)"
@@ -27,10 +36,11 @@ RULES=(
   "filter FORWARD -o ${BRIDGE} -j ACCEPT"
   "filter INPUT -p tcp --dport ${API_PORT} ! -i lo ! -s ${POD_CIDR} -j DROP"
 )
-# The API server's port over IPv6 too (pods have no IPv6 address: only this host may use it).
+# The API server's port over IPv6 too (pods have no IPv6 address: only loopback may use it).
 RULES6=("filter INPUT -p tcp --dport ${API_PORT} ! -i lo -j DROP")
 
 up() {
+  local key value
   mkdir -p "${NODE_STATE}"
   # Saved once: after a crash the file still holds the values from before the node's first start.
   if [[ ! -f "${SAVED}" ]]; then
@@ -65,12 +75,13 @@ delete_rules() {
   shift
   for rule in "$@"; do
     read -r table chain spec <<<"${rule}"
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086 # spec is a list of arguments
     while "${ipt}" -t "${table}" -D "${chain}" ${spec} -m comment --comment "${COMMENT}" 2>/dev/null; do :; done
   done
 }
 
 down() {
+  local line
   delete_rules iptables "${RULES[@]}"
   delete_rules ip6tables "${RULES6[@]}"
   ip link del "${BRIDGE}" 2>/dev/null || true
@@ -80,8 +91,7 @@ down() {
   fi
 }
 
-case "${1:-}" in
+case "$1" in
   up) up ;;
   down) down ;;
-  *) echo "usage: hack/cluster/node/network.sh up|down" >&2; exit 2 ;;
 esac

@@ -8,16 +8,22 @@
 # pods, namespaces and NetworkPolicies). No bootstrap token, no anonymous access. Written to NODE_STATE/pki with a
 # kubeconfig each; kept while the CA is the same, made anew when the cluster (and its CA) is.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
+PROG="node pki"
 
-[[ $# -eq 1 ]] || { echo "usage: hack/cluster/node/pki.sh API_SERVER_URL" >&2; exit 2; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 1 ]] || usage_error "one argument, the API server's URL"
+
 SERVER="$1"
 CA_DIR="${KWOK_CLUSTER_DIR}/pki"
 PKI="${NODE_STATE}/pki"
-[[ -f "${CA_DIR}/ca.crt" && -f "${CA_DIR}/ca.key" ]] || {
-  echo "node pki: no cluster CA in ${CA_DIR}: start the control plane first" >&2; exit 1; }
+[[ -f "${CA_DIR}/ca.crt" && -f "${CA_DIR}/ca.key" ]] || die "no cluster CA in ${CA_DIR}: start the control plane first"
 
 if cmp -s "${CA_DIR}/ca.crt" "${PKI}/ca.crt" && [[ -f "${PKI}/kube-router.kubeconfig" ]] \
   && grep -qF "server: ${SERVER}" "${PKI}/kubelet.kubeconfig"; then

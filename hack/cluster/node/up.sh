@@ -6,6 +6,8 @@
 # daemons already run it only checks; when any is missing (a crash, kill -9) it wipes the node's
 # runtime state and starts it again: the API server still holds the pods, and the kubelet recreates them.
 set -o errexit -o nounset -o pipefail
+# shellcheck source=../../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib/common.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=../config.sh
 source "${HERE}/../config.sh"
@@ -13,8 +15,12 @@ source "${HERE}/../config.sh"
 source "${HERE}/processes.sh"
 # shellcheck source=netfilter.sh
 source "${HERE}/netfilter.sh"
+PROG=node
 
-die() { echo "node: $*" >&2; exit 1; }
+case "${1:-}" in
+  -h | --help) usage ;;
+esac
+[[ $# -eq 0 ]] || usage_error "no arguments"
 [[ "$(id -u)" == 0 ]] || die "the real node needs root (containers, mounts, netfilter)"
 BIN_DIR="$("${HERE}/../build.sh" --print-bin-dir)"
 KUBECTL=("${REPO}/.tools/bin/kubectl" --kubeconfig "${KUBECONFIG_PATH}")
