@@ -12,11 +12,11 @@ import time
 import uuid
 from pathlib import Path
 
-from lib.cluster import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
-from lib.node import TASK_IMAGE, build_and_load_images, is_local_node
-from lib.paths import REPO
-from lib.pods import pod_manifest
-from lib.release import Release
+from tests.lib.cluster import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
+from tests.lib.node import TASK_IMAGE, build_and_load_images, is_local_node
+from tests.lib.paths import REPO
+from tests.lib.pods import pod_manifest
+from tests.lib.release import Release
 
 from .stats import summarize
 

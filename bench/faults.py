@@ -5,7 +5,7 @@ test-artifacts/faults.json: each fault, what was done, what happened, what was l
 
 from __future__ import annotations
 
-from lib.fault_report import REPORT, read
+from tests.lib.fault_report import REPORT, read
 
 from .suites import last_line, run_pytest
 

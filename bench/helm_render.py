@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from lib import scenarios, tools
-from lib.render import template_command
+from tests.lib import scenarios, tools
+from tests.lib.render import template_command
 
 from .stats import time_command
 

@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from lib.paths import REPO
-from lib.suite_times import CACHE as RECORDED
+from tests.lib.paths import REPO
+from tests.lib.suite_times import CACHE as RECORDED
 
 from .stats import summarize
 

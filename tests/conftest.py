@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# Make `tests.lib` importable as `lib` from any test folder.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
+from tests.lib import lanes
+from tests.lib.paths import ARTIFACTS
+from tests.lib.suite_times import RUN as SUITE_TIMES
 
 # --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
-
-from lib import lanes  # noqa: E402 (after the sys.path entry above)
-from lib.paths import ARTIFACTS  # noqa: E402
-from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
-from lib.dag_pods import prepare_airflow_env
-from lib.pod_specs import pod_specs
-from lib.render import Scenario, render
-from lib.startup_scripts import JOB, migrate_script, wait_script
-from lib.tls import PrivateCa
+from tests.lib import scenarios
+from tests.lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
+from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.pod_specs import pod_specs
+from tests.lib.render import Scenario, render
+from tests.lib.startup_scripts import JOB, migrate_script, wait_script
+from tests.lib.tls import PrivateCa
 
 CA_PATH = "/opt/airflow/database-ca/ca.crt"
 SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL's SSLRequest message

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from lib import metrics_tools, scenarios
-from lib.chart_objects import airflow_cfg, containers, pod_annotations, pod_spec, volumes, worker_pod_template
-from lib.dag_pods import prepare_airflow_env
-from lib.dashboard import as_promql, metric_names, panel_exprs
-from lib.render import NAMESPACE, render
+from tests.lib import metrics_tools, scenarios
+from tests.lib.chart_objects import airflow_cfg, containers, pod_annotations, pod_spec, volumes, worker_pod_template
+from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.dashboard import as_promql, metric_names, panel_exprs
+from tests.lib.render import NAMESPACE, render
 
 SERVICE = "airflow-statsd"
 # Airflow's processes send these, tagged, as in its own code (the task runner in a worker pod, the

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, volumes
-from lib.render import render
+from tests.lib import scenarios
+from tests.lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, volumes
+from tests.lib.render import render
 
 
 class TestScheduler:

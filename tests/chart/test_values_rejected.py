@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.rejected_values import CORPUS_DIR, RejectedCase, field_mentions, load_cases
-from lib.render import render_error
-from lib.tools import HELM_MAJORS
+from tests.lib.rejected_values import CORPUS_DIR, RejectedCase, field_mentions, load_cases
+from tests.lib.render import render_error
+from tests.lib.tools import HELM_MAJORS
 
 CASES = load_cases()
 MIN_CASES = 25  # issue 3: "at least 25 cases"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lib import dag_pods
+from tests.lib import dag_pods
 
 
 @pytest.fixture(scope="session")

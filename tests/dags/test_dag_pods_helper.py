@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from lib import dag_pods
+from tests.lib import dag_pods
 
 IMAGE = "python:3.12-slim"
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from lib import dev_objects, k8s_names, k8s_schema, tools
-from lib.paths import REPO
+from tests.lib import dev_objects, k8s_names, k8s_schema, tools
+from tests.lib.paths import REPO
 
 SCRIPT = REPO / "hack" / "create-dev-objects.sh"
 NAMESPACE = "development"

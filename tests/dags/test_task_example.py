@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 SCRIPT = REPO / "docker" / "task-example" / "task_example.py"
 TASK_IMAGE = "airflow-on-k8s/task-example:dev"

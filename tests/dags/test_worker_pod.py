@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lib import k8s_schema, pss, scenarios
-from lib.chart_objects import worker_pod_template
-from lib.render import NAMESPACE, render
+from tests.lib import k8s_schema, pss, scenarios
+from tests.lib.chart_objects import worker_pod_template
+from tests.lib.render import NAMESPACE, render
 
 DAG_ID = "kubernetes-dag"
 TASK_ID = "kubernetespodoperator"

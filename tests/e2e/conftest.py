@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from lib import lanes
-from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
-from lib.dev_objects import apply_dev_objects
-from lib.node import PROD_IMAGES, build_and_load_images, is_local_node
-from lib.paths import TOOLS_BIN
-from lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
-from lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
-from lib.shared_install import SharedInstalls
-from lib.suite_times import RUN as SUITE_TIMES
+from tests.lib import lanes
+from tests.lib.airflow_api import AirflowApi
+from tests.lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
+from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.node import PROD_IMAGES, build_and_load_images, is_local_node
+from tests.lib.paths import TOOLS_BIN
+from tests.lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
+from tests.lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
+from tests.lib.shared_install import SharedInstalls
+from tests.lib.suite_times import RUN as SUITE_TIMES
 
 
 def shared_profile(item: pytest.Item) -> str:

@@ -21,13 +21,13 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects, probes
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.dag_pods import dag_bag, dag_pods
-from lib.pod_watch import PodWatch
-from lib.release import SHARED_DEV_RELEASE, Release
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
+from tests.lib import dev_objects, probes
+from tests.lib.airflow_api import AirflowApi, connect
+from tests.lib.cluster import ClusterTarget
+from tests.lib.dag_pods import dag_bag, dag_pods
+from tests.lib.pod_watch import PodWatch
+from tests.lib.release import SHARED_DEV_RELEASE, Release
+from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
 RELEASE = SHARED_DEV_RELEASE  # the dev install shared with the other DAG-running modules
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
@@ -294,8 +294,8 @@ def test_every_worker_pod_was_deleted_after_its_task(airflow: Deployment) -> Non
 
 
 def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succeeded(airflow: Deployment) -> None:
-    from lib.airflow_api import ADMIN, admin_password, service_url
-    from lib.browser import NoBrowser, goto, page, screenshot
+    from tests.lib.airflow_api import ADMIN, admin_password, service_url
+    from tests.lib.browser import NoBrowser, goto, page, screenshot
 
     run = airflow.runs[SEED]
     try:

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from lib.cluster import ClusterTarget
-from lib.dag_pods import dag_pods
-from lib.dev_objects import apply_dev_objects
+from tests.lib.cluster import ClusterTarget
+from tests.lib.dag_pods import dag_pods
+from tests.lib.dev_objects import apply_dev_objects
 
 
 @pytest.fixture(scope="module")

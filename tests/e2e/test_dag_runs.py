@@ -41,13 +41,13 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects
-from lib.cluster import ClusterTarget
-from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
-from lib.paths import DAGS
-from lib.pod_watch import PodWatch
-from lib.release import SHARED_DEV_RELEASE, Release
-from lib.task_pods import run_label
+from tests.lib import dev_objects
+from tests.lib.cluster import ClusterTarget
+from tests.lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
+from tests.lib.paths import DAGS
+from tests.lib.pod_watch import PodWatch
+from tests.lib.release import SHARED_DEV_RELEASE, Release
+from tests.lib.task_pods import run_label
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib import kind
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.paths import REPO
-from lib.release import Release
+from tests.lib import kind
+from tests.lib.airflow_api import AirflowApi, connect
+from tests.lib.cluster import ClusterTarget
+from tests.lib.paths import REPO
+from tests.lib.release import Release
 
 pytestmark = pytest.mark.node_exclusive
 FIGURES_FILE = "kind.json"

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import yaml
 
-from lib.airflow_api import connect
-from lib.cgroups import CgroupSampler
-from lib.cluster import ClusterTarget
-from lib.paths import ARTIFACTS, VALUES_DIR
-from lib.pod_watch import PodWatch
-from lib.release import Release
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
+from tests.lib.airflow_api import connect
+from tests.lib.cgroups import CgroupSampler
+from tests.lib.cluster import ClusterTarget
+from tests.lib.paths import ARTIFACTS, VALUES_DIR
+from tests.lib.pod_watch import PodWatch
+from tests.lib.release import Release
+from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
 DAG = "kubernetes-pod-fanout"
 ITEMS = int(os.environ.get("LOAD_ITEMS", "30"))

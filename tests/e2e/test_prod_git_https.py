@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.fault_report import record
-from lib.prod_install import (
+from tests.lib.airflow_api import AirflowApi
+from tests.lib.dag_pods import dag_bag
+from tests.lib.fault_report import record
+from tests.lib.prod_install import (
     COMMON_SECRETS,
     HTTPS_OBJECTS,
     SYNC_TIMEOUT,

@@ -22,16 +22,16 @@ from typing import Any
 
 import pytest
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.net_probe import Prober, host_connects, pod_connects
-from lib.node import NO_POLICY_ENGINE, network_policy_engine
-from lib.object_store import NAME as STORE_NAME
-from lib.object_store import PORT as STORE_PORT
-from lib.paths import ARTIFACTS
-from lib.prod_install import ProdInstall, newest_pod
-from lib.release import delete_namespaces
-from lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
+from tests.lib.airflow_api import AirflowApi
+from tests.lib.dag_pods import dag_bag
+from tests.lib.net_probe import Prober, host_connects, pod_connects
+from tests.lib.node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.object_store import NAME as STORE_NAME
+from tests.lib.object_store import PORT as STORE_PORT
+from tests.lib.paths import ARTIFACTS
+from tests.lib.prod_install import ProdInstall, newest_pod
+from tests.lib.release import delete_namespaces
+from tests.lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
 
 INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom
 PATTERN_DAGS = sorted(dag_bag().dags)

@@ -21,16 +21,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib.airflow_api import AirflowApi, connect
-from lib.chart_objects import quantity
-from lib.cluster import ClusterTarget
-from lib.dev_objects import apply_dev_objects
-from lib.fault_report import record
-from lib.node import TASK_IMAGE
-from lib.pod_watch import PodWatch
-from lib.pods import pod_manifest
-from lib.release import NO_DATABASE_VOLUME, Release, installed
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+from tests.lib.airflow_api import AirflowApi, connect
+from tests.lib.chart_objects import quantity
+from tests.lib.cluster import ClusterTarget
+from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.fault_report import record
+from tests.lib.node import TASK_IMAGE
+from tests.lib.pod_watch import PodWatch
+from tests.lib.pods import pod_manifest
+from tests.lib.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
 
 RELEASE = "airflow-tokens"
 DAG, TASK = "kubernetes-pod-params", "process"

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from lib.pod_specs import PodSpec, pod_specs
-from lib.rbac import effective_permissions
-from lib.render import NAMESPACE
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
+from tests.lib.pod_specs import PodSpec, pod_specs
+from tests.lib.rbac import effective_permissions
+from tests.lib.render import NAMESPACE
+from tests.lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
 
 SCAN_CHECK = "checkov"
 LONG_RUNNING = ("Deployment/", "StatefulSet/", "DaemonSet/")

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from lib import pss
-from lib.pod_specs import pod_specs
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
+from tests.lib import pss
+from tests.lib.pod_specs import pod_specs
+from tests.lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
 
 SCAN_CHECK = "pss"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.rbac import CLUSTER_WIDE, differences, effective_permissions
-from lib.render import NAMESPACE
-from lib.scan_targets import SCENARIOS, chart_objects
+from tests.lib.rbac import CLUSTER_WIDE, differences, effective_permissions
+from tests.lib.render import NAMESPACE
+from tests.lib.scan_targets import SCENARIOS, chart_objects
 
 SCAN_CHECK = "rbac"
 TABLE = Path(__file__).with_name("expected-rbac.yaml")

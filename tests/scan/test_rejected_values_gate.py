@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from lib.rejected_values import CORPUS_DIR, field_mentions, load_cases
-from lib.render import render_error
-from lib.scan_targets import REJECTED_ROW
+from tests.lib.rejected_values import CORPUS_DIR, field_mentions, load_cases
+from tests.lib.render import render_error
+from tests.lib.scan_targets import REJECTED_ROW
 
 SCAN_CHECK = "rejected"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lib.pod_specs import pod_specs
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
-from lib.secret_leaks import all_leaks, env_literal_leaks
+from tests.lib.pod_specs import pod_specs
+from tests.lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
+from tests.lib.secret_leaks import all_leaks, env_literal_leaks
 
 SCAN_CHECK = "secrets"
 

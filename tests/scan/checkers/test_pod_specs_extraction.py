@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from lib.pod_specs import pod_specs
+from tests.lib.pod_specs import pod_specs
 
 MANIFESTS = """
 apiVersion: apps/v1
