@@ -43,11 +43,11 @@ from airflow_client.client.models.dag_patch_body import DAGPatchBody
 from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
 from airflow_client.client.models.variable_body import VariableBody
 
-from . import tools
-from .net_probe import host_connects, wait_while_refused
-from .node import is_local_node
-from .release import Release
-from .stuck_pods import StuckPodCheck
+from tests.lib import tools
+from tests.lib.net_probe import host_connects, wait_while_refused
+from tests.lib.node import is_local_node
+from tests.lib.release import Release
+from tests.lib.stuck_pods import StuckPodCheck
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
 FINISHED = {"success", "failed"}

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .paths import ARTIFACTS, REPO
+from tests.lib.paths import ARTIFACTS, REPO
 
 INSTALL = REPO / "hack" / "install-browser.sh"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .render import Rendered
+from tests.lib.render import Rendered
 
 POD_TEMPLATE_KEY = "pod_template_file.yaml"
 SERVER_DEPLOYMENTS = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
@@ -78,7 +78,7 @@ def worker_pod_template(rendered: Rendered) -> dict[str, Any]:
 
 @functools.cache
 def _pod_generator():
-    from .dag_pods import prepare_airflow_env
+    from tests.lib.dag_pods import prepare_airflow_env
 
     prepare_airflow_env()  # a throwaway AIRFLOW_HOME before Airflow is first imported
     from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator

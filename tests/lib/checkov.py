@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import REPO
+from tests.lib.paths import REPO
 
 CHECKOV = REPO / ".tools" / "checkov" / "bin" / "checkov"
 CONFIG = REPO / "hack" / "checkov" / "config.yaml"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import tools
-from .paths import REPO
+from tests.lib import tools
+from tests.lib.paths import REPO
 
 LOCAL_KUBECONFIG = REPO / ".kube" / "local-control-plane.yaml"
 BUILD_SCRIPT = REPO / "hack" / "cluster" / "build.sh"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from .paths import CHART
+from tests.lib.paths import CHART
 
 DASHBOARD = CHART / "dashboards" / "airflow.json"
 

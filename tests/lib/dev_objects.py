@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .lanes import setup_lock
-from .paths import DAGS, REPO
+from tests.lib.lanes import setup_lock
+from tests.lib.paths import DAGS, REPO
 
 if TYPE_CHECKING:
-    from .cluster import ClusterTarget
+    from tests.lib.cluster import ClusterTarget
 
 FILE = DAGS / "dev_objects.yaml"
 PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"

@@ -14,8 +14,8 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from .cluster import ClusterTarget
-from .tls import PrivateCa
+from tests.lib.cluster import ClusterTarget
+from tests.lib.tls import PrivateCa
 
 IMAGE = "airflow-on-k8s/postgresql:15"
 NAME = "postgres"

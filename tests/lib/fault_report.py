@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .paths import ARTIFACTS
+from tests.lib.paths import ARTIFACTS
 
 REPORT = ARTIFACTS / "faults.json"
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from .cluster import ClusterTarget
-from .tls import PrivateCa
+from tests.lib.cluster import ClusterTarget
+from tests.lib.tls import PrivateCa
 
 IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"

@@ -13,8 +13,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from .cluster import ClusterTarget
-from .paths import REPO
+from tests.lib.cluster import ClusterTarget
+from tests.lib.paths import REPO
 
 DOCKERD = REPO / "hack" / "images" / "dockerd.sh"
 KIND_DIR = REPO / "hack" / "cluster" / "kind"

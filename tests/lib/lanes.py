@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 from _pytest.nodeid import NodeId
 
-from .suite_times import CACHE as RECORDED
+from tests.lib.suite_times import CACHE as RECORDED
 
 RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
 # How many e2e modules may run at once. 1 (the default): the e2e modules are one group, run in turn by

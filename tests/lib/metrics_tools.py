@@ -8,7 +8,7 @@ import functools
 import subprocess
 from pathlib import Path
 
-from .paths import REPO
+from tests.lib.paths import REPO
 
 STATSD_EXPORTER_IMAGE = "airflow-on-k8s/statsd-exporter:v0.31.0"
 PROMETHEUS_IMAGE = "airflow-on-k8s/prometheus:v3.16.0"

@@ -12,9 +12,9 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from .cluster import LOCAL_KUBECONFIG, ClusterTarget
-from .host_state import cluster_processes
-from .paths import REPO
+from tests.lib.cluster import LOCAL_KUBECONFIG, ClusterTarget
+from tests.lib.host_state import cluster_processes
+from tests.lib.paths import REPO
 
 CONFIG = REPO / "hack" / "cluster" / "config.sh"
 IMAGES_SCRIPT = REPO / "hack" / "images" / "build.sh"
@@ -81,7 +81,7 @@ def network_policy_engine() -> str | None:
         return "kube-router"
     if os.environ.get("NETWORK_POLICY_ENGINE", "kube-router") == "none":
         return None
-    from .cluster import chosen_mode
+    from tests.lib.cluster import chosen_mode
 
     return "kube-router" if chosen_mode().split()[0] == "node" else None
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from . import tools
-from .paths import CHART
-from .render import NAMESPACE, RELEASE, Scenario
+from tests.lib import tools
+from tests.lib.paths import CHART
+from tests.lib.render import NAMESPACE, RELEASE, Scenario
 
 _WRAPPER = """apiVersion: v1
 kind: ConfigMap

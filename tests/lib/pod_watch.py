@@ -8,8 +8,8 @@ import tempfile
 import time
 from typing import Any
 
-from . import tools
-from .cluster import ClusterTarget
+from tests.lib import tools
+from tests.lib.cluster import ClusterTarget
 
 
 class PodWatch:

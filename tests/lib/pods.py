@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .cluster import ClusterTarget
-from .stuck_pods import StuckPodCheck
+from tests.lib.cluster import ClusterTarget
+from tests.lib.stuck_pods import StuckPodCheck
 
 # The restricted Pod Security Standard, met by every pod these helpers make.
 RESTRICTED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}

@@ -24,16 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .airflow_api import AirflowApi, connect
-from .cluster import ClusterTarget
-from .dag_pods import dag_bag
-from .dev_objects import apply_dev_objects
-from .external_db import ExternalDatabase
-from .git_server import USERNAME, GitServer
-from .object_store import ObjectStore
-from .paths import ARTIFACTS, DAGS, REPO
-from .prod_secrets import PROD_VALUES, run_documented
-from .release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
+from tests.lib.airflow_api import AirflowApi, connect
+from tests.lib.cluster import ClusterTarget
+from tests.lib.dag_pods import dag_bag
+from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.external_db import ExternalDatabase
+from tests.lib.git_server import USERNAME, GitServer
+from tests.lib.object_store import ObjectStore
+from tests.lib.paths import ARTIFACTS, DAGS, REPO
+from tests.lib.prod_secrets import PROD_VALUES, run_documented
+from tests.lib.release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
 
 LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml"
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml

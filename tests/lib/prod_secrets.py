@@ -13,9 +13,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from . import tools
-from .cluster import ClusterTarget
-from .paths import VALUES_DIR
+from tests.lib import tools
+from tests.lib.cluster import ClusterTarget
+from tests.lib.paths import VALUES_DIR
 
 PROD_VALUES = VALUES_DIR / "prod.yaml"
 DOCS_NAMESPACE = "airflow"

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .paths import REPO
+from tests.lib.paths import REPO
 
 CORPUS_DIR = REPO / "tests" / "chart" / "rejected-values"
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import tools
-from .cluster import ClusterTarget
-from .paths import CHART, REPO, VALUES_DIR
+from tests.lib import tools
+from tests.lib.cluster import ClusterTarget
+from tests.lib.paths import CHART, REPO, VALUES_DIR
 
 RELEASE = "airflow"
 # The dev install the e2e modules that only run DAGs and read share (tests/e2e/conftest.py dev_airflow).
@@ -102,7 +102,7 @@ class Release:
         """`kubectl rollout status` on each Deployment and StatefulSet. Raises lib.stuck_pods.PodStuck
         within about a minute when one of the release's pods cannot be scheduled or started, and
         CalledProcessError when a rollout does not complete within `timeout` seconds."""
-        from .stuck_pods import StuckPodCheck  # here: the rest of this module is not this function's
+        from tests.lib.stuck_pods import StuckPodCheck  # here: the rest of this module is not this function's
 
         check = StuckPodCheck(self.target, (self.namespace,), f"app.kubernetes.io/instance={self.name}",
                               f"waiting for release {self.name} in {self.namespace} to roll out")  # fmt: skip

@@ -16,8 +16,8 @@ from typing import Any, Iterable
 
 import yaml
 
-from . import tools
-from .paths import CHART
+from tests.lib import tools
+from tests.lib.paths import CHART
 
 RELEASE = "airflow"
 NAMESPACE = "airflow"

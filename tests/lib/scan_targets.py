@@ -8,10 +8,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import scenarios
-from .dag_pods import dag_pods
-from .pod_specs import PodSpec, embedded_pods
-from .render import NAMESPACE, render
+from tests.lib import scenarios
+from tests.lib.dag_pods import dag_pods
+from tests.lib.pod_specs import PodSpec, embedded_pods
+from tests.lib.render import NAMESPACE, render
 
 SCENARIOS = scenarios.ALL
 DAG_PODS_ROW = "dag-pods"

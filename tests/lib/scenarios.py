@@ -5,8 +5,8 @@ Add a scenario here when a chart option is added, so chart tests, the scan and b
 
 from __future__ import annotations
 
-from .paths import VALUES_DIR
-from .render import Scenario
+from tests.lib.paths import VALUES_DIR
+from tests.lib.render import Scenario
 
 DEFAULT = Scenario.of("default")
 DEV = Scenario.of("dev", files=[VALUES_DIR / "dev.yaml"])

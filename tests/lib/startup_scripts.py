@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import scenarios
-from .chart_objects import containers, init_containers
-from .render import Scenario, render
+from tests.lib import scenarios
+from tests.lib.chart_objects import containers, init_containers
+from tests.lib.render import Scenario, render
 
 JOB = "airflow-run-migrations"
 

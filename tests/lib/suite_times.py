@@ -15,7 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .paths import ARTIFACTS
+from tests.lib.paths import ARTIFACTS
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "suite-times"
 COLD_SETUP_S = 300  # a warm cluster-up plus an images check takes about a minute; any build takes far longer

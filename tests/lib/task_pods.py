@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .cluster import ClusterTarget
-from .stuck_pods import StuckPodCheck
+from tests.lib.cluster import ClusterTarget
+from tests.lib.stuck_pods import StuckPodCheck
 
 TASK_POD_SELECTOR = "kubernetes_pod_operator=True"  # on every pod KubernetesPodOperator creates
 WORKER_POD_SELECTOR = "kubernetes_executor=True"  # on every worker pod the KubernetesExecutor creates
