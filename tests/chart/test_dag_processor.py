@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import containers, env, init_containers, mounts, pod_spec, volumes
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, env, init_containers, mounts, pod_spec, volumes
+from tests.lib.render.helm_template import render
 
 NAME = "airflow-dag-processor"
 

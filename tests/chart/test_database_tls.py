@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
 from tests.lib.dag_pods import prepare_airflow_env
 from tests.lib.pod_specs import pod_specs
-from tests.lib.render import Scenario, render
-from tests.lib.startup_scripts import JOB, migrate_script, wait_script
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import JOB, migrate_script, wait_script
 from tests.lib.tls import PrivateCa
 
 CA_PATH = "/opt/airflow/database-ca/ca.crt"

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import containers
 from tests.lib.dag_pods import prepare_airflow_env
-from tests.lib.render import Scenario, render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers
+from tests.lib.render.helm_template import Scenario, render
 
 COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
               "airflow-dag-processor": ("dag-processor", "DagProcessorJob",

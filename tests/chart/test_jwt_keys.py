@@ -31,8 +31,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import (
+from tests.lib.pod_specs import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
     containers,
     env,
     init_containers,
@@ -41,8 +42,7 @@ from tests.lib.chart_objects import (
     volumes,
     worker_pod_template,
 )
-from tests.lib.pod_specs import pod_specs
-from tests.lib.render import Scenario, render
+from tests.lib.render.helm_template import Scenario, render
 
 SECRET = "airflow-jwt-keys"
 OLD, NEW = "2026-12", "2027-06"  # the kids: scenarios.JWT_KEYS signs with OLD, step 2 with NEW

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.lib import scenarios
 from tests.lib.paths import CHART
-from tests.lib.render import Scenario
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import Scenario
 from tests.lib.tools import HELM_MAJORS, helm
 
 LINTED = [scenarios.DEFAULT, scenarios.DEV, scenarios.PROD]

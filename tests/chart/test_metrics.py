@@ -23,11 +23,19 @@ from pathlib import Path
 
 import yaml
 
-from tests.lib import metrics_tools, scenarios
-from tests.lib.chart_objects import airflow_cfg, containers, pod_annotations, pod_spec, volumes, worker_pod_template
+from tests.lib import metrics_tools
 from tests.lib.dag_pods import prepare_airflow_env
-from tests.lib.dashboard import as_promql, metric_names, panel_exprs
-from tests.lib.render import NAMESPACE, render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    pod_annotations,
+    pod_spec,
+    volumes,
+    worker_pod_template,
+)
+from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
+from tests.lib.render.helm_template import NAMESPACE, render
 
 SERVICE = "airflow-statsd"
 # Airflow's processes send these, tagged, as in its own code (the task runner in a worker pod, the

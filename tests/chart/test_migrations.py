@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
+from tests.lib.render.helm_template import render
 
 
 class TestMigrations:

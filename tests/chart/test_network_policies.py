@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lib import scenarios
 from tests.lib.pod_specs import pod_specs
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import render
 
 
 def _selects(policy, labels) -> bool:

@@ -6,9 +6,17 @@ import hashlib
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, volumes
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    init_containers,
+    mounts,
+    pod_annotations,
+    pod_spec,
+    volumes,
+)
+from tests.lib.render.helm_template import render
 
 
 class TestScheduler:

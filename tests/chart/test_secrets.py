@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import SERVER_DEPLOYMENTS, containers, pod_annotations, secret_data, secret_refs
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, pod_annotations, secret_data, secret_refs
+from tests.lib.render.helm_template import render
 
 SERVER_SECRET_ENV = {
     "AIRFLOW__CORE__FERNET_KEY": ("airflow-fernet-key", "fernet-key"),

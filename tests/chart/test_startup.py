@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
 from tests.lib.pod_specs import pod_specs
-from tests.lib.render import Scenario, render
-from tests.lib.startup_scripts import JOB, migrate_script, wait_script
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import JOB, migrate_script, wait_script
 
 URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS

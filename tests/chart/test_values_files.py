@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import (
+from tests.lib.pod_specs import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
     airflow_cfg,
     containers,
     env,
@@ -12,8 +13,7 @@ from tests.lib.chart_objects import (
     quantity,
     worker_pod_template,
 )
-from tests.lib.pod_specs import pod_specs
-from tests.lib.render import render
+from tests.lib.render.helm_template import render
 
 GIB = 2**30
 

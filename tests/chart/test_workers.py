@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import (
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
     airflow_cfg,
     env,
     mounts,
@@ -15,7 +15,7 @@ from tests.lib.chart_objects import (
     worker_pod_as_executor_builds,
     worker_pod_template,
 )
-from tests.lib.render import render
+from tests.lib.render.helm_template import render
 
 
 def _base(pod):

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.lib import dev_objects, k8s_names, k8s_schema, pss, rbac, scenarios
-from tests.lib.chart_objects import worker_pod_template
-from tests.lib.render import NAMESPACE as RELEASE_NAMESPACE
-from tests.lib.render import render
+from tests.lib import dev_objects, k8s_names, k8s_schema, pss, rbac
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import worker_pod_template
+from tests.lib.render.helm_template import NAMESPACE as RELEASE_NAMESPACE
+from tests.lib.render.helm_template import render
 
 MAIN_CONTAINER = "base"  # KubernetesPodOperator's name for the task's own container
 XCOM_SIDECAR = "airflow-xcom-sidecar"

@@ -14,10 +14,10 @@ import sys
 
 import pytest
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import containers, env, worker_pod_template
 from tests.lib.paths import DAGS
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, env, worker_pod_template
+from tests.lib.render.helm_template import render
 
 VARIABLE = "KUBERNETES_DAG_WORKER_RESOURCES"
 # The DAG folder is on the child's PYTHONPATH, as the DAG processor puts the bundle on sys.path.

@@ -13,13 +13,13 @@ import time
 
 import pytest
 
-from tests.lib import scenarios
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.cgroups import CgroupSampler
 from tests.lib.paths import ARTIFACTS
 from tests.lib.pod_watch import PodWatch
 from tests.lib.prod_install import ProdInstall, newest_pod
-from tests.lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import render
 from tests.lib.task_pods import TASK_POD_SELECTOR, run_label
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking

@@ -31,12 +31,12 @@ from airflow_client.client.api.dag_run_api import DagRunApi
 
 from tests.lib import metrics_tools
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.dashboard import as_promql, metric_names, panel_exprs
 from tests.lib.net_probe import Prober
 from tests.lib.paths import ARTIFACTS
 from tests.lib.prod_install import ProdInstall
 from tests.lib.prometheus_server import INTERVAL_S, Prometheus
-from tests.lib.render import parse_manifests
+from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
+from tests.lib.render.helm_template import parse_manifests
 
 PROD_INSTALL = ("https", "gitSync")
 FIGURES_FILE = "metrics.json"

@@ -25,8 +25,8 @@ import yaml
 from kubernetes import client, config
 
 from tests.lib.release import Release
-from tests.lib.render import NAMESPACE as TABLE_RELEASE_NAMESPACE
-from tests.lib.render import RELEASE as TABLE_RELEASE
+from tests.lib.render.helm_template import NAMESPACE as TABLE_RELEASE_NAMESPACE
+from tests.lib.render.helm_template import RELEASE as TABLE_RELEASE
 
 TABLE = Path(__file__).parents[1] / "scan" / "expected-rbac.yaml"
 SCENARIO = "dev"

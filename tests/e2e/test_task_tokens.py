@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import pytest
 
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.chart_objects import quantity
 from tests.lib.cluster import ClusterTarget
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
@@ -30,6 +29,7 @@ from tests.lib.node import TASK_IMAGE
 from tests.lib.pod_watch import PodWatch
 from tests.lib.pods import pod_manifest
 from tests.lib.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.render.chart_objects import quantity
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
 
 RELEASE = "airflow-tokens"

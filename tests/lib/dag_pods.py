@@ -79,9 +79,9 @@ def chart_worker_airflow_env() -> dict[str, str]:
     Tasks run in that pod, so KubernetesPodOperator sees them (e.g. the `kubernetes_default` connection
     that sizes the XCom sidecar).
     """
-    from tests.lib.chart_objects import worker_pod_template
-    from tests.lib.render import render
-    from tests.lib.scenarios import DEV
+    from tests.lib.render.chart_objects import worker_pod_template
+    from tests.lib.render.helm_template import render
+    from tests.lib.render.scenarios import DEV
 
     template = worker_pod_template(render(DEV))
     (base,) = [c for c in template["spec"]["containers"] if c["name"] == "base"]

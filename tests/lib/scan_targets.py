@@ -8,10 +8,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.lib import scenarios
 from tests.lib.dag_pods import dag_pods
 from tests.lib.pod_specs import PodSpec, embedded_pods
-from tests.lib.render import NAMESPACE, render
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import NAMESPACE, render
 
 SCENARIOS = scenarios.ALL
 DAG_PODS_ROW = "dag-pods"

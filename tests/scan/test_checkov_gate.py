@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.lib import checkov
-from tests.lib.render import HelmError
+from tests.lib.render.helm_template import HelmError
 from tests.lib.scan_targets import (
     DAG_PODS_ROW,
     SCENARIOS,

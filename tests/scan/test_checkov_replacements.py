@@ -12,7 +12,7 @@ import pytest
 
 from tests.lib.pod_specs import PodSpec, pod_specs
 from tests.lib.rbac import effective_permissions
-from tests.lib.render import NAMESPACE
+from tests.lib.render.helm_template import NAMESPACE
 from tests.lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
 
 SCAN_CHECK = "checkov"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.lib.rbac import CLUSTER_WIDE, differences, effective_permissions
-from tests.lib.render import NAMESPACE
+from tests.lib.render.helm_template import NAMESPACE
 from tests.lib.scan_targets import SCENARIOS, chart_objects
 
 SCAN_CHECK = "rbac"
@@ -41,7 +41,7 @@ def test_nothing_is_granted_cluster_wide(scenario):
 
 def test_table_lists_exactly_the_known_scenarios():
     table = yaml.safe_load(TABLE.read_text())["scenarios"]
-    assert sorted(table) == sorted(s.name for s in SCENARIOS), "expected-rbac.yaml and lib/scenarios.py disagree"
+    assert sorted(table) == sorted(s.name for s in SCENARIOS), "expected-rbac.yaml and tests/lib/render/scenarios.py disagree"
 
 
 def test_a_widened_rendered_role_is_caught():

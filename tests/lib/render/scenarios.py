@@ -1,4 +1,4 @@
-"""The values scenarios the whole suite renders. Each is rendered once per run (see render.py).
+"""The values scenarios the whole suite renders. Each is rendered once per run (see helm_template.py).
 
 Add a scenario here when a chart option is added, so chart tests, the scan and benchmarks all see it.
 """
@@ -6,7 +6,7 @@ Add a scenario here when a chart option is added, so chart tests, the scan and b
 from __future__ import annotations
 
 from tests.lib.paths import VALUES_DIR
-from tests.lib.render import Scenario
+from tests.lib.render.helm_template import Scenario
 
 DEFAULT = Scenario.of("default")
 DEV = Scenario.of("dev", files=[VALUES_DIR / "dev.yaml"])

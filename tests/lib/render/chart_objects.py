@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.lib.render import Rendered
+from tests.lib.render.helm_template import Rendered
 
 POD_TEMPLATE_KEY = "pod_template_file.yaml"
 SERVER_DEPLOYMENTS = ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")

@@ -17,7 +17,7 @@ import yaml
 
 from tests.lib import tools
 from tests.lib.paths import CHART
-from tests.lib.render import NAMESPACE, RELEASE, Scenario
+from tests.lib.render.helm_template import NAMESPACE, RELEASE, Scenario
 
 _WRAPPER = """apiVersion: v1
 kind: ConfigMap

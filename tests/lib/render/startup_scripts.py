@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.lib import scenarios
-from tests.lib.chart_objects import containers, init_containers
-from tests.lib.render import Scenario, render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, init_containers
+from tests.lib.render.helm_template import Scenario, render
 
 JOB = "airflow-run-migrations"
 
