@@ -3,15 +3,16 @@
 # The conformance and security gates (tests/scan): strict Kubernetes 1.30-1.35 schemas, the restricted
 # Pod Security Standard, checkov, RBAC against tests/scan/expected-rbac.yaml, no Secret outside Secrets
 # and the wrong-values corpus, over every values scenario and every DAG pod; ends with a
-# scenario x check table. `make scan` calls it after `make setup`; checkov is installed here if missing.
+# scenario x check table. The checkers' own tests (tests/lib/conformance/tests) run with the gates.
+# `make scan` calls it after `make setup`; checkov is installed here if missing.
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 
 case "${1:-}" in
-  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 
 [ -x .venv/bin/python ] || { echo "scan: .venv is missing: run 'make setup' first" >&2; exit 1; }
 hack/install-checkov.sh
 # -rfE: list only failures and errors under the table (the skips are explained by the table itself).
-exec .venv/bin/python -m pytest -q -rfE tests/scan "$@"
+exec .venv/bin/python -m pytest -q -rfE tests/scan tests/lib/conformance "$@"

@@ -31,7 +31,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.lib.pod_specs import pod_specs
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
     containers,

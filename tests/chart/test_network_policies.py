@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lib.pod_specs import pod_specs
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 from tests.lib.render import scenarios
 from tests.lib.render.helm_template import render
 

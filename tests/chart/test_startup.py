@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from tests.lib.pod_specs import pod_specs
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
 from tests.lib.render.helm_template import Scenario, render

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.lib import dev_objects, k8s_names, k8s_schema, pss, rbac
+from tests.lib import dev_objects
+from tests.lib.conformance import k8s_names, k8s_schema, pss, rbac
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import worker_pod_template
 from tests.lib.render.helm_template import NAMESPACE as RELEASE_NAMESPACE

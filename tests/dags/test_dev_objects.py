@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from tests.lib import dev_objects, k8s_names, k8s_schema, tools
+from tests.lib import dev_objects, tools
+from tests.lib.conformance import k8s_names, k8s_schema
 from tests.lib.paths import REPO
 
 SCRIPT = REPO / "hack" / "create-dev-objects.sh"

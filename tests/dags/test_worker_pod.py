@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.lib import k8s_schema, pss
+from tests.lib.conformance import k8s_schema, pss
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import worker_pod_template
 from tests.lib.render.helm_template import NAMESPACE, render

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lib import checkov
-from tests.lib.render.helm_template import HelmError
-from tests.lib.scan_targets import (
+from tests.lib.conformance import checkov
+from tests.lib.conformance.scan_targets import (
     DAG_PODS_ROW,
     SCENARIOS,
     as_applied,
@@ -24,6 +23,7 @@ from tests.lib.scan_targets import (
     dag_pod_objects,
     with_embedded_pods,
 )
+from tests.lib.render.helm_template import HelmError
 
 SCAN_CHECK = "checkov"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.lib.rbac import CLUSTER_WIDE, differences, effective_permissions
+from tests.lib.conformance.rbac import CLUSTER_WIDE, differences, effective_permissions
+from tests.lib.conformance.scan_targets import SCENARIOS, chart_objects
 from tests.lib.render.helm_template import NAMESPACE
-from tests.lib.scan_targets import SCENARIOS, chart_objects
 
 SCAN_CHECK = "rbac"
 TABLE = Path(__file__).with_name("expected-rbac.yaml")

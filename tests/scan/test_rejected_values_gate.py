@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.lib.conformance.scan_targets import REJECTED_ROW
 from tests.lib.render.helm_template import render_error
 from tests.lib.render.rejected_values import CORPUS_DIR, field_mentions, load_cases
-from tests.lib.scan_targets import REJECTED_ROW
 
 SCAN_CHECK = "rejected"
 

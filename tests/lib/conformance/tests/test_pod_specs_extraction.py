@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from tests.lib.pod_specs import pod_specs
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 
 MANIFESTS = """
 apiVersion: apps/v1

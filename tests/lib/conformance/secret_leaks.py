@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from tests.lib.pod_specs import PodSpec, embedded_pods
-from tests.lib.pss import CONTAINER_LISTS
+from tests.lib.conformance.pod_specs_in_manifests import PodSpec, embedded_pods
+from tests.lib.conformance.pss import CONTAINER_LISTS
 
 SENSITIVE_KEY = re.compile(
     r"password|passwd|secret|token|fernet|sql_alchemy_conn|private[_-]?key|api[_-]?key|credential", re.IGNORECASE)

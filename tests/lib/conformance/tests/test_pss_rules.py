@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.lib import pss
+from tests.lib.conformance import pss
 
 
 def compliant_pod() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from tests.lib import k8s_schema
+from tests.lib.conformance import k8s_schema
 
 DEPLOYMENT = {
     "apiVersion": "apps/v1",

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from tests.lib import checkov
+from tests.lib.conformance import checkov
 
 SKIP_ENTRY = re.compile(r"^\s*-\s*(CKV2?_K8S_\d+)\s*$")
 MIN_REASON_WORDS = 8

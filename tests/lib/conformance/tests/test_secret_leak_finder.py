@@ -6,8 +6,8 @@ import base64
 
 import yaml
 
-from tests.lib.pod_specs import pod_specs
-from tests.lib.secret_leaks import all_leaks, is_sensitive_key
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.conformance.secret_leaks import all_leaks, is_sensitive_key
 
 FERNET = "q0wAqN9pM3kP1bq7Xh7vN6oYw3J0cX0n0ZrM0cU2m2Y="
 DB_URL = "postgresql://airflow:s3cr3t-pass@db:5432/airflow"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.lib.rbac import RbacError, differences, effective_permissions
+from tests.lib.conformance.rbac import RbacError, differences, effective_permissions
 
 RBAC = """
 apiVersion: v1
