@@ -12,10 +12,10 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.lib.cluster import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
-from tests.lib.node import TASK_IMAGE, build_and_load_images, is_local_node
+from tests.lib.cluster.local_node import TASK_IMAGE, build_and_load_images, is_local_node
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.target import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
 from tests.lib.paths import REPO
-from tests.lib.pods import pod_manifest
 from tests.lib.release import Release
 
 from .stats import summarize

@@ -18,9 +18,9 @@ import pytest
 
 from tests.lib import lanes
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
+from tests.lib.cluster.local_node import PROD_IMAGES, build_and_load_images, is_local_node
+from tests.lib.cluster.target import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from tests.lib.dev_objects import apply_dev_objects
-from tests.lib.node import PROD_IMAGES, build_and_load_images, is_local_node
 from tests.lib.paths import TOOLS_BIN
 from tests.lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
 from tests.lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed

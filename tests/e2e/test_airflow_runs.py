@@ -23,9 +23,9 @@ from kubernetes.utils import parse_quantity
 
 from tests.lib import dev_objects, probes
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_bag, dag_pods
-from tests.lib.pod_watch import PodWatch
 from tests.lib.release import SHARED_DEV_RELEASE, Release
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 

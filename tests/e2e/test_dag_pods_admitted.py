@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_pods
 from tests.lib.dev_objects import apply_dev_objects
 

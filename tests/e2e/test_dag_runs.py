@@ -42,10 +42,10 @@ import pytest
 from kubernetes.utils import parse_quantity
 
 from tests.lib import dev_objects
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
 from tests.lib.paths import DAGS
-from tests.lib.pod_watch import PodWatch
 from tests.lib.release import SHARED_DEV_RELEASE, Release
 from tests.lib.task_pods import run_label
 

@@ -20,11 +20,11 @@ import pytest
 import yaml
 
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.paths import CHART
-from tests.lib.pod_watch import PodWatch
 from tests.lib.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
 

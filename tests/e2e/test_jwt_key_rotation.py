@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.prod_secrets import PROD_VALUES, documented, run_command, run_documented

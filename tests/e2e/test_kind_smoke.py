@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.lib import kind
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster import kind
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import REPO
 from tests.lib.release import Release
 

@@ -24,10 +24,10 @@ import pytest
 import yaml
 
 from tests.lib.airflow_api import connect
-from tests.lib.cgroups import CgroupSampler
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.peak_usage import CgroupSampler
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import ARTIFACTS, VALUES_DIR
-from tests.lib.pod_watch import PodWatch
 from tests.lib.release import Release
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.lib.cluster import ClusterTarget
-from tests.lib.net_probe import Prober
-from tests.lib.node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.cluster.reachability import Prober
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.release import delete_namespaces
 
 PORT = 8080

@@ -14,9 +14,9 @@ import time
 import pytest
 
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.cgroups import CgroupSampler
+from tests.lib.cluster.peak_usage import CgroupSampler
+from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.paths import ARTIFACTS
-from tests.lib.pod_watch import PodWatch
 from tests.lib.prod_install import ProdInstall, newest_pod
 from tests.lib.render import scenarios
 from tests.lib.render.helm_template import render

@@ -31,7 +31,7 @@ from airflow_client.client.api.dag_run_api import DagRunApi
 
 from tests.lib import metrics_tools
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.net_probe import Prober
+from tests.lib.cluster.reachability import Prober
 from tests.lib.paths import ARTIFACTS
 from tests.lib.prod_install import ProdInstall
 from tests.lib.prometheus_server import INTERVAL_S, Prometheus

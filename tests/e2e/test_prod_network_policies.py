@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from tests.lib.airflow_api import AirflowApi
+from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.cluster.reachability import Prober, host_connects, pod_connects
 from tests.lib.dag_pods import dag_bag
-from tests.lib.net_probe import Prober, host_connects, pod_connects
-from tests.lib.node import NO_POLICY_ENGINE, network_policy_engine
 from tests.lib.object_store import NAME as STORE_NAME
 from tests.lib.object_store import PORT as STORE_PORT
 from tests.lib.paths import ARTIFACTS

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.release import RELEASE, Release, installed
 
 GENERATED_SECRETS = {  # Secret name -> key; all generated on install by values/dev.yaml

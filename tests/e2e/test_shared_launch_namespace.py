@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import CHART
 from tests.lib.release import RELEASE, delete_namespaces, helm
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 import pytest
 
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.local_node import TASK_IMAGE
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
-from tests.lib.node import TASK_IMAGE
-from tests.lib.pod_watch import PodWatch
-from tests.lib.pods import pod_manifest
 from tests.lib.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.render.chart_objects import quantity
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods

@@ -1,5 +1,5 @@
-"""lib.stuck_pods without a cluster: which pods a wait gives up on, and what it says, from pod and node
-JSON shaped as the API server returns it (`kubectl get pods,nodes -o json`)."""
+"""tests/lib/cluster/unstartable_pods.py without a cluster: which pods a wait gives up on, and what it
+says, from pod and node JSON shaped as the API server returns it (`kubectl get pods,nodes -o json`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from typing import Any
 
 import pytest
 
-from tests.lib.cluster import ClusterTarget
-from tests.lib.stuck_pods import PodStuck, StuckPodCheck, diagnose, pod_request, show, stuck_states, timestamp
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.cluster.unstartable_pods import (
+    PodStuck,
+    StuckPodCheck,
+    diagnose,
+    pod_request,
+    show,
+    stuck_states,
+    timestamp,
+)
 
 NOW = timestamp("2026-12-04T15:00:00Z")
 NODE = "airflow-on-k8s-node"

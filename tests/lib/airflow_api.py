@@ -5,7 +5,7 @@ Service address routes here, as on the local real node; else through `kubectl po
 service/...`, as on kind), logs in with the chart's generated admin credentials the way the client's
 own README does (POST /auth/token) and returns an `AirflowApi` with the few calls the tests need.
 
-Its waits also watch the pods they depend on (lib.stuck_pods): a run whose worker or task pod cannot
+Its waits also watch the pods they depend on (cluster/unstartable_pods.py): a run whose worker or task pod cannot
 be scheduled or started fails within a minute saying why, rather than after the wait's timeout.
 """
 
@@ -44,10 +44,10 @@ from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRun
 from airflow_client.client.models.variable_body import VariableBody
 
 from tests.lib import tools
-from tests.lib.net_probe import host_connects, wait_while_refused
-from tests.lib.node import is_local_node
+from tests.lib.cluster.local_node import is_local_node
+from tests.lib.cluster.reachability import host_connects, wait_while_refused
+from tests.lib.cluster.unstartable_pods import StuckPodCheck
 from tests.lib.release import Release
-from tests.lib.stuck_pods import StuckPodCheck
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
 FINISHED = {"success", "failed"}
@@ -129,7 +129,7 @@ class AirflowApi:
     # Polls wait_for_run rode out, as (seconds since it began, why): an api-server restarting or
     # its database away answer with a refused connection or a 5xx, which a user's poller retries.
     outages: list[tuple[float, str]] = field(default_factory=list)
-    # The release served: its pods are the ones the waits watch for being stuck (lib.stuck_pods).
+    # The release served: its pods are the ones the waits watch for being stuck (cluster/unstartable_pods.py).
     release: Release | None = None
 
     def dag_ids(self) -> list[str]:
@@ -179,7 +179,7 @@ class AirflowApi:
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600, expect_stuck_pods: bool = False) -> str:
         """Poll the run until it has finished; return its state ('success' or 'failed').
 
-        Raises lib.stuck_pods.PodStuck within about a minute when a pod of the DAG made since the run
+        Raises unstartable_pods.PodStuck within about a minute when a pod of the DAG made since the run
         was queued cannot be scheduled or started, unless `expect_stuck_pods` (the run's pod is broken
         on purpose: a missing image or Secret, and the run is expected to fail)."""
         check = None if expect_stuck_pods else self.run_pods_check(dag_id, run_id)

@@ -17,7 +17,7 @@ from tests.lib.lanes import setup_lock
 from tests.lib.paths import DAGS, REPO
 
 if TYPE_CHECKING:
-    from tests.lib.cluster import ClusterTarget
+    from tests.lib.cluster.target import ClusterTarget
 
 FILE = DAGS / "dev_objects.yaml"
 PULL_SECRET_TYPE = "kubernetes.io/dockerconfigjson"

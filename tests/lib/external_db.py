@@ -14,7 +14,7 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.tls import PrivateCa
 
 IMAGE = "airflow-on-k8s/postgresql:15"

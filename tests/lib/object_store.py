@@ -19,8 +19,8 @@ from functools import cached_property
 import boto3
 from botocore.config import Config
 
-from tests.lib.cluster import ClusterTarget
-from tests.lib.net_probe import wait_while_refused
+from tests.lib.cluster.reachability import wait_while_refused
+from tests.lib.cluster.target import ClusterTarget
 
 IMAGE = "airflow-on-k8s/s3-server:dev"
 NAME = "s3"

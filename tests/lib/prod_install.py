@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.lib.airflow_api import AirflowApi, connect
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_bag
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.external_db import ExternalDatabase

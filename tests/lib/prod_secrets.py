@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from tests.lib import tools
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import VALUES_DIR
 
 PROD_VALUES = VALUES_DIR / "prod.yaml"

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.reachability import wait_while_refused
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.metrics_tools import PROMETHEUS_IMAGE
-from tests.lib.net_probe import wait_while_refused
 
 NAME = "prometheus"
 PORT = 9090

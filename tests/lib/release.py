@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.lib import tools
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import CHART, REPO, VALUES_DIR
 
 RELEASE = "airflow"
@@ -99,10 +99,11 @@ class Release:
         ]
 
     def wait_rolled_out(self, timeout: int = 180) -> None:
-        """`kubectl rollout status` on each Deployment and StatefulSet. Raises lib.stuck_pods.PodStuck
+        """`kubectl rollout status` on each Deployment and StatefulSet. Raises unstartable_pods.PodStuck
         within about a minute when one of the release's pods cannot be scheduled or started, and
         CalledProcessError when a rollout does not complete within `timeout` seconds."""
-        from tests.lib.stuck_pods import StuckPodCheck  # here: the rest of this module is not this function's
+        # Imported here: the rest of this module is not this function's.
+        from tests.lib.cluster.unstartable_pods import StuckPodCheck
 
         check = StuckPodCheck(self.target, (self.namespace,), f"app.kubernetes.io/instance={self.name}",
                               f"waiting for release {self.name} in {self.namespace} to roll out")  # fmt: skip

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.lib.cluster import ClusterTarget
-from tests.lib.stuck_pods import StuckPodCheck
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.cluster.unstartable_pods import StuckPodCheck
 
 TASK_POD_SELECTOR = "kubernetes_pod_operator=True"  # on every pod KubernetesPodOperator creates
 WORKER_POD_SELECTOR = "kubernetes_executor=True"  # on every worker pod the KubernetesExecutor creates
@@ -32,7 +32,7 @@ def wait_for_pod_phase(target: ClusterTarget, namespace: str, selector: str, dag
                        phase: str, timeout: float = 180, expect_stuck_pods: bool = False) -> dict[str, Any]:  # fmt: skip
     """Wait until a pod of the run is in `phase` (e.g. Running); return it.
 
-    Raises lib.stuck_pods.PodStuck within about a minute when one of the run's pods (in any
+    Raises unstartable_pods.PodStuck within about a minute when one of the run's pods (in any
     namespace: its worker pod too, without which no task pod comes) cannot be scheduled or started,
     unless `expect_stuck_pods`."""
     run = f"dag_id={run_label(dag_id)},run_id={run_label(run_id)}"

@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 
 CGROUP = Path("/sys/fs/cgroup")
 

@@ -13,7 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 from tests.lib.paths import REPO
 
 DOCKERD = REPO / "hack" / "images" / "dockerd.sh"

@@ -12,8 +12,8 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from tests.lib.cluster import LOCAL_KUBECONFIG, ClusterTarget
-from tests.lib.host_state import cluster_processes
+from tests.lib.cluster.host_state import cluster_processes
+from tests.lib.cluster.target import LOCAL_KUBECONFIG, ClusterTarget
 from tests.lib.paths import REPO
 
 CONFIG = REPO / "hack" / "cluster" / "config.sh"
@@ -81,7 +81,7 @@ def network_policy_engine() -> str | None:
         return "kube-router"
     if os.environ.get("NETWORK_POLICY_ENGINE", "kube-router") == "none":
         return None
-    from tests.lib.cluster import chosen_mode
+    from tests.lib.cluster.target import chosen_mode
 
     return "kube-router" if chosen_mode().split()[0] == "node" else None
 

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from tests.lib import tools
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 
 
 class PodWatch:

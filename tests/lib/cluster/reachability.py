@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 
 # hack/cluster/config.sh BUSYBOX_IMAGE: Debian's static busybox alone, at /busybox (no applet links).
 BUSYBOX = "docker.io/airflow-on-k8s/busybox:1.35.0"

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tests.lib.cluster import ClusterTarget
-from tests.lib.stuck_pods import StuckPodCheck
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.cluster.unstartable_pods import StuckPodCheck
 
 # The restricted Pod Security Standard, met by every pod these helpers make.
 RESTRICTED_POD = {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -52,7 +52,7 @@ def run_to_end(target: ClusterTarget, namespace: str, manifest: dict[str, Any], 
                expect_stuck_pods: bool = False) -> PodEnd:  # fmt: skip
     """Create the pod, wait until it has Succeeded or Failed, and return how, with its logs.
 
-    Raises lib.stuck_pods.PodStuck within about a minute when the pod cannot be scheduled or
+    Raises unstartable_pods.PodStuck within about a minute when the pod cannot be scheduled or
     started, unless `expect_stuck_pods`."""
     name = manifest["metadata"]["name"]
     target.kubectl("create", "-n", namespace, "-f", "-", stdin=json.dumps(manifest))

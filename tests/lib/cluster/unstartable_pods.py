@@ -31,7 +31,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-from tests.lib.cluster import ClusterTarget
+from tests.lib.cluster.target import ClusterTarget
 
 STUCK_SECONDS = 45.0  # longer than a transient state lasts: a pull retried, a pod placed once another is gone
 CHECK_SECONDS = 12.0  # how often a wait reads the pods: not on every one of its polls
