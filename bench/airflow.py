@@ -18,8 +18,8 @@ from tests.lib.airflow_api import connect
 from tests.lib.cluster.local_node import build_and_load_images, is_local_node
 from tests.lib.cluster.peak_usage import CgroupSampler
 from tests.lib.cluster.target import ClusterTarget, start_local_cluster
+from tests.lib.installs.release import NO_DATABASE_VOLUME, installed
 from tests.lib.paths import REPO
-from tests.lib.release import NO_DATABASE_VOLUME, installed
 from tests.lib.render.chart_objects import quantity
 
 from .stats import summarize

@@ -21,15 +21,16 @@ from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.local_node import PROD_IMAGES, build_and_load_images, is_local_node
 from tests.lib.cluster.target import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.installs.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
+from tests.lib.installs.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
+from tests.lib.installs.shared_installs import SharedInstalls
 from tests.lib.paths import TOOLS_BIN
-from tests.lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
-from tests.lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
-from tests.lib.shared_install import SharedInstalls
 from tests.lib.suite_times import RUN as SUITE_TIMES
 
 
 def shared_profile(item: pytest.Item) -> str:
-    """The shared install a test's module uses ("dev", a prod profile), or "" (see lib/shared_install.py)."""
+    """The shared install a test's module uses ("dev", a prod profile), or ""
+    (see tests/lib/installs/shared_installs.py)."""
     if "dev_airflow" in item.fixturenames:
         return "dev"
     profile = getattr(item.module, "PROD_INSTALL", None)
@@ -169,7 +170,7 @@ def dev_airflow(cluster_target: ClusterTarget, shared_installs: SharedInstalls) 
 @pytest.fixture(scope="module")
 def prod(request: pytest.FixtureRequest, prod_images: ClusterTarget, shared_installs: SharedInstalls) -> ProdInstall:
     """values/prod.yaml installed as the module's PROD_INSTALL = (git transport, DAG source) says (see
-    lib/prod_install.py), shared with the other modules asking for the same pair."""
+    tests/lib/installs/prod_install.py), shared with the other modules asking for the same pair."""
     transport, source = request.module.PROD_INSTALL
     prefix = "e2e-prod-" + ("bundle" if source == "gitBundle" else transport)
     return shared_installs.get(("prod", transport, source),

@@ -26,7 +26,7 @@ from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_bag, dag_pods
-from tests.lib.release import SHARED_DEV_RELEASE, Release
+from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
 RELEASE = SHARED_DEV_RELEASE  # the dev install shared with the other DAG-running modules

@@ -23,8 +23,8 @@ from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_bag
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
+from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.paths import DAGS
-from tests.lib.release import NO_DATABASE_VOLUME, Release, installed
 
 RELEASE = "airflow-pvc-dags"
 BROKEN = {

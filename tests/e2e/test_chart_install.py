@@ -12,8 +12,8 @@ import json
 
 import pytest
 
+from tests.lib.installs.release import Release
 from tests.lib.paths import CHART, VALUES_DIR
-from tests.lib.release import Release
 
 
 @pytest.fixture(scope="module")

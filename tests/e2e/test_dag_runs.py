@@ -45,8 +45,8 @@ from tests.lib import dev_objects
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
+from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
 from tests.lib.paths import DAGS
-from tests.lib.release import SHARED_DEV_RELEASE, Release
 from tests.lib.task_pods import run_label
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")

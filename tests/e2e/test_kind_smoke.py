@@ -28,8 +28,8 @@ import pytest
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster import kind
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import Release
 from tests.lib.paths import REPO
-from tests.lib.release import Release
 
 pytestmark = pytest.mark.node_exclusive
 FIGURES_FILE = "kind.json"

@@ -17,7 +17,7 @@ import pytest
 from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
 from tests.lib.cluster.reachability import Prober
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.release import delete_namespaces
+from tests.lib.installs.release import delete_namespaces
 
 PORT = 8080
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.dag_pods import dag_bag
-from tests.lib.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
+from tests.lib.installs.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

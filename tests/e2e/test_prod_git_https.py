@@ -19,7 +19,7 @@ import pytest
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.dag_pods import dag_bag
 from tests.lib.fault_report import record
-from tests.lib.prod_install import (
+from tests.lib.installs.prod_install import (
     COMMON_SECRETS,
     HTTPS_OBJECTS,
     SYNC_TIMEOUT,

@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.dag_pods import dag_bag
 from tests.lib.fault_report import record
+from tests.lib.installs.prod_install import ProdInstall, failing_sync, newest_pod
+from tests.lib.installs.release import helm
 from tests.lib.paths import CHART
-from tests.lib.prod_install import ProdInstall, failing_sync, newest_pod
-from tests.lib.release import helm
 from tests.lib.tls import PrivateCa
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking

@@ -16,8 +16,8 @@ import pytest
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.peak_usage import CgroupSampler
 from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.installs.prod_install import ProdInstall, newest_pod
 from tests.lib.paths import ARTIFACTS
-from tests.lib.prod_install import ProdInstall, newest_pod
 from tests.lib.render import scenarios
 from tests.lib.render.helm_template import render
 from tests.lib.task_pods import TASK_POD_SELECTOR, run_label

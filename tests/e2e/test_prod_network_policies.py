@@ -26,11 +26,11 @@ from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
 from tests.lib.cluster.reachability import Prober, host_connects, pod_connects
 from tests.lib.dag_pods import dag_bag
+from tests.lib.installs.prod_install import ProdInstall, newest_pod
+from tests.lib.installs.release import delete_namespaces
 from tests.lib.object_store import NAME as STORE_NAME
 from tests.lib.object_store import PORT as STORE_PORT
 from tests.lib.paths import ARTIFACTS
-from tests.lib.prod_install import ProdInstall, newest_pod
-from tests.lib.release import delete_namespaces
 from tests.lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
 
 INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom

@@ -20,7 +20,7 @@ import pytest
 
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.fault_report import record
-from tests.lib.prod_install import LOG_BUCKET, LOG_PREFIX, ProdInstall
+from tests.lib.installs.prod_install import LOG_BUCKET, LOG_PREFIX, ProdInstall
 
 PROD_INSTALL = ("https", "gitSync")
 FIGURES_FILE = "remote-logs.json"

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from tests.lib.release import Release
+from tests.lib.installs.release import Release
 from tests.lib.render.helm_template import NAMESPACE as TABLE_RELEASE_NAMESPACE
 from tests.lib.render.helm_template import RELEASE as TABLE_RELEASE
 

@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.release import RELEASE, Release, installed
+from tests.lib.installs.release import RELEASE, Release, installed
 
 GENERATED_SECRETS = {  # Secret name -> key; all generated on install by values/dev.yaml
     f"{RELEASE}-fernet-key": "fernet-key",

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import RELEASE, delete_namespaces, helm
 from tests.lib.paths import CHART
-from tests.lib.release import RELEASE, delete_namespaces, helm
 
 # Objects only: no pod of either release is started.
 NO_PODS = (

@@ -28,7 +28,7 @@ from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
-from tests.lib.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.render.chart_objects import quantity
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
 

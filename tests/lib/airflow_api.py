@@ -47,7 +47,7 @@ from tests.lib import tools
 from tests.lib.cluster.local_node import is_local_node
 from tests.lib.cluster.reachability import host_connects, wait_while_refused
 from tests.lib.cluster.unstartable_pods import StuckPodCheck
-from tests.lib.release import Release
+from tests.lib.installs.release import Release
 
 ADMIN = "admin"  # values.yaml auth.simple.users: admin:admin
 FINISHED = {"success", "failed"}

@@ -5,8 +5,8 @@ The offline tests run beside the e2e suite, and beside the cluster's set-up. The
 turn (E2E_LANES=1, the default), the modules marked `mostly_waiting` in a second lane beside them, or
 two at a time (E2E_LANES=2), where much of a module's time is waiting (a task pod sleeping through a
 fault, a token expiring, git-sync's next pull). What must not overlap:
-- a module and the one sharing its install: each shared profile (lib/shared_install.py) is one group,
-  so one worker runs its modules in turn;
+- a module and the one sharing its install: each shared profile (tests/lib/installs/shared_installs.py)
+  is one group, so one worker runs its modules in turn;
 - modules whose checks need the node to themselves (RANK_EXCLUSIVE: they fill the node's CPU on
   purpose) and those that take the cluster down (RANK_LAST): each waits at `wait_for_turn` until every
   test of a lower rank, on any worker, has finished.

@@ -8,7 +8,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from tests.lib.release import Release
+from tests.lib.installs.release import Release
 
 _MEASURED = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
              "use = resource.getrusage(resource.RUSAGE_CHILDREN); "

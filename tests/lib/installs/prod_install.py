@@ -30,10 +30,16 @@ from tests.lib.dag_pods import dag_bag
 from tests.lib.dev_objects import apply_dev_objects
 from tests.lib.external_db import ExternalDatabase
 from tests.lib.git_server import USERNAME, GitServer
+from tests.lib.installs.prod_secrets import PROD_VALUES, run_documented
+from tests.lib.installs.release import (
+    Release,
+    create_namespaces,
+    delete_namespaces,
+    fresh_namespace_name,
+    remove_leftovers,
+)
 from tests.lib.object_store import ObjectStore
 from tests.lib.paths import ARTIFACTS, DAGS, REPO
-from tests.lib.prod_secrets import PROD_VALUES, run_documented
-from tests.lib.release import Release, create_namespaces, delete_namespaces, fresh_namespace_name, remove_leftovers
 
 LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml"
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml
