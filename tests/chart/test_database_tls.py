@@ -27,7 +27,7 @@ from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
 from tests.lib.render.helm_template import Scenario, render
 from tests.lib.render.startup_scripts import JOB, migrate_script, wait_script
-from tests.lib.tls import PrivateCa
+from tests.lib.test_servers.private_ca import PrivateCa
 
 CA_PATH = "/opt/airflow/database-ca/ca.crt"
 SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL's SSLRequest message

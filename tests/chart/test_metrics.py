@@ -23,7 +23,6 @@ from pathlib import Path
 
 import yaml
 
-from tests.lib import metrics_tools
 from tests.lib.dag_pods import prepare_airflow_env
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
@@ -36,6 +35,7 @@ from tests.lib.render.chart_objects import (
 )
 from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
 from tests.lib.render.helm_template import NAMESPACE, render
+from tests.lib.test_servers import metrics_tools
 
 SERVICE = "airflow-statsd"
 # Airflow's processes send these, tagged, as in its own code (the task runner in a worker pod, the

@@ -21,7 +21,7 @@ from tests.lib.fault_report import record
 from tests.lib.installs.prod_install import ProdInstall, failing_sync, newest_pod
 from tests.lib.installs.release import helm
 from tests.lib.paths import CHART
-from tests.lib.tls import PrivateCa
+from tests.lib.test_servers.private_ca import PrivateCa
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

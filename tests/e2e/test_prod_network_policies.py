@@ -28,10 +28,10 @@ from tests.lib.cluster.reachability import Prober, host_connects, pod_connects
 from tests.lib.dag_pods import dag_bag
 from tests.lib.installs.prod_install import ProdInstall, newest_pod
 from tests.lib.installs.release import delete_namespaces
-from tests.lib.object_store import NAME as STORE_NAME
-from tests.lib.object_store import PORT as STORE_PORT
 from tests.lib.paths import ARTIFACTS
 from tests.lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
+from tests.lib.test_servers.object_store import NAME as STORE_NAME
+from tests.lib.test_servers.object_store import PORT as STORE_PORT
 
 INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom
 PATTERN_DAGS = sorted(dag_bag().dags)

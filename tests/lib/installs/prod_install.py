@@ -28,8 +28,6 @@ from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_pods import dag_bag
 from tests.lib.dev_objects import apply_dev_objects
-from tests.lib.external_db import ExternalDatabase
-from tests.lib.git_server import USERNAME, GitServer
 from tests.lib.installs.prod_secrets import PROD_VALUES, run_documented
 from tests.lib.installs.release import (
     Release,
@@ -38,8 +36,10 @@ from tests.lib.installs.release import (
     fresh_namespace_name,
     remove_leftovers,
 )
-from tests.lib.object_store import ObjectStore
 from tests.lib.paths import ARTIFACTS, DAGS, REPO
+from tests.lib.test_servers.external_db import ExternalDatabase
+from tests.lib.test_servers.git_server import USERNAME, GitServer
+from tests.lib.test_servers.object_store import ObjectStore
 
 LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml"
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml

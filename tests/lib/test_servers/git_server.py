@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.tls import PrivateCa
+from tests.lib.test_servers.private_ca import PrivateCa
 
 IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"

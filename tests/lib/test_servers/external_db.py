@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.tls import PrivateCa
+from tests.lib.test_servers.private_ca import PrivateCa
 
 IMAGE = "airflow-on-k8s/postgresql:15"
 NAME = "postgres"

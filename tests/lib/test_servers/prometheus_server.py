@@ -22,7 +22,7 @@ import yaml
 
 from tests.lib.cluster.reachability import wait_while_refused
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.metrics_tools import PROMETHEUS_IMAGE
+from tests.lib.test_servers.metrics_tools import PROMETHEUS_IMAGE
 
 NAME = "prometheus"
 PORT = 9090
