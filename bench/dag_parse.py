@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.lib.dag_pods import BUNDLE_NAME, prepare_airflow_env
+from tests.lib.dag_bundle.offline_airflow import BUNDLE_NAME, prepare_airflow_env
 from tests.lib.paths import DAGS
 
 from .stats import time_call

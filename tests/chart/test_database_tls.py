@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.lib.conformance.pod_specs_in_manifests import pod_specs
-from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
 from tests.lib.render.helm_template import Scenario, render

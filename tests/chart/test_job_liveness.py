@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy
 
-from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import containers
 from tests.lib.render.helm_template import Scenario, render

@@ -245,7 +245,7 @@ class Pods:
 def rotation(keys, tmp_path_factory) -> dict[str, Pods]:
     """The pods of each step: before it (OLD alone), step 1 (NEW added), step 2 (NEW signs), step 3
     (OLD removed). Each ran the keyset script of its own render on its own Secret volume."""
-    from tests.lib.dag_pods import prepare_airflow_env
+    from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 
     prepare_airflow_env()  # a throwaway AIRFLOW_HOME before Airflow is first imported
     steps = {"before": (scenarios.JWT_KEYS, [OLD]), "step 1": (scenarios.JWT_KEYS, [OLD, NEW]),

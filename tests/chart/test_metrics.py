@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
     airflow_cfg,

@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from tests.lib.dag_pods import prepare_airflow_env
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
     airflow_cfg,

@@ -1,7 +1,7 @@
 """Every pod the bundle would launch, as the provider builds it: valid, restricted, sized, allowed, backed.
 
-The pods come from lib.dag_pods (real provider code, no cluster). Each test walks all of them and
-lists every offending pod in one failure message.
+The pods come from tests/lib/dag_bundle/bundle_pods.py (real provider code, no cluster). Each test walks
+all of them and lists every offending pod in one failure message.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.lib import dev_objects
 from tests.lib.conformance import k8s_names, k8s_schema, pss, rbac
+from tests.lib.dag_bundle import dev_objects
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import worker_pod_template
 from tests.lib.render.helm_template import NAMESPACE as RELEASE_NAMESPACE

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from tests.lib import dev_objects, tools
+from tests.lib import tools
 from tests.lib.conformance import k8s_names, k8s_schema
+from tests.lib.dag_bundle import dev_objects
 from tests.lib.paths import REPO
 
 SCRIPT = REPO / "hack" / "create-dev-objects.sh"

@@ -21,11 +21,13 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from tests.lib import dev_objects, probes
+from tests.lib import probes
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dag_pods import dag_bag, dag_pods
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
 from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 

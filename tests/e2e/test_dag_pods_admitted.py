@@ -12,8 +12,8 @@ import json
 import pytest
 
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dag_pods import dag_pods
-from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 
 
 @pytest.fixture(scope="module")

@@ -41,10 +41,11 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from tests.lib import dev_objects
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.offline_airflow import chart_worker_airflow_env, dag_bag
 from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
 from tests.lib.paths import DAGS
 from tests.lib.task_pods import run_label

@@ -22,7 +22,7 @@ import yaml
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.installs.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
 from tests.lib.paths import CHART

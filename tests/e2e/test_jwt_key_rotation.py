@@ -25,7 +25,7 @@ import yaml
 
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.installs.prod_secrets import PROD_VALUES, documented, run_command, run_documented
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.dag_pods import dag_bag
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.installs.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.dag_pods import dag_bag
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.fault_report import record
 from tests.lib.installs.prod_install import (
     COMMON_SECRETS,

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.lib.airflow_api import AirflowApi
-from tests.lib.dag_pods import dag_bag
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.fault_report import record
 from tests.lib.installs.prod_install import ProdInstall, failing_sync, newest_pod
 from tests.lib.installs.release import helm

@@ -25,7 +25,7 @@ import pytest
 from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
 from tests.lib.cluster.reachability import Prober, host_connects, pod_connects
-from tests.lib.dag_pods import dag_bag
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.installs.prod_install import ProdInstall, newest_pod
 from tests.lib.installs.release import delete_namespaces
 from tests.lib.paths import ARTIFACTS

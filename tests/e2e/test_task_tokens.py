@@ -26,7 +26,7 @@ from tests.lib.cluster.local_node import TASK_IMAGE
 from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.render.chart_objects import quantity

@@ -9,7 +9,7 @@ import copy
 from typing import Any
 
 from tests.lib.conformance.pod_specs_in_manifests import PodSpec, embedded_pods
-from tests.lib.dag_pods import dag_pods
+from tests.lib.dag_bundle.bundle_pods import dag_pods
 from tests.lib.render import scenarios
 from tests.lib.render.helm_template import NAMESPACE, render
 

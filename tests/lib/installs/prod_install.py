@@ -26,8 +26,8 @@ from typing import Any
 
 from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dag_pods import dag_bag
-from tests.lib.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.installs.prod_secrets import PROD_VALUES, run_documented
 from tests.lib.installs.release import (
     Release,

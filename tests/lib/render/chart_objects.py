@@ -78,7 +78,7 @@ def worker_pod_template(rendered: Rendered) -> dict[str, Any]:
 
 @functools.cache
 def _pod_generator():
-    from tests.lib.dag_pods import prepare_airflow_env
+    from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 
     prepare_airflow_env()  # a throwaway AIRFLOW_HOME before Airflow is first imported
     from airflow.providers.cncf.kubernetes.pod_generator import PodGenerator

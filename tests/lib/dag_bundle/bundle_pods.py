@@ -19,10 +19,10 @@ How each kind of task is built:
   no object).
 Without a run there is no context: Jinja templates in fields (e.g. `arguments`) stay unrendered and
 the per-run labels (dag_id, task_id, run_id, try_number) are absent. The XCom sidecar's image and
-resources come from the `kubernetes_default` connection: `prepare_airflow_env()` gives this process the
+resources come from the `kubernetes_default` connection: offline_airflow.py gives this process the
 Airflow env vars the chart sets on worker pods (values/dev.yaml), so pods are built as a worker builds them.
 
-Airflow is imported lazily, after `prepare_airflow_env()` points AIRFLOW_HOME at a throwaway
+Airflow is imported lazily, after offline_airflow.py has pointed AIRFLOW_HOME at a throwaway
 directory, so importing this module is cheap and tests never touch a developer's Airflow setup.
 """
 
@@ -31,15 +31,10 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-import os
-import sys
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from tests.lib.paths import DAGS
-
-BUNDLE_NAME = "dags-folder"
+from tests.lib.dag_bundle.offline_airflow import dag_bag
 
 
 class UnresolvableMappingError(RuntimeError):
@@ -58,43 +53,6 @@ class DagPod:
     def label(self) -> str:
         suffix = f"[{self.map_index}]" if self.map_index >= 0 else ""
         return f"{self.dag_id}.{self.task_id}{suffix}"
-
-
-def prepare_airflow_env() -> None:
-    """Point Airflow at a throwaway home and at this bundle, before Airflow is first imported."""
-    if "airflow" in sys.modules:
-        return
-    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
-    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS)
-    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    # A bundle file parses in about a second; beside an Airflow install and the suite's other lane on
-    # the 2-core node the default 30 s per file ran out. A parse still failing is still reported.
-    os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "300")
-    os.environ.update(chart_worker_airflow_env())
-
-
-def chart_worker_airflow_env() -> dict[str, str]:
-    """The literal AIRFLOW_* env vars of the chart's worker pod template in values/dev.yaml.
-
-    Tasks run in that pod, so KubernetesPodOperator sees them (e.g. the `kubernetes_default` connection
-    that sizes the XCom sidecar).
-    """
-    from tests.lib.render.chart_objects import worker_pod_template
-    from tests.lib.render.helm_template import render
-    from tests.lib.render.scenarios import DEV
-
-    template = worker_pod_template(render(DEV))
-    (base,) = [c for c in template["spec"]["containers"] if c["name"] == "base"]
-    return {e["name"]: e["value"] for e in base.get("env", []) if e["name"].startswith("AIRFLOW_") and "value" in e}
-
-
-@functools.cache
-def dag_bag():
-    """The bundle parsed once per process, as the DAG processor parses it (bundle dir on sys.path)."""
-    prepare_airflow_env()
-    from airflow.dag_processing.dagbag import BundleDagBag
-
-    return BundleDagBag(dag_folder=DAGS, bundle_path=DAGS, bundle_name=BUNDLE_NAME)
 
 
 def _is_pod_task(task: Any) -> bool:
