@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.lib import lanes
-from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.local_node import PROD_IMAGES, build_and_load_images, is_local_node
 from tests.lib.cluster.target import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.installs.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
 from tests.lib.installs.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
 from tests.lib.installs.shared_installs import SharedInstalls
+from tests.lib.live_airflow.rest_api import AirflowApi
 from tests.lib.paths import TOOLS_BIN
 from tests.lib.suite_times import RUN as SUITE_TIMES
 

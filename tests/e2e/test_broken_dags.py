@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import pytest
 
 from tests.lib import tools
-from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.local_node import TASK_IMAGE
 from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.target import ClusterTarget
@@ -24,6 +23,7 @@ from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.fault_report import record
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import DAGS
 
 RELEASE = "airflow-pvc-dags"

@@ -47,8 +47,8 @@ from tests.lib.dag_bundle import dev_objects
 from tests.lib.dag_bundle.bundle_pods import dag_pods
 from tests.lib.dag_bundle.offline_airflow import chart_worker_airflow_env, dag_bag
 from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
+from tests.lib.live_airflow.run_pods import run_label
 from tests.lib.paths import DAGS
-from tests.lib.task_pods import run_label
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster import kind
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.installs.release import Release
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import REPO
 
 pytestmark = pytest.mark.node_exclusive

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.lib.airflow_api import AirflowApi
 from tests.lib.dag_bundle.offline_airflow import dag_bag
 from tests.lib.fault_report import record
 from tests.lib.installs.prod_install import (
@@ -28,6 +27,7 @@ from tests.lib.installs.prod_install import (
     newest_pod,
     timed_wait,
 )
+from tests.lib.live_airflow.rest_api import AirflowApi
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

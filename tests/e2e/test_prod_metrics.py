@@ -29,9 +29,9 @@ import pytest
 import yaml
 from airflow_client.client.api.dag_run_api import DagRunApi
 
-from tests.lib.airflow_api import AirflowApi
 from tests.lib.cluster.reachability import Prober
 from tests.lib.installs.prod_install import ProdInstall
+from tests.lib.live_airflow.rest_api import AirflowApi
 from tests.lib.paths import ARTIFACTS
 from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
 from tests.lib.render.helm_template import parse_manifests

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.local_node import TASK_IMAGE
 from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.pod_events import PodWatch
@@ -29,8 +28,15 @@ from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.fault_report import record
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.live_airflow.run_pods import (
+    TASK_POD_SELECTOR,
+    WORKER_POD_SELECTOR,
+    run_label,
+    wait_for_pod_phase,
+    wait_no_pods,
+)
 from tests.lib.render.chart_objects import quantity
-from tests.lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
 
 RELEASE = "airflow-tokens"
 DAG, TASK = "kubernetes-pod-params", "process"

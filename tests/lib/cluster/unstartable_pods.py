@@ -295,7 +295,7 @@ class StuckPodCheck:
     def _of_the_run(self, stuck: list[Stuck], watched: list[dict[str, Any]]) -> list[Stuck]:
         """The stuck pods labelled with this check's run. Only on this rare path: the label needs the
         provider's own spelling of a run id, and importing it costs seconds."""
-        from tests.lib.task_pods import run_label
+        from tests.lib.live_airflow.run_pods import run_label
 
         label = run_label(self.run_id or "")
         runs = {p["metadata"].get("uid", ""): (p["metadata"].get("labels") or {}).get("run_id") for p in watched}

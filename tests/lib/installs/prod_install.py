@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.lib.airflow_api import AirflowApi, connect
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.dag_bundle.offline_airflow import dag_bag
@@ -36,6 +35,7 @@ from tests.lib.installs.release import (
     fresh_namespace_name,
     remove_leftovers,
 )
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import ARTIFACTS, DAGS, REPO
 from tests.lib.test_servers.external_db import ExternalDatabase
 from tests.lib.test_servers.git_server import USERNAME, GitServer
