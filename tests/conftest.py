@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lib import lanes
 from tests.lib.paths import ARTIFACTS
-from tests.lib.suite_times import RUN as SUITE_TIMES
+from tests.lib.suite import lanes
+from tests.lib.suite.module_times import RUN as SUITE_TIMES
 
-# --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
+# --- where the run's time goes (tests/lib/suite/module_times.py) --------------------------------
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -33,7 +33,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:
-    lanes.record_finished(nodeid)  # for the other workers' barriers (lib/lanes.py)
+    lanes.record_finished(nodeid)  # for the other workers' barriers (tests/lib/suite/lanes.py)
 
 
 @pytest.hookimpl(optionalhook=True)

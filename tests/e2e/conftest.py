@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.lib import lanes
 from tests.lib.cluster.local_node import PROD_IMAGES, build_and_load_images, is_local_node
 from tests.lib.cluster.target import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
@@ -25,7 +24,8 @@ from tests.lib.installs.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, R
 from tests.lib.installs.shared_installs import SharedInstalls
 from tests.lib.live_airflow.rest_api import AirflowApi
 from tests.lib.paths import TOOLS_BIN
-from tests.lib.suite_times import RUN as SUITE_TIMES
+from tests.lib.suite import lanes
+from tests.lib.suite.module_times import RUN as SUITE_TIMES
 
 
 def shared_profile(item: pytest.Item) -> str:
@@ -40,9 +40,9 @@ def shared_profile(item: pytest.Item) -> str:
 
 
 def lane_group(item: pytest.Item) -> str:
-    """The xdist group: with one e2e lane (lib/lanes.py E2E_LANES) every e2e module but the exclusive
-    and the mostly waiting ones is in one, the waiting ones in another; with two lanes, the modules
-    sharing an install form one, every other module its own."""
+    """The xdist group: with one e2e lane (tests/lib/suite/lanes.py E2E_LANES) every e2e module but
+    the exclusive and the mostly waiting ones is in one, the waiting ones in another; with two lanes,
+    the modules sharing an install form one, every other module its own."""
     if lanes.E2E_LANES == 1 and lanes.rank(item) == lanes.RANK_E2E:
         return lanes.e2e_group(item)
     return shared_profile(item) or item.nodeid.split("::", 1)[0]

@@ -21,10 +21,10 @@ from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.dag_bundle.offline_airflow import dag_bag
-from tests.lib.fault_report import record
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import DAGS
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-pvc-dags"
 BROKEN = {

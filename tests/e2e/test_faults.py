@@ -22,7 +22,6 @@ import yaml
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
-from tests.lib.fault_report import record
 from tests.lib.installs.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
 from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.live_airflow.run_pods import (
@@ -33,9 +32,10 @@ from tests.lib.live_airflow.run_pods import (
     wait_no_pods,
 )
 from tests.lib.paths import CHART
+from tests.lib.suite.fault_report import record
 
 # Most of this module is task pods working through a fault and schedulers adopting them: it runs in
-# a lane of its own beside the other e2e modules (tests/lib/lanes.py).
+# a lane of its own beside the other e2e modules (tests/lib/suite/lanes.py).
 pytestmark = pytest.mark.mostly_waiting
 
 RELEASE = "airflow-faults"

@@ -25,7 +25,6 @@ import yaml
 
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
-from tests.lib.fault_report import record
 from tests.lib.installs.prod_secrets import PROD_VALUES, documented, run_command, run_documented
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.live_airflow.rest_api import AirflowApi, connect
@@ -36,6 +35,7 @@ from tests.lib.live_airflow.run_pods import (
     wait_for_pod_phase,
     wait_no_pods,
 )
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-jwt-keys"
 DAG, TASK = "kubernetes-pod-params", "process"

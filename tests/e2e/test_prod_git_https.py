@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from tests.lib.dag_bundle.offline_airflow import dag_bag
-from tests.lib.fault_report import record
 from tests.lib.installs.prod_install import (
     COMMON_SECRETS,
     HTTPS_OBJECTS,
@@ -28,6 +27,7 @@ from tests.lib.installs.prod_install import (
     timed_wait,
 )
 from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.suite.fault_report import record
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

@@ -26,7 +26,6 @@ from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
-from tests.lib.fault_report import record
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
 from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.live_airflow.run_pods import (
@@ -37,6 +36,7 @@ from tests.lib.live_airflow.run_pods import (
     wait_no_pods,
 )
 from tests.lib.render.chart_objects import quantity
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-tokens"
 DAG, TASK = "kubernetes-pod-params", "process"
@@ -49,7 +49,7 @@ WORK_SECONDS = TOKEN_SECONDS + 20  # then the task works past another (several h
 
 
 # The pending-worker test fills the node's spare CPU with a blocker pod: nothing else may run beside it
-# (tests/lib/lanes.py runs it once every other e2e test has finished).
+# (tests/lib/suite/lanes.py runs it once every other e2e test has finished).
 pytestmark = pytest.mark.node_exclusive
 
 @dataclass

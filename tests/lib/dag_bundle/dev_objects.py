@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from tests.lib.lanes import setup_lock
 from tests.lib.paths import DAGS, REPO
+from tests.lib.suite.lanes import setup_lock
 
 if TYPE_CHECKING:
     from tests.lib.cluster.target import ClusterTarget

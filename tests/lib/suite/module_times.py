@@ -1,23 +1,21 @@
 """Where a test run's time goes: seconds and tests per module (set-up, call and tear-down summed,
 so a module's shared install counts where it is paid), written when the run ends.
 
-test-artifacts/suite-times.json holds the run; the user's cache keeps the last warm and the last cold
-run (one that built the cluster's binaries or the images: its cluster set-up took over COLD_SETUP_S)
-for `make bench`'s suites table (bench/suites.py), since a whole run is too long to repeat there.
+paths.SUITE_TIMES (test-artifacts/suite-times.json) holds the run; paths.RECORDED_SUITE_TIMES in the
+user's cache keeps the last warm and the last cold run (one that built the cluster's binaries or the
+images: its cluster set-up took over COLD_SETUP_S) for `make bench`'s suites table (bench/suites.py),
+since a whole run is too long to repeat there.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from tests.lib.paths import ARTIFACTS
+from tests.lib.paths import RECORDED_SUITE_TIMES, SUITE_TIMES
 
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "suite-times"
 COLD_SETUP_S = 300  # a warm cluster-up plus an images check takes about a minute; any build takes far longer
 
 
@@ -53,12 +51,12 @@ class SuiteTimes:
             "modules": {m: {"tests": len(self.tests[m]), "seconds": round(self.seconds[m], 1),
                             "outcomes": dict(self.outcomes[m])} for m in sorted(self.seconds)},  # fmt: skip
         }
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "suite-times.json").write_text(json.dumps(run, indent=2) + "\n")
+        SUITE_TIMES.parent.mkdir(parents=True, exist_ok=True)
+        SUITE_TIMES.write_text(json.dumps(run, indent=2) + "\n")
         # Only whole runs of the e2e suite are worth keeping for the table.
         if any(m.startswith("tests/e2e/") for m in run["modules"]) and len(run["modules"]) > 20:
-            CACHE.mkdir(parents=True, exist_ok=True)
-            (CACHE / f"{run['kind']}.json").write_text(json.dumps(run, indent=2) + "\n")
+            RECORDED_SUITE_TIMES.mkdir(parents=True, exist_ok=True)
+            (RECORDED_SUITE_TIMES / f"{run['kind']}.json").write_text(json.dumps(run, indent=2) + "\n")
         return run
 
 

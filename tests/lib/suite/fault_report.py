@@ -1,5 +1,6 @@
 """The fault report: one row per fault the e2e tests inflict (what was done, what happened, what was
-lost), kept in test-artifacts/faults.json for CI's artifacts and printed by `make bench`.
+lost), kept in paths.FAULT_REPORT (test-artifacts/faults.json) for CI's artifacts and printed by
+`make bench`.
 
 Rows are recorded before a test asserts, so a fault that went wrong is reported as it went.
 """
@@ -9,9 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.lib.paths import ARTIFACTS
-
-REPORT = ARTIFACTS / "faults.json"
+from tests.lib.paths import FAULT_REPORT as REPORT
 
 
 def record(fault: str, done: str, happened: str, lost: list[str], path: Path = REPORT) -> None:

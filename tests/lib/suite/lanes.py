@@ -13,7 +13,7 @@ fault, a token expiring, git-sync's next pull). What must not overlap:
 
 Order of the queue (xdist hands out groups in this order as workers free up): the offline tests,
 while `start_cluster_setup` brings the cluster up and builds the images in the background; then the
-e2e groups, longest first by the last recorded run (lib/suite_times.py); then the exclusive modules,
+e2e groups, longest first by the last recorded run (module_times.py); then the exclusive modules,
 then the cluster lifecycle. Exclusive groups come last, so a worker waiting at the barrier never holds
 a test the barrier waits for.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 from _pytest.nodeid import NodeId
 
-from tests.lib.suite_times import CACHE as RECORDED
+from tests.lib.paths import RECORDED_SUITE_TIMES, USER_CACHE
 
 RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
 # How many e2e modules may run at once. 1 (the default): the e2e modules are one group, run in turn by
@@ -49,7 +49,7 @@ EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no 
 # sat at 10-20 % CPU through test_faults' waits, measured on the 2-core node.
 WAITING = "mostly_waiting"
 LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
-SETUP_LOCK = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-on-k8s" / "e2e-setup.lock"
+SETUP_LOCK = USER_CACHE / "e2e-setup.lock"
 BARRIER_TIMEOUT_S = 3 * 3600
 
 
@@ -69,7 +69,7 @@ def rank(item: pytest.Item) -> int:
 def recorded_seconds() -> dict[str, float]:
     """Seconds per module in the last recorded whole run (warm if there is one), for the order."""
     for kind in ("warm", "cold"):
-        path = RECORDED / f"{kind}.json"
+        path = RECORDED_SUITE_TIMES / f"{kind}.json"
         if path.exists():
             return {m: v["seconds"] for m, v in json.loads(path.read_text())["modules"].items()}
     return {}
