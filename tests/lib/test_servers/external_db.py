@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.test_servers.private_ca import PrivateCa
+from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume, from_secret, literal
 
 IMAGE = "airflow-on-k8s/postgresql:15"
 NAME = "postgres"
@@ -80,6 +81,29 @@ spec:
         - {{name: run, emptyDir: {{}}}}
         - {{name: tmp, emptyDir: {{}}}}
 """
+
+SERVER = ServerSpec(
+    name=NAME,
+    container="postgresql",
+    image=IMAGE,
+    uid=10001,
+    ports=(Port("postgresql", 5432),),
+    args=("postgres", "-c", "ssl=on", "-c", f"ssl_cert_file={TLS_DIR}/tls.crt", "-c", f"ssl_key_file={TLS_DIR}/tls.key",
+          "-c", f"hba_file={HBA_DIR}/pg_hba.conf"),  # fmt: skip
+    env=(literal("POSTGRES_USER", USER), literal("POSTGRES_DB", DATABASE), from_secret("POSTGRES_PASSWORD", NAME, "password"),
+         literal("PGDATA", "/var/lib/postgresql/data/pgdata")),  # fmt: skip
+    readiness={"exec": {"command": ["pg_isready", "--host", "127.0.0.1", "--username", USER, "--dbname", DATABASE]}},
+    requests=("25m", "128Mi"),
+    limits=("500m", "512Mi"),
+    volumes=(
+        Volume("data", "/var/lib/postgresql/data"),
+        Volume("run", "/var/run/postgresql"),
+        Volume("tmp", "/tmp"),
+        # PostgreSQL reads a key owned by root only if no one but root and its group may read it.
+        Volume("tls", TLS_DIR, {"secret": {"secretName": f"{NAME}-tls", "defaultMode": 0o440}}, read_only=True),
+        Volume("hba", HBA_DIR, {"configMap": {"name": f"{NAME}-hba"}}, read_only=True),
+    ),
+)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.test_servers.private_ca import PrivateCa
+from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume
 
 IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"
@@ -70,6 +71,29 @@ spec:
         - {{name: users, secret: {{secretName: {name}-users}}}}
         - {{name: ssh, secret: {{secretName: {name}-ssh}}}}
 """
+
+SERVER = ServerSpec(
+    name=NAME,
+    image=IMAGE,
+    uid=10002,
+    # The image runs both servers on unprivileged ports; the Service maps git's usual ones to them.
+    ports=(Port("https", 443, 8443), Port("ssh", 22, 2222)),
+    readiness={"tcpSocket": {"port": 8443}},
+    requests=("25m", "64Mi"),
+    limits=("500m", "256Mi"),
+    volumes=(
+        Volume("repos", "/srv/git"),
+        Volume("tmp", "/tmp"),
+        Volume("tls", "/etc/git-server/tls", {"secret": {"secretName": f"{NAME}-tls"}}, read_only=True),
+        Volume("users", "/etc/git-server/users", {"secret": {"secretName": f"{NAME}-users"}}, read_only=True),
+        Volume("ssh", "/etc/git-server/ssh", {"secret": {"secretName": f"{NAME}-ssh"}}, read_only=True),
+    ),
+    # As the git server has always run: its image's user owns what it writes, and it has not been
+    # tried with a read-only root or a Recreate rollout (it is never rolled).
+    fs_group=False,
+    read_only_root=False,
+    recreate=False,
+)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from tests.lib.cluster.reachability import wait_while_refused
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume, from_secret
 
 IMAGE = "airflow-on-k8s/s3-server:dev"
 NAME = "s3"
@@ -65,6 +66,19 @@ spec:
         - {{name: data, emptyDir: {{}}}}
         - {{name: tmp, emptyDir: {{}}}}
 """
+
+SERVER = ServerSpec(
+    name=NAME,
+    image=IMAGE,
+    uid=10003,
+    ports=(Port("s3", PORT),),
+    env=(from_secret("ROOT_ACCESS_KEY_ID", f"{NAME}-root", "access-key-id"),
+         from_secret("ROOT_SECRET_ACCESS_KEY", f"{NAME}-root", "secret-access-key")),  # fmt: skip
+    readiness={"tcpSocket": {"port": PORT}},
+    requests=("25m", "64Mi"),
+    limits=("500m", "256Mi"),
+    volumes=(Volume("data", "/data"), Volume("tmp", "/tmp")),
+)
 
 
 @dataclass

@@ -23,6 +23,7 @@ import yaml
 from tests.lib.cluster.reachability import wait_while_refused
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.test_servers.metrics_tools import PROMETHEUS_IMAGE
+from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume
 
 NAME = "prometheus"
 PORT = 9090
@@ -91,6 +92,19 @@ spec:
         - {{name: config, configMap: {{name: {name}}}}}
         - {{name: data, emptyDir: {{}}}}
 """
+SERVER = ServerSpec(
+    name=NAME,
+    image=PROMETHEUS_IMAGE,
+    uid=65534,
+    ports=(Port("http", PORT),),
+    args=("--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",
+          f"--web.listen-address=:{PORT}", "--storage.tsdb.retention.time=1d"),  # fmt: skip
+    readiness={"httpGet": {"path": "/-/ready", "port": PORT}},
+    requests=("50m", "128Mi"),
+    limits=("1", "512Mi"),
+    volumes=(Volume("config", "/etc/prometheus", {"configMap": {"name": NAME}}), Volume("data", "/prometheus")),
+    service_account=True,  # its discovery lists the scraped namespace's endpoints (ROLE below)
+)
 
 # Prometheus' kubernetes_sd with role endpoints watches these in the namespaces it is given.
 ROLE = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
