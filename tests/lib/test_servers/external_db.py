@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.test_servers import server_manifest
 from tests.lib.test_servers.private_ca import PrivateCa
 from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume, from_secret, literal
 
@@ -26,60 +27,6 @@ TLS_DIR, HBA_DIR = "/etc/postgresql-tls", "/etc/postgresql-hba"
 HBA = """\
 local all all trust
 hostssl all all all scram-sha-256
-"""
-
-MANIFEST = """
-apiVersion: v1
-kind: Service
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  selector: {{app: {name}}}
-  ports: [{{name: postgresql, port: 5432, targetPort: 5432}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: 1
-  strategy: {{type: Recreate}}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      automountServiceAccountToken: false
-      securityContext: {{runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001,
-                        seccompProfile: {{type: RuntimeDefault}}}}
-      containers:
-        - name: postgresql
-          image: {image}
-          imagePullPolicy: IfNotPresent
-          args: [postgres, -c, ssl=on, -c, "ssl_cert_file={tls}/tls.crt", -c, "ssl_key_file={tls}/tls.key",
-                 -c, "hba_file={hba}/pg_hba.conf"]
-          env:
-            - {{name: POSTGRES_USER, value: {user}}}
-            - {{name: POSTGRES_DB, value: {database}}}
-            - {{name: POSTGRES_PASSWORD, valueFrom: {{secretKeyRef: {{name: {name}, key: password}}}}}}
-            - {{name: PGDATA, value: /var/lib/postgresql/data/pgdata}}
-          ports: [{{name: postgresql, containerPort: 5432}}]
-          readinessProbe:
-            exec: {{command: [pg_isready, --host, 127.0.0.1, --username, {user}, --dbname, {database}]}}
-            periodSeconds: 2
-          securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
-                            capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 25m, memory: 128Mi}}, limits: {{cpu: 500m, memory: 512Mi}}}}
-          volumeMounts:
-            - {{name: data, mountPath: /var/lib/postgresql/data}}
-            - {{name: run, mountPath: /var/run/postgresql}}
-            - {{name: tmp, mountPath: /tmp}}
-            - {{name: tls, mountPath: {tls}, readOnly: true}}
-            - {{name: hba, mountPath: {hba}, readOnly: true}}
-      volumes:
-        # PostgreSQL reads a key owned by root only if no one but root and its group may read it.
-        - {{name: tls, secret: {{secretName: {name}-tls, defaultMode: 0440}}}}
-        - {{name: hba, configMap: {{name: {name}-hba}}}}
-        - {{name: data, emptyDir: {{}}}}
-        - {{name: run, emptyDir: {{}}}}
-        - {{name: tmp, emptyDir: {{}}}}
 """
 
 SERVER = ServerSpec(
@@ -137,9 +84,7 @@ class ExternalDatabase:
         }
         for obj in (tls, hba):
             self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=json.dumps(obj))
-        manifest = MANIFEST.format(name=NAME, image=IMAGE, user=USER, database=DATABASE, tls=TLS_DIR, hba=HBA_DIR)
-        self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
-        self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=180s")
+        server_manifest.deploy(self.target, self.namespace, SERVER, timeout_s=180)
 
     def query(self, sql: str) -> list[str]:
         """Rows of `sql` run by psql in the database's pod, one string per row (columns joined by |)."""

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.test_servers import server_manifest
 from tests.lib.test_servers.private_ca import PrivateCa
 from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume
 
@@ -28,49 +29,6 @@ IMAGE = "airflow-on-k8s/git-server:dev"
 NAME = "git-server"
 REPO = "dags.git"
 USERNAME = "airflow-dags-reader"
-
-MANIFEST = """
-apiVersion: v1
-kind: Service
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  selector: {{app: {name}}}
-  ports:
-    - {{name: https, port: 443, targetPort: 8443}}
-    - {{name: ssh, port: 22, targetPort: 2222}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      automountServiceAccountToken: false
-      securityContext: {{runAsNonRoot: true, runAsUser: 10002, runAsGroup: 10002, seccompProfile: {{type: RuntimeDefault}}}}
-      containers:
-        - name: git-server
-          image: {image}
-          imagePullPolicy: IfNotPresent
-          ports: [{{name: https, containerPort: 8443}}, {{name: ssh, containerPort: 2222}}]
-          readinessProbe: {{tcpSocket: {{port: 8443}}, periodSeconds: 2}}
-          securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 25m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
-          volumeMounts:
-            - {{name: repos, mountPath: /srv/git}}
-            - {{name: tmp, mountPath: /tmp}}
-            - {{name: tls, mountPath: /etc/git-server/tls, readOnly: true}}
-            - {{name: users, mountPath: /etc/git-server/users, readOnly: true}}
-            - {{name: ssh, mountPath: /etc/git-server/ssh, readOnly: true}}
-      volumes:
-        - {{name: repos, emptyDir: {{}}}}
-        - {{name: tmp, emptyDir: {{}}}}
-        - {{name: tls, secret: {{secretName: {name}-tls}}}}
-        - {{name: users, secret: {{secretName: {name}-users}}}}
-        - {{name: ssh, secret: {{secretName: {name}-ssh}}}}
-"""
 
 SERVER = ServerSpec(
     name=NAME,
@@ -156,8 +114,7 @@ class GitServer:
         kubectl("create", "secret", "generic", f"{NAME}-ssh", "-n", self.namespace,
                 f"--from-file=ssh_host_ed25519_key={w / 'ssh_host_ed25519_key'}",
                 f"--from-file=authorized_keys={w / 'authorized_keys'}")  # fmt: skip
-        kubectl("apply", "-n", self.namespace, "-f", "-", stdin=MANIFEST.format(name=NAME, image=IMAGE))
-        kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=120s")
+        server_manifest.deploy(self.target, self.namespace, SERVER, timeout_s=120)
         self.cluster_ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
 
     @property

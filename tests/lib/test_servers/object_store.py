@@ -21,51 +21,13 @@ from botocore.config import Config
 
 from tests.lib.cluster.reachability import wait_while_refused
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.test_servers import server_manifest
 from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume, from_secret
 
 IMAGE = "airflow-on-k8s/s3-server:dev"
 NAME = "s3"
 PORT = 7070
 REGION = "us-east-1"
-
-MANIFEST = """
-apiVersion: v1
-kind: Service
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  selector: {{app: {name}}}
-  ports: [{{name: s3, port: {port}, targetPort: {port}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: 1
-  strategy: {{type: Recreate}}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      automountServiceAccountToken: false
-      securityContext: {{runAsNonRoot: true, runAsUser: 10003, runAsGroup: 10003, fsGroup: 10003,
-                        seccompProfile: {{type: RuntimeDefault}}}}
-      containers:
-        - name: s3
-          image: {image}
-          imagePullPolicy: IfNotPresent
-          env:
-            - {{name: ROOT_ACCESS_KEY_ID, valueFrom: {{secretKeyRef: {{name: {name}-root, key: access-key-id}}}}}}
-            - {{name: ROOT_SECRET_ACCESS_KEY, valueFrom: {{secretKeyRef: {{name: {name}-root, key: secret-access-key}}}}}}
-          ports: [{{name: s3, containerPort: {port}}}]
-          readinessProbe: {{tcpSocket: {{port: {port}}}, periodSeconds: 2}}
-          securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
-                            capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 25m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}
-          volumeMounts: [{{name: data, mountPath: /data}}, {{name: tmp, mountPath: /tmp}}]
-      volumes:
-        - {{name: data, emptyDir: {{}}}}
-        - {{name: tmp, emptyDir: {{}}}}
-"""
 
 SERVER = ServerSpec(
     name=NAME,
@@ -99,9 +61,7 @@ class ObjectStore:
         self.target.kubectl("create", "secret", "generic", f"{NAME}-root", "-n", self.namespace,
                             f"--from-literal=access-key-id={self.access_key_id}",
                             f"--from-literal=secret-access-key={self.secret_access_key}")  # fmt: skip
-        manifest = MANIFEST.format(name=NAME, image=IMAGE, port=PORT)
-        self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
-        self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=120s")
+        server_manifest.deploy(self.target, self.namespace, SERVER, timeout_s=120)
 
     @contextlib.contextmanager
     def unreachable(self) -> Iterator[None]:

@@ -22,6 +22,7 @@ import yaml
 
 from tests.lib.cluster.reachability import wait_while_refused
 from tests.lib.cluster.target import ClusterTarget
+from tests.lib.test_servers import server_manifest
 from tests.lib.test_servers.metrics_tools import PROMETHEUS_IMAGE
 from tests.lib.test_servers.server_manifest import Port, ServerSpec, Volume
 
@@ -51,47 +52,6 @@ def scrape_config(namespace: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-MANIFEST = """
-apiVersion: v1
-kind: ServiceAccount
-metadata: {{name: {name}}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  selector: {{app: {name}}}
-  ports: [{{name: http, port: {port}, targetPort: {port}}}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: 1
-  strategy: {{type: Recreate}}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      serviceAccountName: {name}
-      securityContext: {{runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534,
-                        seccompProfile: {{type: RuntimeDefault}}}}
-      containers:
-        - name: prometheus
-          image: {image}
-          imagePullPolicy: IfNotPresent
-          args: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.path=/prometheus,
-                 --web.listen-address=:{port}, --storage.tsdb.retention.time=1d]
-          ports: [{{name: http, containerPort: {port}}}]
-          readinessProbe: {{httpGet: {{path: /-/ready, port: {port}}}, periodSeconds: 2}}
-          securityContext: {{allowPrivilegeEscalation: false, readOnlyRootFilesystem: true,
-                            capabilities: {{drop: [ALL]}}}}
-          resources: {{requests: {{cpu: 50m, memory: 128Mi}}, limits: {{cpu: "1", memory: 512Mi}}}}
-          volumeMounts: [{{name: config, mountPath: /etc/prometheus}}, {{name: data, mountPath: /prometheus}}]
-      volumes:
-        - {{name: config, configMap: {{name: {name}}}}}
-        - {{name: data, emptyDir: {{}}}}
-"""
 SERVER = ServerSpec(
     name=NAME,
     image=PROMETHEUS_IMAGE,
@@ -138,9 +98,7 @@ class Prometheus:
                    "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": self.namespace}]}  # fmt: skip
         for obj in (role, binding):
             self.target.kubectl("apply", "-f", "-", stdin=json.dumps(obj))
-        manifest = MANIFEST.format(name=NAME, image=PROMETHEUS_IMAGE, port=PORT)
-        self.target.kubectl("apply", "-n", self.namespace, "-f", "-", stdin=manifest)
-        self.target.kubectl("rollout", "status", "-n", self.namespace, f"deployment/{NAME}", "--timeout=180s")
+        server_manifest.deploy(self.target, self.namespace, SERVER, timeout_s=180)
         ip = self.target.kubectl_json("get", "service", NAME, "-n", self.namespace)["spec"]["clusterIP"]
         wait_while_refused(ip, PORT, seconds=30)
         self.url = f"http://{ip}:{PORT}"
