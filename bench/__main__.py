@@ -14,10 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from . import dag_parse, footprint, helm_render, suites  # noqa: E402
-from .report import print_report, targets  # noqa: E402
+from . import dag_parse, footprint, helm_render, suites
+from .report import print_report, targets
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 PARTS = ("render", "dags", "footprint", "suites", "cluster", "images", "airflow", "load", "faults", "prod", "kind")

@@ -13,14 +13,14 @@ import threading
 import time
 from typing import Any
 
-from lib import probes
-from lib.airflow_api import connect
-from lib.cgroups import CgroupSampler
-from lib.chart_objects import quantity
-from lib.cluster import ClusterTarget, start_local_cluster
-from lib.node import build_and_load_images, is_local_node
-from lib.paths import REPO
-from lib.release import NO_DATABASE_VOLUME, installed
+from tests.lib.cluster.local_node import build_and_load_images, is_local_node
+from tests.lib.cluster.peak_usage import CgroupSampler
+from tests.lib.cluster.target import ClusterTarget, start_local_cluster
+from tests.lib.installs.release import NO_DATABASE_VOLUME, installed
+from tests.lib.live_airflow import liveness_cpu
+from tests.lib.live_airflow.rest_api import connect
+from tests.lib.paths import REPO
+from tests.lib.render.chart_objects import quantity
 
 from .stats import summarize
 
@@ -128,9 +128,9 @@ def probe_rows(release: Any, runs: int) -> list[dict]:
     what the Airflow CLI check it replaces costs in the same container."""
     rows = []
     for component, job_type in (("triggerer", "TriggererJob"), ("dag-processor", "DagProcessorJob")):
-        pod, command = probes.liveness(release, component)
-        costs = [probes.run_measured(release, pod, component, command).cpu_seconds for _ in range(max(runs, 3))]
-        cli = probes.run_measured(release, pod, component, ["airflow", "jobs", "check", "--job-type", job_type, "--local"])
+        pod, command = liveness_cpu.liveness(release, component)
+        costs = [liveness_cpu.run_measured(release, pod, component, command).cpu_seconds for _ in range(max(runs, 3))]
+        cli = liveness_cpu.run_measured(release, pod, component, ["airflow", "jobs", "check", "--job-type", job_type, "--local"])
         rows.append({"measure": f"liveness probe CPU-seconds: {component} (airflow jobs check: {cli.cpu_seconds:.2f})",
                      **summarize(costs)})  # fmt: skip
     return rows

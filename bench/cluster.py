@@ -12,11 +12,11 @@ import time
 import uuid
 from pathlib import Path
 
-from lib.cluster import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
-from lib.node import TASK_IMAGE, build_and_load_images, is_local_node
-from lib.paths import REPO
-from lib.pods import pod_manifest
-from lib.release import Release
+from tests.lib.cluster.local_node import TASK_IMAGE, build_and_load_images, is_local_node
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.target import BUILD_SCRIPT, CLUSTER_UP_SCRIPT, ClusterTarget, start_local_cluster
+from tests.lib.installs.release import Release
+from tests.lib.paths import REPO
 
 from .stats import summarize
 
@@ -100,7 +100,7 @@ def measure(runs: int) -> list[dict]:
 
 
 def install_until_available(target: ClusterTarget) -> float:
-    """values/dev.yaml installed as the e2e tests install it (lib.release), timed until rolled out."""
+    """values/dev.yaml installed as the e2e tests install it (tests/lib/installs/release.py), timed until rolled out."""
     # values/dev.yaml grants pod launching in `airflow` and `development`: install where it expects.
     release = Release(target, "airflow", ("airflow", "development"))
     begin = time.perf_counter()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lib.dag_pods import BUNDLE_NAME, prepare_airflow_env
-from lib.paths import DAGS
+from tests.lib.dag_bundle.offline_airflow import BUNDLE_NAME, prepare_airflow_env
+from tests.lib.paths import DAGS
 
 from .stats import time_call
 

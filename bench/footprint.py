@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from lib import scenarios
-from lib.chart_objects import quantity
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import quantity
+from tests.lib.render.helm_template import render
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from lib import scenarios, tools
-from lib.render import template_command
+from tests.lib import tools
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import template_command
 
 from .stats import time_command
 

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from lib.paths import DAGS, REPO
+from tests.lib.paths import DAGS, REPO
 
 from .stats import summarize
 

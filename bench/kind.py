@@ -8,7 +8,7 @@ import json
 import subprocess
 import time
 
-from lib.paths import ARTIFACTS, REPO
+from tests.lib.paths import ARTIFACTS, REPO
 
 from .suites import last_line, run_pytest
 

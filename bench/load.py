@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from lib.paths import ARTIFACTS
+from tests.lib.paths import ARTIFACTS
 
 from .suites import last_line, run_pytest
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lib.paths import ARTIFACTS
+from tests.lib.paths import ARTIFACTS
 
 SERIES = ARTIFACTS / "metrics-load.json"
 PLOT = Path(__file__).resolve().parent / "load-metrics.png"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from lib.paths import ARTIFACTS
+from tests.lib.paths import ARTIFACTS
 
 from . import metrics_plot
 from .suites import last_line, run_pytest

@@ -1,6 +1,6 @@
 """Wall time of the offline test suite (everything but tests/e2e), measured here; and where the time of
 the last whole `make test` went, warm and cold, per e2e module, as that run recorded it
-(tests/lib/suite_times.py): the whole suite is too long to repeat in a benchmark."""
+(tests/lib/suite/module_times.py): the whole suite is too long to repeat in a benchmark."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from lib.paths import REPO
-from lib.suite_times import CACHE as RECORDED
+from tests.lib.paths import RECORDED_SUITE_TIMES as RECORDED
+from tests.lib.paths import REPO
 
 from .stats import summarize
 

@@ -3,7 +3,7 @@
 #   offline          every test but tests/e2e: chart, DAGs, images, scan, tools (minutes, no cluster)
 #   e2e [MODULE...]  tests/e2e, or only the modules named (e.g. tests/e2e/test_faults.py)
 # Runs the test suite with the project's .venv; `make test` calls it after `make setup`.
-# TEST_WORKERS (default 2) pytest-xdist workers run the whole suite and the tiers (tests/lib/lanes.py):
+# TEST_WORKERS (default 2) pytest-xdist workers run the whole suite and the tiers (tests/lib/suite/lanes.py):
 # the offline tests on both, then the e2e modules in one lane and the mostly waiting ones (test_faults)
 # in the other. Measured on the 2-core node from a fresh clone: 30 minutes, against about 58 in one
 # process. TEST_WORKERS=0 runs everything in one process. Explicit pytest args always do.

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# Make `tests.lib` importable as `lib` from any test folder.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.lib.cluster import dev_release
+from tests.lib.paths import ARTIFACTS
+from tests.lib.suite import lanes
+from tests.lib.suite.module_times import RUN as SUITE_TIMES
 
-
-
-# --- where the run's time goes (lib/suite_times.py) ---------------------------------------------
-
-from lib import dev_release, lanes  # noqa: E402 (after the sys.path entry above)
-from lib.paths import ARTIFACTS  # noqa: E402
-from lib.suite_times import RUN as SUITE_TIMES  # noqa: E402
+# --- where the run's time goes (tests/lib/suite/module_times.py) --------------------------------
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
@@ -41,7 +34,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:
-    lanes.record_finished(nodeid)  # for the other workers' barriers (lib/lanes.py)
+    lanes.record_finished(nodeid)  # for the other workers' barriers (tests/lib/suite/lanes.py)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -58,6 +51,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if background is not None:
             SUITE_TIMES.setup_s = max(SUITE_TIMES.setup_s or 0.0, background)
         SUITE_TIMES.record(int(exitstatus))
-        # The user's dev release, paused where the e2e tests needed its room (lib/dev_release.py).
+        # The user's dev release, paused where the e2e tests needed its room (tests/lib/cluster/dev_release.py).
         if restored := dev_release.restore():
             print(f"\ne2e: brought the make deploy-dev release back: {', '.join(restored)}", flush=True)

@@ -122,7 +122,7 @@ GIT_SYNC_IMAGE="airflow-on-k8s/git-sync:$(basename "$(dirname "${GIT_SYNC_BINARY
 STATSD_EXPORTER_BINARY="$(hack/images/go-binary.sh statsd_exporter --print-path)"
 STATSD_EXPORTER_IMAGE="airflow-on-k8s/statsd-exporter:$(basename "$(dirname "${STATSD_EXPORTER_BINARY}")")"
 PROMETHEUS_BINARY="$(hack/images/go-binary.sh prometheus --print-path)"
-PROMETHEUS_IMAGE=airflow-on-k8s/prometheus:v3.16.0 # the release go-binary.sh builds (tests/lib/metrics_tools.py)
+PROMETHEUS_IMAGE=airflow-on-k8s/prometheus:v3.16.0 # the release go-binary.sh builds (tests/lib/test_servers/metrics_tools.py)
 built=()
 if selected airflow; then
   build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .

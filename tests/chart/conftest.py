@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from lib import startup_scripts
-from lib.startup_scripts import Ran
+from tests.lib.render import startup_scripts
+from tests.lib.render.startup_scripts import Ran
 
 URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 
@@ -20,7 +20,7 @@ URL_ENV = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 @pytest.fixture
 def run(tmp_path):
     """Run a command of the chart's scripts with `url` as the database URL: in this interpreter
-    through the imported module (lib/startup_scripts.py), or, to `watch` one that keeps waiting, as
+    through the imported module (tests/lib/render/startup_scripts.py), or, to `watch` one that keeps waiting, as
     a process the way its pod runs it, with an `airflow` on PATH that only prints its arguments."""
     fake = tmp_path / "bin" / "airflow"
     fake.parent.mkdir()

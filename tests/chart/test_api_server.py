@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from lib import scenarios
-from lib.chart_objects import (
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
     airflow_cfg,
     containers,
     init_containers,
@@ -15,7 +15,7 @@ from lib.chart_objects import (
     secret_data,
     volumes,
 )
-from lib.render import render
+from tests.lib.render.helm_template import render
 
 HEALTH = "/api/v2/monitor/health"
 

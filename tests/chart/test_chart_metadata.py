@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from lib.paths import CHART
+from tests.lib.paths import CHART
 
 
 class TestChartMetadata:

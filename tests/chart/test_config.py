@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import airflow_cfg
+from tests.lib.render.helm_template import render
 
 
 @functools.cache

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lib import scenarios
-from lib.chart_objects import containers, env, init_containers, mounts, pod_spec, volumes
-from lib.render import render
-from lib.startup_scripts import ENTRY, command_of
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, env, init_containers, mounts, pod_spec, volumes
+from tests.lib.render.helm_template import render
+from tests.lib.render.startup_scripts import ENTRY, command_of
 
 NAME = "airflow-dag-processor"
 

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
-from lib.dag_pods import prepare_airflow_env
-from lib.pod_specs import pod_specs
-from lib.render import Scenario, render
-from lib.startup_scripts import JOB, migrate_command, wait_command
-from lib.tls import PrivateCa
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, pod_spec
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import JOB, migrate_command, wait_command
+from tests.lib.test_servers.private_ca import PrivateCa
 
 CA_PATH = "/opt/airflow/database-ca/ca.crt"
 SSL_REQUEST = (8).to_bytes(4, "big") + (80877103).to_bytes(4, "big")  # PostgreSQL's SSLRequest message

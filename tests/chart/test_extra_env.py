@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers, worker_pod_template
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers, worker_pod_template
+from tests.lib.render.helm_template import render
 
 CONNECTION = {"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}
 

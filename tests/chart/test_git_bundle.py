@@ -8,9 +8,17 @@ import subprocess
 import sys
 import textwrap
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, env, init_containers, mounts, volumes, worker_pod_template
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    env,
+    init_containers,
+    mounts,
+    volumes,
+    worker_pod_template,
+)
+from tests.lib.render.helm_template import render
 
 BUNDLE_ENV = {"GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_SSL_CAINFO"}
 

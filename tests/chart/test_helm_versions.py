@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lib import scenarios
-from lib.render import Rendered, Scenario, render
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import Rendered, Scenario, render
 
 Key = tuple[str, str, str, str]
 

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy
 
-from lib import scenarios
-from lib.chart_objects import containers
-from lib.dag_pods import prepare_airflow_env
-from lib.render import Scenario, render
-from lib.startup_scripts import ENTRY, Ran, command_of, job_liveness, plain_settings, pod_commands
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import ENTRY, Ran, command_of, job_liveness, plain_settings, pod_commands
 
 COMPONENTS = {"airflow-triggerer": ("triggerer", "TriggererJob", "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD"),
               "airflow-dag-processor": ("dag-processor", "DagProcessorJob",

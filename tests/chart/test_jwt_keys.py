@@ -30,11 +30,19 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from lib import scenarios
-from lib.chart_objects import containers, env, init_containers, mounts, pod_annotations, volumes, worker_pod_template
-from lib.pod_specs import pod_specs
-from lib.render import Scenario, render
-from lib.startup_scripts import ENTRY, Ran, command_of, run_command
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    containers,
+    env,
+    init_containers,
+    mounts,
+    pod_annotations,
+    volumes,
+    worker_pod_template,
+)
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import ENTRY, Ran, command_of, run_command
 
 SECRET = "airflow-jwt-keys"
 OLD, NEW = "2026-12", "2027-06"  # the kids: scenarios.JWT_KEYS signs with OLD, step 2 with NEW
@@ -238,7 +246,7 @@ class Pods:
 def rotation(keys, tmp_path_factory) -> dict[str, Pods]:
     """The pods of each step: before it (OLD alone), step 1 (NEW added), step 2 (NEW signs), step 3
     (OLD removed). Each ran the keyset script of its own render on its own Secret volume."""
-    from lib.dag_pods import prepare_airflow_env
+    from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
 
     prepare_airflow_env()  # a throwaway AIRFLOW_HOME before Airflow is first imported
     steps = {"before": (scenarios.JWT_KEYS, [OLD]), "step 1": (scenarios.JWT_KEYS, [OLD, NEW]),

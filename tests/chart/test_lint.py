@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from lib import scenarios
-from lib.paths import CHART
-from lib.render import Scenario
-from lib.tools import HELM_MAJORS, helm
+from tests.lib.paths import CHART
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import Scenario
+from tests.lib.tools import HELM_MAJORS, helm
 
 LINTED = [scenarios.DEFAULT, scenarios.DEV, scenarios.PROD]
 

@@ -23,11 +23,19 @@ from pathlib import Path
 
 import yaml
 
-from lib import metrics_tools, scenarios
-from lib.chart_objects import airflow_cfg, containers, pod_annotations, pod_spec, volumes, worker_pod_template
-from lib.dag_pods import prepare_airflow_env
-from lib.dashboard import as_promql, metric_names, panel_exprs
-from lib.render import NAMESPACE, render
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    pod_annotations,
+    pod_spec,
+    volumes,
+    worker_pod_template,
+)
+from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
+from tests.lib.render.helm_template import NAMESPACE, render
+from tests.lib.test_servers import metrics_tools
 
 SERVICE = "airflow-statsd"
 # Airflow's processes send these, tagged, as in its own code (the task runner in a worker pod, the

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
-from lib.render import render
-from lib.startup_scripts import ENTRY, command_of
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, init_containers, pod_spec, secret_refs
+from tests.lib.render.helm_template import render
+from tests.lib.render.startup_scripts import ENTRY, command_of
 
 
 class TestMigrations:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lib import scenarios
-from lib.notes import render_notes
+from tests.lib.render import scenarios
+from tests.lib.render.notes_txt import render_notes
 
 
 class TestNotes:

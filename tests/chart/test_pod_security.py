@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lib import scenarios
-from lib.pod_specs import pod_specs
-from lib.render import render
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import render
 
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
 # Pods that call the Kubernetes API: the executor, live log reading, deferred pod triggers,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from lib import scenarios
-from lib.chart_objects import containers, env, pod_spec, secret_data
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, env, pod_spec, secret_data
+from tests.lib.render.helm_template import render
 
 
 class TestPostgresql:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lib import scenarios
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import render
 
 POD_LAUNCHER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import CHART, REPO
+from tests.lib.paths import CHART, REPO
 
 README = CHART / "README.md"
 GENERATOR = REPO / "hack" / "gen-chart-readme.sh"

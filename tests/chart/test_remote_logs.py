@@ -19,10 +19,17 @@ import textwrap
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, env, pod_annotations, secret_refs, worker_pod_template
-from lib.dag_pods import prepare_airflow_env
-from lib.render import render
+from tests.lib.dag_bundle.offline_airflow import prepare_airflow_env
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    env,
+    pod_annotations,
+    secret_refs,
+    worker_pod_template,
+)
+from tests.lib.render.helm_template import render
 
 CONN_ENV = "AIRFLOW_CONN_AIRFLOW_REMOTE_LOGS"
 KEY_ENV = {"AIRFLOW_REMOTE_LOGS_ACCESS_KEY_ID": ("airflow-remote-logs", "aws-access-key-id"),

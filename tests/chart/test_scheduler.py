@@ -6,10 +6,18 @@ import hashlib
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, init_containers, mounts, pod_annotations, pod_spec, volumes
-from lib.render import render
-from lib.startup_scripts import ENTRY
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    init_containers,
+    mounts,
+    pod_annotations,
+    pod_spec,
+    volumes,
+)
+from tests.lib.render.helm_template import render
+from tests.lib.render.startup_scripts import ENTRY
 
 
 class TestScheduler:

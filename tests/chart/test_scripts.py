@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 
-from lib import scenarios, tools
-from lib.paths import CHART
-from lib.pod_specs import pod_specs
-from lib.render import RELEASE, Rendered, parse_manifests, render
-from lib.startup_scripts import ENTRY, MOUNTED, SCRIPTS, pod_commands
+from tests.lib import tools
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.paths import CHART
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import RELEASE, Rendered, parse_manifests, render
+from tests.lib.render.startup_scripts import ENTRY, MOUNTED, SCRIPTS, pod_commands
 
 ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
 CONFIG_MAP = "airflow-scripts"

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, pod_annotations, secret_data, secret_refs
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, pod_annotations, secret_data, secret_refs
+from tests.lib.render.helm_template import render
 
 SERVER_SECRET_ENV = {
     "AIRFLOW__CORE__FERNET_KEY": ("airflow-fernet-key", "fernet-key"),
@@ -45,7 +45,7 @@ class TestGeneratedSecrets:
     def test_templates_keep_live_values_through_lookup(self):
         # helm template has no cluster, so the keep-on-upgrade path is checked in the source:
         # every generated value goes through the one helper that reads the live Secret first.
-        from lib.paths import CHART
+        from tests.lib.paths import CHART
 
         helpers = (CHART / "templates" / "_helpers.tpl").read_text()
         assert 'lookup "v1" "Secret" $root.Release.Namespace $secretName' in helpers

@@ -30,11 +30,11 @@ from unittest import mock
 import pytest
 from packaging.version import Version
 
-from lib import scenarios
-from lib.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
-from lib.pod_specs import pod_specs
-from lib.render import Scenario, render
-from lib.startup_scripts import (
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import SERVER_DEPLOYMENTS, containers, env, init_containers
+from tests.lib.render.helm_template import Scenario, render
+from tests.lib.render.startup_scripts import (
     JOB,
     SCRIPTS,
     metadata_database,

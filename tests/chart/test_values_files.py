@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, containers, env, init_containers, pod_spec, quantity, worker_pod_template
-from lib.pod_specs import pod_specs
-from lib.render import render
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    containers,
+    env,
+    init_containers,
+    pod_spec,
+    quantity,
+    worker_pod_template,
+)
+from tests.lib.render.helm_template import render
 
 GIB = 2**30
 

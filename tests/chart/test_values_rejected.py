@@ -1,6 +1,6 @@
 """Wrong values are refused by `helm template` (Helm 3 and Helm 4) with an error naming the field.
 
-The corpus is tests/chart/rejected-values/, one wrong values file per case (see lib/rejected_values.py).
+The corpus is tests/chart/rejected-values/, one wrong values file per case (see tests/lib/render/rejected_values.py).
 `schema-*` cases are caught by values.schema.json, `fail-*` cases by the chart's `fail` checks.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.rejected_values import CORPUS_DIR, RejectedCase, field_mentions, load_cases
-from lib.render import render_error
-from lib.tools import HELM_MAJORS
+from tests.lib.render.helm_template import render_error
+from tests.lib.render.rejected_values import CORPUS_DIR, RejectedCase, field_mentions, load_cases
+from tests.lib.tools import HELM_MAJORS
 
 CASES = load_cases()
 MIN_CASES = 25  # issue 3: "at least 25 cases"

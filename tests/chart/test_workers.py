@@ -6,9 +6,16 @@ import json
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import airflow_cfg, env, mounts, secret_refs, worker_pod_as_executor_builds, worker_pod_template
-from lib.render import render
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import (
+    airflow_cfg,
+    env,
+    mounts,
+    secret_refs,
+    worker_pod_as_executor_builds,
+    worker_pod_template,
+)
+from tests.lib.render.helm_template import render
 
 
 def _base(pod):

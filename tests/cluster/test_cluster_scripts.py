@@ -13,8 +13,8 @@ import tarfile
 
 import pytest
 
-from lib.paths import REPO
-from lib.unprivileged import unprivileged
+from tests.lib.paths import REPO
+from tests.lib.unprivileged import unprivileged
 
 CLUSTER = REPO / "hack" / "cluster"
 SCRATCH_IMAGE = REPO / "hack" / "images" / "scratch_image.py"

@@ -1,7 +1,7 @@
 """Fixtures of the DAG bundle tests: the bundle is parsed once per session and shared.
 
 Parsing imports Airflow (several seconds), so every test reuses one DagBag and one set of built
-pods (lib.dag_pods caches both); Airflow runs against a throwaway AIRFLOW_HOME.
+pods (tests/lib/dag_bundle caches both); Airflow runs against a throwaway AIRFLOW_HOME.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from lib import dag_pods
+from tests.lib.dag_bundle import bundle_pods, offline_airflow
 
 
 @pytest.fixture(scope="session")
 def dag_bag() -> Any:
-    return dag_pods.dag_bag()
+    return offline_airflow.dag_bag()
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +24,5 @@ def dags(dag_bag) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def pods() -> tuple[dag_pods.DagPod, ...]:
-    return dag_pods.dag_pods()
+def pods() -> tuple[bundle_pods.DagPod, ...]:
+    return bundle_pods.dag_pods()

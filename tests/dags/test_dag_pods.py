@@ -1,7 +1,7 @@
 """Every pod the bundle would launch, as the provider builds it: valid, restricted, sized, allowed, backed.
 
-The pods come from lib.dag_pods (real provider code, no cluster). Each test walks all of them and
-lists every offending pod in one failure message.
+The pods come from tests/lib/dag_bundle/bundle_pods.py (real provider code, no cluster). Each test walks
+all of them and lists every offending pod in one failure message.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from lib import dev_objects, k8s_names, k8s_schema, pss, rbac, scenarios
-from lib.chart_objects import worker_pod_template
-from lib.render import NAMESPACE as RELEASE_NAMESPACE
-from lib.render import render
+from tests.lib.conformance import k8s_names, k8s_schema, pss, rbac
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import worker_pod_template
+from tests.lib.render.helm_template import NAMESPACE as RELEASE_NAMESPACE
+from tests.lib.render.helm_template import render
 
 MAIN_CONTAINER = "base"  # KubernetesPodOperator's name for the task's own container
 XCOM_SIDECAR = "airflow-xcom-sidecar"

@@ -1,4 +1,5 @@
-"""lib.dag_pods on shapes the bundle does not use yet: mapped @task.kubernetes, expand_kwargs, XCom mapping."""
+"""tests/lib/dag_bundle/bundle_pods.py on shapes the bundle does not use yet: mapped @task.kubernetes,
+expand_kwargs, XCom mapping."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from lib import dag_pods
+from tests.lib.dag_bundle import bundle_pods
 
 IMAGE = "python:3.12-slim"
 
@@ -32,7 +33,7 @@ def test_mapped_taskflow_pods_get_each_mapped_argument(sdk):
 
         square.partial(power=2).expand(x=[1, 2, 3])
 
-    built = dag_pods.pods_of_dag(dag)
+    built = bundle_pods.pods_of_dag(dag)
     assert [p.map_index for p in built] == [0, 1, 2]
     assert all(p.pod["spec"]["containers"][0]["command"][:2] == ["bash", "-cx"] for p in built)
 
@@ -44,7 +45,7 @@ def test_expand_kwargs_over_literal_dicts(sdk):
             [{"env_vars": {"PART": "a"}}, {"env_vars": {"PART": "b"}}]
         )
 
-    assert [_env(p.pod) for p in dag_pods.pods_of_dag(dag)] == [{"PART": "a"}, {"PART": "b"}]
+    assert [_env(p.pod) for p in bundle_pods.pods_of_dag(dag)] == [{"PART": "a"}, {"PART": "b"}]
 
 
 def test_cross_product_of_two_mapped_arguments(sdk):
@@ -55,7 +56,7 @@ def test_cross_product_of_two_mapped_arguments(sdk):
         )
 
     pairs = [(p.pod["spec"]["containers"][0]["image"], p.pod["spec"]["containers"][0]["args"])
-             for p in dag_pods.pods_of_dag(dag)]
+             for p in bundle_pods.pods_of_dag(dag)]
     assert pairs == [("a:1", ["x"]), ("a:1", ["y"]), ("b:1", ["x"]), ("b:1", ["y"])]
 
 
@@ -70,5 +71,5 @@ def test_mapping_over_an_upstream_result_is_refused_by_name(sdk):
             arguments=partitions()
         )
 
-    with pytest.raises(dag_pods.UnresolvableMappingError, match="helper-xcom-mapping.run expands over a value"):
-        dag_pods.pods_of_dag(dag)
+    with pytest.raises(bundle_pods.UnresolvableMappingError, match="helper-xcom-mapping.run expands over a value"):
+        bundle_pods.pods_of_dag(dag)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lib.paths import DAGS
+from tests.lib.paths import DAGS
 
 EXPECTED_DAG_IDS = {
     "kubernetes-dag",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import DAGS
+from tests.lib.paths import DAGS
 
 # A task without `retry_delay` in its default_args waits Airflow's default between tries, 5 minutes.
 AIRFLOW_DEFAULT_RETRY_DELAY = timedelta(minutes=5)

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 
-from lib.dag_pods import chart_worker_airflow_env
+from tests.lib.dag_bundle.offline_airflow import chart_worker_airflow_env
 
 PROBE = """
 import asyncio

@@ -9,8 +9,10 @@ import sys
 
 import pytest
 
-from lib import dev_objects, k8s_names, k8s_schema, tools
-from lib.paths import REPO
+from tests.lib import tools
+from tests.lib.conformance import k8s_names, k8s_schema
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.paths import REPO
 
 SCRIPT = REPO / "hack" / "create-dev-objects.sh"
 NAMESPACE = "development"

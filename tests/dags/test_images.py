@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import REPO
-from lib.unprivileged import unprivileged
+from tests.lib.paths import REPO
+from tests.lib.unprivileged import unprivileged
 
 AIRFLOW_DOCKERFILE = REPO / "docker" / "airflow" / "Dockerfile"
 AIRFLOW_REQUIREMENTS = REPO / "docker" / "airflow" / "requirements.txt"

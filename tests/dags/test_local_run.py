@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import DAGS
+from tests.lib.paths import DAGS
 
 RUNNER = Path(__file__).parent / "local_run.py"
 TIMEOUT_SECONDS = 240

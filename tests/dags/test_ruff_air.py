@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lib.paths import DAGS, REPO
+from tests.lib.paths import DAGS, REPO
 
 FIXTURE = Path(__file__).parent / "fixtures" / "seed_airflow_1_10.py"
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from lib.paths import DAGS
+from tests.lib.paths import DAGS
 
 DAG_ID = "kubernetes-dag"
 POD_TASK = "kubernetespodoperator"

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 SCRIPT = REPO / "docker" / "task-example" / "task_example.py"
 TASK_IMAGE = "airflow-on-k8s/task-example:dev"
@@ -89,6 +89,6 @@ def test_accepts_every_argument_list_the_dags_pass(pods, task_example):
         (main,) = [c for c in p.pod["spec"]["containers"] if c["name"] == "base"]
         if main["image"] != TASK_IMAGE or main.get("command"):
             continue  # another image, or @task.kubernetes replacing the entrypoint
-        parser.parse_args(main.get("args") or [])  # rendered with the DAG's default Params by lib.dag_pods
+        parser.parse_args(main.get("args") or [])  # rendered with the DAG's default Params (dag_bundle/bundle_pods.py)
         checked += 1
     assert checked >= 6

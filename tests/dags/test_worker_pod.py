@@ -10,9 +10,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from lib import k8s_schema, pss, scenarios
-from lib.chart_objects import worker_pod_template
-from lib.render import NAMESPACE, render
+from tests.lib.conformance import k8s_schema, pss
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import worker_pod_template
+from tests.lib.render.helm_template import NAMESPACE, render
 
 DAG_ID = "kubernetes-dag"
 TASK_ID = "kubernetespodoperator"

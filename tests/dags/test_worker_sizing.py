@@ -14,15 +14,15 @@ import sys
 
 import pytest
 
-from lib import scenarios
-from lib.chart_objects import containers, env, worker_pod_template
-from lib.paths import DAGS
-from lib.render import render
+from tests.lib.paths import DAGS
+from tests.lib.render import scenarios
+from tests.lib.render.chart_objects import containers, env, worker_pod_template
+from tests.lib.render.helm_template import render
 
 VARIABLE = "KUBERNETES_DAG_WORKER_RESOURCES"
+# The DAG folder is on the child's PYTHONPATH, as the DAG processor puts the bundle on sys.path.
 PARSE = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
+import json
 import kubernetes_dag
 (base,) = kubernetes_dag.worker_pod_override.spec.containers
 print(json.dumps({"requests": base.resources.requests, "limits": base.resources.limits}))
@@ -31,10 +31,10 @@ print(json.dumps({"requests": base.resources.requests, "limits": base.resources.
 
 def parsed_override(value: str | None) -> subprocess.CompletedProcess[str]:
     """Import the seed DAG file in a fresh interpreter with the variable set (or unset)."""
-    child_env = {k: v for k, v in os.environ.items() if k != VARIABLE}
+    child_env = {k: v for k, v in os.environ.items() if k != VARIABLE} | {"PYTHONPATH": str(DAGS)}
     if value is not None:
         child_env[VARIABLE] = value
-    return subprocess.run([sys.executable, "-c", PARSE, str(DAGS)], env=child_env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", PARSE], env=child_env, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
 
 

@@ -16,20 +16,22 @@ from pathlib import Path
 
 import pytest
 
-from lib import dev_release, lanes
-from lib.airflow_api import AirflowApi
-from lib.cluster import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
-from lib.dev_objects import apply_dev_objects
-from lib.node import PROD_IMAGES, build_and_load_images, is_local_node
-from lib.paths import TOOLS_BIN
-from lib.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
-from lib.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
-from lib.shared_install import SharedInstalls
-from lib.suite_times import RUN as SUITE_TIMES
+from tests.lib.cluster import dev_release
+from tests.lib.cluster.local_node import PROD_IMAGES, build_and_load_images, is_local_node
+from tests.lib.cluster.target import ClusterTarget, ControlPlaneUnavailable, is_simulated, resolve_target
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.installs.prod_install import ProdInstall, connected_api, prod_installed, recorded_figures
+from tests.lib.installs.release import NO_DATABASE_VOLUME, SHARED_DEV_RELEASE, Release, installed
+from tests.lib.installs.shared_installs import SharedInstalls
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.paths import TOOLS_BIN
+from tests.lib.suite import lanes
+from tests.lib.suite.module_times import RUN as SUITE_TIMES
 
 
 def shared_profile(item: pytest.Item) -> str:
-    """The shared install a test's module uses ("dev", a prod profile), or "" (see lib/shared_install.py)."""
+    """The shared install a test's module uses ("dev", a prod profile), or ""
+    (see tests/lib/installs/shared_installs.py)."""
     if "dev_airflow" in item.fixturenames:
         return "dev"
     profile = getattr(item.module, "PROD_INSTALL", None)
@@ -39,9 +41,9 @@ def shared_profile(item: pytest.Item) -> str:
 
 
 def lane_group(item: pytest.Item) -> str:
-    """The xdist group: with one e2e lane (lib/lanes.py E2E_LANES) every e2e module but the exclusive
-    and the mostly waiting ones is in one, the waiting ones in another; with two lanes, the modules
-    sharing an install form one, every other module its own."""
+    """The xdist group: with one e2e lane (tests/lib/suite/lanes.py E2E_LANES) every e2e module but
+    the exclusive and the mostly waiting ones is in one, the waiting ones in another; with two lanes,
+    the modules sharing an install form one, every other module its own."""
     if lanes.E2E_LANES == 1 and lanes.rank(item) == lanes.RANK_E2E:
         return lanes.e2e_group(item)
     return shared_profile(item) or item.nodeid.split("::", 1)[0]
@@ -175,7 +177,7 @@ def dev_airflow(cluster_target: ClusterTarget, shared_installs: SharedInstalls) 
 @pytest.fixture(scope="module")
 def prod(request: pytest.FixtureRequest, prod_images: ClusterTarget, shared_installs: SharedInstalls) -> ProdInstall:
     """values/prod.yaml installed as the module's PROD_INSTALL = (git transport, DAG source) says (see
-    lib/prod_install.py), shared with the other modules asking for the same pair."""
+    tests/lib/installs/prod_install.py), shared with the other modules asking for the same pair."""
     transport, source = request.module.PROD_INSTALL
     prefix = "e2e-prod-" + ("bundle" if source == "gitBundle" else transport)
     return shared_installs.get(("prod", transport, source),

@@ -6,7 +6,7 @@ values/dev.yaml installed into a fresh namespace, the shared dev install (releas
 once, then waits: the scheduler launches one worker pod per task in the release namespace, each
 worker's KubernetesPodOperator launches the task's pod in `development` (or where a run asks), and
 watches on both namespaces record every pod. Then each test reads what a user reads: run and task
-states, task logs and XComs through the API (lib.airflow_api, the official client), pods through kubectl.
+states, task logs and XComs through the API (live_airflow/rest_api.py, the official client), pods through kubectl.
 
 Skipped, with the reason, where containers do not run (simulated nodes).
 """
@@ -21,13 +21,15 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects, probes
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.dag_pods import dag_bag, dag_pods
-from lib.pod_watch import PodWatch
-from lib.release import SHARED_DEV_RELEASE, Release
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
+from tests.lib.live_airflow import liveness_cpu
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
 
 RELEASE = SHARED_DEV_RELEASE  # the dev install shared with the other DAG-running modules
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE; values/dev.yaml grants it
@@ -123,8 +125,8 @@ def test_every_component_runs_and_passes_its_probes(airflow: Deployment) -> None
 def test_the_liveness_probe_finds_the_jobs_heartbeat_without_the_airflow_cli(
     airflow: Deployment, component: str, job_type: str
 ) -> None:
-    pod, command = probes.liveness(airflow.release, component)
-    result = probes.run_measured(airflow.release, pod, component, command)
+    pod, command = liveness_cpu.liveness(airflow.release, component)
+    result = liveness_cpu.run_measured(airflow.release, pod, component, command)
     assert result.returncode == 0, result.output
     assert f"{job_type} alive: last heartbeat" in result.output, result.output
     print(f"{component} liveness probe: {result.cpu_seconds:.2f} CPU-seconds")  # `make bench` measures it
@@ -294,8 +296,8 @@ def test_every_worker_pod_was_deleted_after_its_task(airflow: Deployment) -> Non
 
 
 def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succeeded(airflow: Deployment) -> None:
-    from lib.airflow_api import ADMIN, admin_password, service_url
-    from lib.browser import NoBrowser, goto, page, screenshot
+    from tests.lib.live_airflow.browser import NoBrowser, goto, page, screenshot
+    from tests.lib.live_airflow.rest_api import ADMIN, admin_password, service_url
 
     run = airflow.runs[SEED]
     try:

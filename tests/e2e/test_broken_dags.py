@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib import tools
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.dag_pods import dag_bag
-from lib.dev_objects import apply_dev_objects
-from lib.fault_report import record
-from lib.node import TASK_IMAGE
-from lib.paths import DAGS
-from lib.pods import pod_manifest
-from lib.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib import tools
+from tests.lib.cluster.local_node import TASK_IMAGE
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.paths import DAGS
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-pvc-dags"
 BROKEN = {

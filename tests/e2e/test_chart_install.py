@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from lib.paths import CHART, VALUES_DIR
-from lib.release import Release
+from tests.lib.installs.release import Release
+from tests.lib.paths import CHART, VALUES_DIR
 
 
 @pytest.fixture(scope="module")

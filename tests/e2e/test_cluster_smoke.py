@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 from pytest_helm_charts.clusters import Cluster
 
-from lib.cluster import (
+from tests.lib.cluster.local_node import TASK_IMAGE, is_local_node
+from tests.lib.cluster.target import (
     OUTCOME_ANNOTATION,
     RUN_FOR_ANNOTATION,
     ClusterTarget,
     control_plane_bin_dir,
     local_component_executable,
 )
-from lib.node import TASK_IMAGE, is_local_node
 
 KUBE_MINOR = "v1.35."
 

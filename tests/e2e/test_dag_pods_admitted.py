@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from lib.cluster import ClusterTarget
-from lib.dag_pods import dag_pods
-from lib.dev_objects import apply_dev_objects
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 
 
 @pytest.fixture(scope="module")

@@ -41,13 +41,14 @@ from typing import Any
 import pytest
 from kubernetes.utils import parse_quantity
 
-from lib import dev_objects
-from lib.cluster import ClusterTarget
-from lib.dag_pods import chart_worker_airflow_env, dag_bag, dag_pods
-from lib.paths import DAGS
-from lib.pod_watch import PodWatch
-from lib.release import SHARED_DEV_RELEASE, Release
-from lib.task_pods import run_label
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle import dev_objects
+from tests.lib.dag_bundle.bundle_pods import dag_pods
+from tests.lib.dag_bundle.offline_airflow import chart_worker_airflow_env, dag_bag
+from tests.lib.installs.release import SHARED_DEV_RELEASE, Release
+from tests.lib.live_airflow.run_pods import run_label
+from tests.lib.paths import DAGS
 
 RUNNER = Path(__file__).with_name("dag_test_runner.py")
 RESULT_PREFIX = "DAG_RESULT "

@@ -19,17 +19,23 @@ from typing import Any
 import pytest
 import yaml
 
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.dev_objects import apply_dev_objects
-from lib.fault_report import record
-from lib.paths import CHART
-from lib.pod_watch import PodWatch
-from lib.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.installs.release import DEV_VALUES, TEST_TIMING_VALUES, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.live_airflow.run_pods import (
+    TASK_POD_SELECTOR,
+    WORKER_POD_SELECTOR,
+    run_label,
+    wait_for_pod_phase,
+    wait_no_pods,
+)
+from tests.lib.paths import CHART
+from tests.lib.suite.fault_report import record
 
 # Most of this module is task pods working through a fault and schedulers adopting them: it runs in
-# a lane of its own beside the other e2e modules (tests/lib/lanes.py).
+# a lane of its own beside the other e2e modules (tests/lib/suite/lanes.py).
 pytestmark = pytest.mark.mostly_waiting
 
 RELEASE = "airflow-faults"

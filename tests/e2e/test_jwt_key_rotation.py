@@ -23,13 +23,19 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.dev_objects import apply_dev_objects
-from lib.fault_report import record
-from lib.prod_secrets import PROD_VALUES, documented, run_command, run_documented
-from lib.release import NO_DATABASE_VOLUME, Release, installed
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.installs.prod_secrets import PROD_VALUES, documented, run_command, run_documented
+from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.live_airflow.run_pods import (
+    TASK_POD_SELECTOR,
+    WORKER_POD_SELECTOR,
+    run_label,
+    wait_for_pod_phase,
+    wait_no_pods,
+)
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-jwt-keys"
 DAG, TASK = "kubernetes-pod-params", "process"

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib import kind
-from lib.airflow_api import AirflowApi, connect
-from lib.cluster import ClusterTarget
-from lib.paths import REPO
-from lib.release import Release
+from tests.lib.cluster import kind
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import Release
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.paths import REPO
 
 pytestmark = pytest.mark.node_exclusive
 FIGURES_FILE = "kind.json"

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import yaml
 
-from lib.airflow_api import connect
-from lib.cgroups import CgroupSampler
-from lib.cluster import ClusterTarget
-from lib.paths import ARTIFACTS, VALUES_DIR
-from lib.pod_watch import PodWatch
-from lib.release import Release
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
+from tests.lib.cluster.peak_usage import CgroupSampler
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import Release
+from tests.lib.live_airflow.rest_api import connect
+from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_no_pods
+from tests.lib.paths import ARTIFACTS, VALUES_DIR
 
 DAG = "kubernetes-pod-fanout"
 ITEMS = int(os.environ.get("LOAD_ITEMS", "30"))

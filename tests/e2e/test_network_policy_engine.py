@@ -14,10 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from lib.cluster import ClusterTarget
-from lib.net_probe import Prober
-from lib.node import NO_POLICY_ENGINE, network_policy_engine
-from lib.release import delete_namespaces
+from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.cluster.reachability import Prober
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import delete_namespaces
 
 PORT = 8080
 

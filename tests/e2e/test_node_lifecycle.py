@@ -16,11 +16,11 @@ import uuid
 
 import pytest
 
-from lib.cluster import CLUSTER_UP_SCRIPT, ClusterTarget
-from lib.host_state import HostState, cluster_processes
-from lib.node import TASK_IMAGE, crash, is_local_node, setting
-from lib.paths import REPO
-from lib.pods import pod_manifest
+from tests.lib.cluster.host_state import HostState, cluster_processes
+from tests.lib.cluster.local_node import TASK_IMAGE, crash, is_local_node, setting
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.target import CLUSTER_UP_SCRIPT, ClusterTarget
+from tests.lib.paths import REPO
 
 pytestmark = pytest.mark.cluster_lifecycle
 CLUSTER_DOWN_SCRIPT = REPO / "hack" / "cluster" / "down.sh"

@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.prod_install import BUNDLE_REFRESH_S, ProdInstall, timed_wait
+from tests.lib.live_airflow.rest_api import AirflowApi
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

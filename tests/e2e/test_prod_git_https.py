@@ -16,10 +16,8 @@ from typing import Any
 
 import pytest
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.fault_report import record
-from lib.prod_install import (
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.prod_install import (
     COMMON_SECRETS,
     HTTPS_OBJECTS,
     SYNC_TIMEOUT,
@@ -28,6 +26,8 @@ from lib.prod_install import (
     newest_pod,
     timed_wait,
 )
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.suite.fault_report import record
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

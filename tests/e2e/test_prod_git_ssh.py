@@ -15,13 +15,13 @@ import time
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.fault_report import record
-from lib.paths import CHART
-from lib.prod_install import ProdInstall, failing_sync, newest_pod
-from lib.release import helm
-from lib.tls import PrivateCa
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.prod_install import ProdInstall, failing_sync, newest_pod
+from tests.lib.installs.release import helm
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.paths import CHART
+from tests.lib.suite.fault_report import record
+from tests.lib.test_servers.private_ca import PrivateCa
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

@@ -13,14 +13,14 @@ import time
 
 import pytest
 
-from lib import scenarios
-from lib.airflow_api import AirflowApi
-from lib.cgroups import CgroupSampler
-from lib.paths import ARTIFACTS
-from lib.pod_watch import PodWatch
-from lib.prod_install import ProdInstall, newest_pod
-from lib.render import render
-from lib.task_pods import TASK_POD_SELECTOR, run_label
+from tests.lib.cluster.peak_usage import CgroupSampler
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.installs.prod_install import ProdInstall, newest_pod
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, run_label
+from tests.lib.paths import ARTIFACTS
+from tests.lib.render import scenarios
+from tests.lib.render.helm_template import render
 
 # What the `prod` fixture (tests/e2e/conftest.py) installs: git transport, DAG source. Modules asking
 # for the same pair share one install.

@@ -29,14 +29,14 @@ import pytest
 import yaml
 from airflow_client.client.api.dag_run_api import DagRunApi
 
-from lib import metrics_tools
-from lib.airflow_api import AirflowApi
-from lib.dashboard import as_promql, metric_names, panel_exprs
-from lib.net_probe import Prober
-from lib.paths import ARTIFACTS
-from lib.prod_install import ProdInstall
-from lib.prometheus_server import INTERVAL_S, Prometheus
-from lib.render import parse_manifests
+from tests.lib.cluster.reachability import Prober
+from tests.lib.installs.prod_install import ProdInstall
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.paths import ARTIFACTS
+from tests.lib.render.dashboard_promql import as_promql, metric_names, panel_exprs
+from tests.lib.render.helm_template import parse_manifests
+from tests.lib.test_servers import metrics_tools
+from tests.lib.test_servers.prometheus_server import INTERVAL_S, Prometheus
 
 PROD_INSTALL = ("https", "gitSync")
 FIGURES_FILE = "metrics.json"

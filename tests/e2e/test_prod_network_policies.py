@@ -22,16 +22,16 @@ from typing import Any
 
 import pytest
 
-from lib.airflow_api import AirflowApi
-from lib.dag_pods import dag_bag
-from lib.net_probe import Prober, host_connects, pod_connects
-from lib.node import NO_POLICY_ENGINE, network_policy_engine
-from lib.object_store import NAME as STORE_NAME
-from lib.object_store import PORT as STORE_PORT
-from lib.paths import ARTIFACTS
-from lib.prod_install import ProdInstall, newest_pod
-from lib.release import delete_namespaces
-from lib.task_pods import TASK_POD_SELECTOR, wait_for_pod_phase
+from tests.lib.cluster.local_node import NO_POLICY_ENGINE, network_policy_engine
+from tests.lib.cluster.reachability import Prober, host_connects, pod_connects
+from tests.lib.dag_bundle.offline_airflow import dag_bag
+from tests.lib.installs.prod_install import ProdInstall, newest_pod
+from tests.lib.installs.release import delete_namespaces
+from tests.lib.live_airflow.rest_api import AirflowApi
+from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, wait_for_pod_phase
+from tests.lib.paths import ARTIFACTS
+from tests.lib.test_servers.object_store import NAME as STORE_NAME
+from tests.lib.test_servers.object_store import PORT as STORE_PORT
 
 INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom
 PATTERN_DAGS = sorted(dag_bag().dags)

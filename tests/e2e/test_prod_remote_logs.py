@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from lib.airflow_api import AirflowApi, connect
-from lib.fault_report import record
-from lib.prod_install import LOG_BUCKET, LOG_PREFIX, ProdInstall
+from tests.lib.installs.prod_install import LOG_BUCKET, LOG_PREFIX, ProdInstall
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.suite.fault_report import record
 
 PROD_INSTALL = ("https", "gitSync")
 FIGURES_FILE = "remote-logs.json"

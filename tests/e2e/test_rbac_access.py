@@ -24,9 +24,9 @@ import pytest
 import yaml
 from kubernetes import client, config
 
-from lib.release import Release
-from lib.render import NAMESPACE as TABLE_RELEASE_NAMESPACE
-from lib.render import RELEASE as TABLE_RELEASE
+from tests.lib.installs.release import Release
+from tests.lib.render.helm_template import NAMESPACE as TABLE_RELEASE_NAMESPACE
+from tests.lib.render.helm_template import RELEASE as TABLE_RELEASE
 
 TABLE = Path(__file__).parents[1] / "scan" / "expected-rbac.yaml"
 SCENARIO = "dev"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from lib.cluster import ClusterTarget, local_component_args, local_component_executable
-from lib.node import TASK_IMAGE, is_local_node, kubelet_kubeconfig, setting
-from lib.pods import pod_manifest, run_to_end
+from tests.lib.cluster.local_node import TASK_IMAGE, is_local_node, kubelet_kubeconfig, setting
+from tests.lib.cluster.one_off_pods import pod_manifest, run_to_end
+from tests.lib.cluster.target import ClusterTarget, local_component_args, local_component_executable
 
 KUBE_VERSION = "v1.35.8"
 

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lib.cluster import ClusterTarget
-from lib.release import RELEASE, Release, installed
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import RELEASE, Release, installed
 
 GENERATED_SECRETS = {  # Secret name -> key; all generated on install by values/dev.yaml
     f"{RELEASE}-fernet-key": "fernet-key",

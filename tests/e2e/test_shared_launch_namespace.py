@@ -16,9 +16,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from lib.cluster import ClusterTarget
-from lib.paths import CHART
-from lib.release import RELEASE, delete_namespaces, helm
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.installs.release import RELEASE, delete_namespaces, helm
+from tests.lib.paths import CHART
 
 # Objects only: no pod of either release is started.
 NO_PODS = (

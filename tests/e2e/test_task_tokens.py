@@ -21,16 +21,22 @@ from dataclasses import dataclass
 
 import pytest
 
-from lib.airflow_api import AirflowApi, connect
-from lib.chart_objects import quantity
-from lib.cluster import ClusterTarget
-from lib.dev_objects import apply_dev_objects
-from lib.fault_report import record
-from lib.node import TASK_IMAGE
-from lib.pod_watch import PodWatch
-from lib.pods import pod_manifest
-from lib.release import NO_DATABASE_VOLUME, Release, installed
-from lib.task_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label, wait_for_pod_phase, wait_no_pods
+from tests.lib.cluster.local_node import TASK_IMAGE
+from tests.lib.cluster.one_off_pods import pod_manifest
+from tests.lib.cluster.pod_events import PodWatch
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.dag_bundle.dev_objects import apply_dev_objects
+from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
+from tests.lib.live_airflow.rest_api import AirflowApi, connect
+from tests.lib.live_airflow.run_pods import (
+    TASK_POD_SELECTOR,
+    WORKER_POD_SELECTOR,
+    run_label,
+    wait_for_pod_phase,
+    wait_no_pods,
+)
+from tests.lib.render.chart_objects import quantity
+from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-tokens"
 DAG, TASK = "kubernetes-pod-params", "process"
@@ -43,7 +49,7 @@ WORK_SECONDS = TOKEN_SECONDS + 20  # then the task works past another (several h
 
 
 # The pending-worker test fills the node's spare CPU with a blocker pod: nothing else may run beside it
-# (tests/lib/lanes.py runs it once every other e2e test has finished).
+# (tests/lib/suite/lanes.py runs it once every other e2e test has finished).
 pytestmark = pytest.mark.node_exclusive
 
 @dataclass

@@ -1,4 +1,4 @@
-"""lib.dev_release without a cluster: when the user's dev release is paused, and how a run that was
+"""tests.lib.cluster.dev_release without a cluster: when the user's dev release is paused, and how a run that was
 killed before restoring it is recovered."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lib import dev_release
-from lib.cluster import ClusterTarget
+from tests.lib.cluster import dev_release
+from tests.lib.cluster.target import ClusterTarget
 
 
 @pytest.mark.parametrize(("quantity", "cores"), [("2", 2.0), ("1500m", 1.5), ("250m", 0.25), ("0.5", 0.5)])

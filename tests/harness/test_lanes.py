@@ -1,4 +1,4 @@
-"""The suite's two lanes (tests/lib/lanes.py) on a small suite of its own, run by real pytest-xdist:
+"""The suite's two lanes (tests/lib/suite/lanes.py) on a small suite of its own, run by real pytest-xdist:
 groups stay on one worker in order, and a node_exclusive or cluster_lifecycle test starts only after
 every lower-ranked test on every worker has ended."""
 
@@ -14,14 +14,15 @@ import textwrap
 import time
 from pathlib import Path
 
-from lib.lanes import run_locked_in_background
-from lib.paths import REPO
+from tests.lib.paths import REPO
+from tests.lib.suite.lanes import run_locked_in_background
 
-CONFTEST = f"""
-import json, os, sys, time
+# The small suite imports the real lanes module: its pytest finds the `tests` package through
+# PYTHONPATH (the repository root), as this suite's own pytest does through its `pythonpath` setting.
+CONFTEST = """
+import json, os, time
 import pytest
-sys.path.insert(0, {str(REPO / "tests")!r})
-from lib import lanes
+from tests.lib.suite import lanes
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "node_exclusive: x")
@@ -50,8 +51,8 @@ def journal(request):
     start = time.time()
     yield
     with open(os.environ["LANES_JOURNAL"], "a") as out:
-        out.write(json.dumps({{"test": request.node.nodeid.split("@")[0], "start": start, "end": time.time(),
-                               "worker": os.environ.get("PYTEST_XDIST_WORKER")}}) + "\\n")
+        out.write(json.dumps({"test": request.node.nodeid.split("@")[0], "start": start, "end": time.time(),
+                               "worker": os.environ.get("PYTEST_XDIST_WORKER")}) + "\\n")
 """
 
 MODULES = {
@@ -73,7 +74,8 @@ def test_groups_stay_together_and_exclusive_tests_wait_for_every_other_worker(tm
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--dist",
                            "loadgroup", "--no-loadscope-reorder", "--rootdir", str(tmp_path), str(tmp_path)],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path,
-                          env={"PATH": "/usr/bin:/bin", "LANES_JOURNAL": str(journal), "HOME": str(tmp_path)})  # fmt: skip
+                          env={"PATH": "/usr/bin:/bin", "LANES_JOURNAL": str(journal), "HOME": str(tmp_path),
+                               "PYTHONPATH": str(REPO)})  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     runs = {r["test"].split("::")[-1]: r for r in map(json.loads, journal.read_text().splitlines())}
     assert set(runs) == {"test_a1", "test_a2", "test_b1", "test_slow", "test_t", "test_l"}
@@ -99,7 +101,7 @@ class FakeConfig:
 
 
 def test_the_cluster_is_set_up_in_the_background_only_for_runs_that_take_in_e2e():
-    from lib import lanes
+    from tests.lib.suite import lanes
 
     assert lanes.selects_e2e(FakeConfig("tests"))
     assert lanes.selects_e2e(FakeConfig("tests/e2e/test_faults.py::test_x"))
@@ -108,7 +110,7 @@ def test_the_cluster_is_set_up_in_the_background_only_for_runs_that_take_in_e2e(
 
 
 def test_the_background_set_up_time_is_read_from_its_log(tmp_path: Path):
-    from lib import lanes
+    from tests.lib.suite import lanes
 
     log = tmp_path / "cluster-setup.log"
     assert lanes.background_setup_seconds(log) is None
@@ -139,12 +141,12 @@ def test_the_background_set_up_lock_is_free_once_its_script_ends_though_its_daem
 
 
 def test_the_time_an_exclusive_test_waits_at_the_barrier_is_kept_apart(tmp_path: Path, monkeypatch) -> None:
-    """So the per-module times (lib/suite_times.py) do not charge the other lane's tests to it."""
+    """So the per-module times (tests/lib/suite/module_times.py) do not charge the other lane's tests to it."""
     import threading
     import uuid
     from types import SimpleNamespace
 
-    from lib import lanes
+    from tests.lib.suite import lanes
 
     monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", uuid.uuid4().hex)
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw9")

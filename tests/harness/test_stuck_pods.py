@@ -1,5 +1,5 @@
-"""lib.stuck_pods without a cluster: which pods a wait gives up on, and what it says, from pod and node
-JSON shaped as the API server returns it (`kubectl get pods,nodes -o json`)."""
+"""tests/lib/cluster/unstartable_pods.py without a cluster: which pods a wait gives up on, and what it
+says, from pod and node JSON shaped as the API server returns it (`kubectl get pods,nodes -o json`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,16 @@ from typing import Any
 
 import pytest
 
-from lib.cluster import ClusterTarget
-from lib.stuck_pods import PodStuck, StuckPodCheck, diagnose, pod_request, show, stuck_states, timestamp
+from tests.lib.cluster.target import ClusterTarget
+from tests.lib.cluster.unstartable_pods import (
+    PodStuck,
+    StuckPodCheck,
+    diagnose,
+    pod_request,
+    show,
+    stuck_states,
+    timestamp,
+)
 
 NOW = timestamp("2026-12-04T15:00:00Z")
 NODE = "airflow-on-k8s-node"
@@ -210,7 +218,7 @@ def test_a_wait_gives_a_pod_the_time_it_has_seen_it_stuck_too():
 def test_a_wait_on_one_run_is_not_failed_by_another_runs_pod_of_the_same_dag_stuck_on_purpose():
     """Two lanes run the same DAG into `development`: a wait fails on its own run's stuck pod only
     (the run_id label, spelt as the provider spells it)."""
-    from lib.task_pods import run_label
+    from tests.lib.live_airflow.run_pods import run_label
 
     mine, theirs = "manual__2026-12-04T15:00:00.000001+00:00", "manual__2026-12-04T15:00:05.000002+00:00"
     pods = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 BUILD = REPO / "hack" / "images" / "build.sh"
 GIT_SYNC = REPO / "hack" / "images" / "git-sync.sh"

@@ -1,1 +1,1 @@
-"""Shared test helpers: locating the repo's tools and rendering the chart once per scenario."""
+"""The suite's shared helpers (tests/README.md lists each room and what it is for)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .paths import TOOLS_BIN
+from tests.lib.paths import TOOLS_BIN
 
 HELM_MAJORS = (3, 4)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .paths import REPO
+from tests.lib.paths import REPO
 
 NOBODY = 65534
 

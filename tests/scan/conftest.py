@@ -1,7 +1,7 @@
 """The conformance and security gates: collect one pass/fail per (row, check) and print the table.
 
 A gate module names its column with a module-level `SCAN_CHECK = "<column>"`. The row is the
-`scenario` parameter's name (a lib.render.Scenario), or the `row` parameter for rows that are not a
+`scenario` parameter's name (a tests.lib.render.helm_template.Scenario), or the `row` parameter for rows that are not a
 values scenario (the DAG pods, the wrong-values corpus). A cell holding several tests (one per
 Kubernetes version, say) passes only if all of them pass.
 """

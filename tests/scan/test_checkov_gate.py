@@ -14,9 +14,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib import checkov
-from lib.render import HelmError
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, as_applied, chart_objects, dag_pod_objects, with_embedded_pods
+from tests.lib.conformance import checkov
+from tests.lib.conformance.scan_targets import (
+    DAG_PODS_ROW,
+    SCENARIOS,
+    as_applied,
+    chart_objects,
+    dag_pod_objects,
+    with_embedded_pods,
+)
+from tests.lib.render.helm_template import HelmError
 
 SCAN_CHECK = "checkov"
 

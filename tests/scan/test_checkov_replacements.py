@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from lib.pod_specs import PodSpec, pod_specs
-from lib.rbac import effective_permissions
-from lib.render import NAMESPACE
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
+from tests.lib.conformance.pod_specs_in_manifests import PodSpec, pod_specs
+from tests.lib.conformance.rbac import effective_permissions
+from tests.lib.conformance.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
+from tests.lib.render.helm_template import NAMESPACE
 
 SCAN_CHECK = "checkov"
 LONG_RUNNING = ("Deployment/", "StatefulSet/", "DaemonSet/")

@@ -1,5 +1,5 @@
 """Every pod the chart runs (workloads, hook pods, the worker pod template) and every pod a DAG
-launches satisfies the *restricted* Pod Security Standard (lib/pss.py names the control broken)."""
+launches satisfies the *restricted* Pod Security Standard (tests/lib/conformance/pss.py names the control broken)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from lib import pss
-from lib.pod_specs import pod_specs
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
+from tests.lib.conformance import pss
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.conformance.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
 
 SCAN_CHECK = "pss"
 

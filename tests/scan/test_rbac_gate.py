@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lib.rbac import CLUSTER_WIDE, differences, effective_permissions
-from lib.render import NAMESPACE
-from lib.scan_targets import SCENARIOS, chart_objects
+from tests.lib.conformance.rbac import CLUSTER_WIDE, differences, effective_permissions
+from tests.lib.conformance.scan_targets import SCENARIOS, chart_objects
+from tests.lib.render.helm_template import NAMESPACE
 
 SCAN_CHECK = "rbac"
 TABLE = Path(__file__).with_name("expected-rbac.yaml")
@@ -41,7 +41,7 @@ def test_nothing_is_granted_cluster_wide(scenario):
 
 def test_table_lists_exactly_the_known_scenarios():
     table = yaml.safe_load(TABLE.read_text())["scenarios"]
-    assert sorted(table) == sorted(s.name for s in SCENARIOS), "expected-rbac.yaml and lib/scenarios.py disagree"
+    assert sorted(table) == sorted(s.name for s in SCENARIOS), "expected-rbac.yaml and tests/lib/render/scenarios.py disagree"
 
 
 def test_a_widened_rendered_role_is_caught():

@@ -1,4 +1,4 @@
-"""The wrong-values corpus (tests/chart/rejected-values/, loaded by lib/rejected_values.py) as one
+"""The wrong-values corpus (tests/chart/rejected-values/, loaded by tests/lib/render/rejected_values.py) as one
 column of the scan table: helm 3 refuses every case and names the field.
 
 tests/chart/test_values_rejected.py is the full test (Helm 3 and 4, one-line errors); this gate only
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from lib.rejected_values import CORPUS_DIR, field_mentions, load_cases
-from lib.render import render_error
-from lib.scan_targets import REJECTED_ROW
+from tests.lib.conformance.scan_targets import REJECTED_ROW
+from tests.lib.render.helm_template import render_error
+from tests.lib.render.rejected_values import CORPUS_DIR, field_mentions, load_cases
 
 SCAN_CHECK = "rejected"
 

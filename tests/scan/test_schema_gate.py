@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from lib import k8s_schema
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, with_embedded_pods
+from tests.lib.conformance import k8s_schema
+from tests.lib.conformance.scan_targets import (
+    DAG_PODS_ROW,
+    SCENARIOS,
+    chart_objects,
+    dag_pod_objects,
+    with_embedded_pods,
+)
 
 SCAN_CHECK = "schema"
 

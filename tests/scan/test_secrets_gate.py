@@ -1,13 +1,13 @@
 """No Secret material outside Secrets: not in ConfigMaps, env `value:` literals or annotations
-(lib/secret_leaks.py says how each leak is recognised)."""
+(tests/lib/conformance/secret_leaks.py says how each leak is recognised)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lib.pod_specs import pod_specs
-from lib.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
-from lib.secret_leaks import all_leaks, env_literal_leaks
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.conformance.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_specs
+from tests.lib.conformance.secret_leaks import all_leaks, env_literal_leaks
 
 SCAN_CHECK = "secrets"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 SCRIPT = REPO / "hack" / "install_tools.py"
 CONFIG = tomllib.loads((REPO / "hack" / "tools.toml").read_text())

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 
 def tracked_text_files() -> list[Path]:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from lib.paths import REPO
+from tests.lib.paths import REPO
 
 SETUP = REPO / "hack" / "setup.sh"
 

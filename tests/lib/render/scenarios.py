@@ -1,0 +1,115 @@
+"""The values scenarios the whole suite renders. Each is rendered once per run (see helm_template.py).
+
+Add a scenario here when a chart option is added, so chart tests, the scan and benchmarks all see it.
+"""
+
+from __future__ import annotations
+
+from tests.lib.paths import VALUES_DIR
+from tests.lib.render.helm_template import Scenario
+
+DEFAULT = Scenario.of("default")
+DEV = Scenario.of("dev", files=[VALUES_DIR / "dev.yaml"])
+PROD = Scenario.of("prod", files=[VALUES_DIR / "prod.yaml"])
+
+GITSYNC_HTTPS = Scenario.of("gitsync-https", {
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/org/dags.git",
+                         "branch": "main", "subPath": "dags", "credentialsSecret": "git-credentials"}},
+})
+GITSYNC_SSH = Scenario.of("gitsync-ssh", {
+    "dags": {"gitSync": {"enabled": True, "repo": "git@git.example.com:org/dags.git",
+                         "branch": "main", "subPath": "dags", "sshKeySecret": "git-ssh-key"}},
+})
+# Airflow's own GitDagBundle instead of git-sync: https with a token and a private CA.
+GITBUNDLE_HTTPS = Scenario.of("gitbundle-https", {
+    "dags": {"gitBundle": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
+                           "branch": "main", "subPath": "dags", "refreshInterval": 30,
+                           "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
+EXTERNAL_DB = Scenario.of("external-db", {
+    "postgresql": {"enabled": False},
+    "data": {"metadataSecretName": "airflow-metadata-db"},
+})
+# A managed database that requires TLS: its server certificate checked against a private CA.
+DATABASE_TLS = Scenario.of("database-tls", {
+    "postgresql": {"enabled": False},
+    "data": {"metadataSecretName": "airflow-metadata-db", "tls": {"mode": "verify-full", "caCertConfigMap": "airflow-metadata-db-ca"}},
+})
+PVC_DAGS = Scenario.of("pvc-dags", {"dags": {"persistence": {"enabled": True}}})
+NETWORK_POLICIES = Scenario.of("network-policies", {"networkPolicies": {"enabled": True}})
+MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["airflow", "development", "batch"]}})
+REPLICATED = Scenario.of("replicated", {"scheduler": {"replicas": 2}, "apiServer": {"replicas": 2}})
+
+OPTION_SCENARIOS = [GITSYNC_HTTPS, GITSYNC_SSH, GITBUNDLE_HTTPS, EXTERNAL_DB, PVC_DAGS, NETWORK_POLICIES, MULTI_NAMESPACE, REPLICATED]
+ALL = [DEFAULT, DEV, PROD, *OPTION_SCENARIOS]
+
+# Option branches only the chart tests need (tests/chart). The scan gates cover ALL above; add a
+# scenario there instead when it changes security-relevant output (and extend expected-rbac.yaml).
+GITSYNC_SSH_KNOWN_HOSTS = Scenario.of("gitsync-ssh-known-hosts", {
+    "dags": {"gitSync": {"enabled": True, "repo": "ssh://git@git.example.com/org/dags.git", "rev": "v1.2.0",
+                         "sshKeySecret": "git-ssh-key",
+                         "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
+})
+GITSYNC_PRIVATE_CA = Scenario.of("gitsync-private-ca", {
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.internal.example/org/dags.git",
+                         "credentialsSecret": "git-credentials", "caCertConfigMap": "git-ca"}},
+})
+GITBUNDLE_SSH_KNOWN_HOSTS = Scenario.of("gitbundle-ssh-known-hosts", {
+    "dags": {"gitBundle": {"enabled": True, "name": "team-dags", "repo": "git@git.example.com:org/dags.git",
+                           "sshKeySecret": "git-ssh-key",
+                           "knownHosts": "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly"}},
+})
+EXISTING_SECRETS = Scenario.of("existing-secrets", {
+    "fernetKeySecretName": "my-fernet", "jwtSecretName": "my-jwt", "apiSecretKeySecretName": "my-api-key",
+    "auth": {"simple": {"passwordsSecretName": "my-ui-passwords"}},
+})
+CUSTOM_AUTH = Scenario.of("custom-auth", {
+    "auth": {"manager": "custom"},
+    "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
+})
+NO_RBAC = Scenario.of("no-rbac", {"rbac": {"create": False}, "serviceAccounts": {"create": False}})
+API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
+    "enabled": True,
+    "apiServerIngressFrom": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}],
+}})
+
+LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
+# Task logs in an S3-compatible store other than AWS, its keys in a Secret (values/prod.yaml has AWS S3).
+REMOTE_LOGS_S3_COMPATIBLE = Scenario.of("remote-logs-s3-compatible", {"logs": {"remote": {
+    "enabled": True, "baseLogFolder": "s3://airflow-logs/team-a/",
+    "s3": {"credentialsSecret": "airflow-remote-logs", "endpointUrl": "http://s3.storage.svc:7070", "addressingStyle": "path"},
+}}})
+# The pods' own AWS identity (IRSA): no Secret, no key anywhere.
+REMOTE_LOGS_POD_IDENTITY = Scenario.of("remote-logs-pod-identity", {"logs": {"remote": {
+    "enabled": True, "baseLogFolder": "s3://airflow-logs", "connectionId": "logs_s3", "s3": {"region": "eu-west-1"},
+}}})
+# Asymmetric JWT signing keys, as values/prod.yaml sets them (prod carries them through the scan gates).
+JWT_KEYS = Scenario.of("jwt-keys", {"jwt": {"keys": {"secretName": "airflow-jwt-keys", "signingKey": "2026-12"}}})
+
+# Metrics for the Prometheus Operator: its ServiceMonitor and the starter alerts (values/prod.yaml
+# turns metrics on without them: its cluster is not taken to run the operator).
+METRICS_OPERATOR = Scenario.of("metrics-operator", {"metrics": {
+    "enabled": True, "serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+    "prometheusRule": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}},
+}}, api_versions=["monitoring.coreos.com/v1"])
+
+EXTRA_ENV = Scenario.of("extra-env", {
+    "extraEnv": [{"name": "AIRFLOW_CONN_LOGS", "valueFrom": {"secretKeyRef": {"name": "logs-connection", "key": "uri"}}}],
+    "extraEnvFrom": [{"configMapRef": {"name": "airflow-extra-settings"}}],
+    "workers": {"extraEnvFrom": [{"secretRef": {"name": "task-credentials"}}]},
+})
+
+INGRESS = Scenario.of("ingress", {"apiServer": {"ingress": {
+    "enabled": True, "className": "nginx", "host": "airflow.example.com", "tlsSecretName": "airflow-tls"}}})
+
+SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
+    "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
+    "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
+                        "scheduler": {"name": "airflow-scheduler-sa"}},
+})
+# The same release name as every other scenario, in another namespace, launching into the same
+# `development`: its Roles there must not be the `airflow` namespace release's.
+TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
+
+DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+                    EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]
