@@ -59,7 +59,7 @@ def delete_every_airflow_pod(prod: ProdInstall) -> None:
     release = prod.release
     airflow_pods = ("get", "pods", "-l", f"app.kubernetes.io/component in ({','.join(AIRFLOW_COMPONENTS)})")
     before = {p["metadata"]["name"] for p in release.kubectl_json(*airflow_pods)["items"]}
-    others = {p["metadata"]["name"] for p in release.kubectl_json("get", "pods")["items"]} - before
+    exporter = {p["metadata"]["name"] for p in release.kubectl_json("get", "pods", "-l", "app.kubernetes.io/component=statsd")["items"]}
     release.target.kubectl("delete", "pods", "-n", release.namespace, "-l",
                            f"app.kubernetes.io/instance=airflow,app.kubernetes.io/component in ({','.join(AIRFLOW_COMPONENTS)})",
                            "--wait=true", "--timeout=180s")  # fmt: skip
@@ -67,7 +67,7 @@ def delete_every_airflow_pod(prod: ProdInstall) -> None:
     after = {p["metadata"]["labels"].get("app.kubernetes.io/component"): p["metadata"]["name"]
              for p in release.kubectl_json(*airflow_pods)["items"]}  # fmt: skip
     assert set(AIRFLOW_COMPONENTS) <= set(after) and not before & set(after.values()), (before, after)
-    assert others <= {p["metadata"]["name"] for p in release.kubectl_json("get", "pods")["items"]}, others
+    assert exporter <= {p["metadata"]["name"] for p in release.kubectl_json("get", "pods")["items"]}, exporter
 
 
 @pytest.fixture(scope="module")
