@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import random
 from pathlib import Path
 
 import pytest
+import tenacity
 import yaml
 
 from tests.lib.render import scenarios
@@ -28,6 +30,15 @@ def known_options() -> dict[str, set[str]]:
     return options
 
 
+def option(cfg, section: str, key: str) -> str:
+    """`[section] key` as the rendered airflow.cfg sets it, else Airflow's own default."""
+    if cfg.has_option(section, key):
+        return cfg[section][key]
+    from airflow.configuration import conf
+
+    return conf.get_default_value(section, key)
+
+
 class TestAirflowConfig:
     def test_kubernetes_executor_and_its_settings(self):
         cfg = airflow_cfg(render(scenarios.DEFAULT))
@@ -45,6 +56,35 @@ class TestAirflowConfig:
         # Seen on the real node: DAG files written to a claim after start-up were listed only after
         # Airflow's default 300 s rescan.
         assert airflow_cfg(render(scenarios.DEFAULT))["dag_processor"]["refresh_interval"] == "60"
+
+    def test_a_task_outlives_an_api_server_replaced_under_it(self, monkeypatch):
+        # Seen on a loaded CI node: the api-server pod deleted mid-task, its replacement Ready after more
+        # than a minute, and the task failed on Airflow's default retries (about ten seconds per call).
+        # Each execution API call waits between tries as the Task SDK's client does (tenacity's
+        # wait_random_exponential over [workers] execution_api_retry_wait_min/max); here the chart's
+        # settings are played through that same wait, at the middle and at the top of each random draw.
+        cfg = airflow_cfg(render(scenarios.DEFAULT))
+        tries = int(option(cfg, "workers", "execution_api_retries"))
+        wait = tenacity.wait_random_exponential(min=float(option(cfg, "workers", "execution_api_retry_wait_min")),
+                                                max=float(option(cfg, "workers", "execution_api_retry_wait_max")))
+
+        def waited(draw) -> float:
+            """Seconds of waiting before the last try, each random draw made by `draw(low, high)`."""
+            monkeypatch.setattr(random, "uniform", draw)
+            total = 0.0
+            for attempt in range(1, tries):
+                state = tenacity.RetryCallState(None, None, (), {})
+                state.attempt_number = attempt
+                total += wait(state)
+            return total
+
+        typical = waited(lambda low, high: (low + high) / 2)
+        longest = waited(lambda low, high: high)
+        assert typical >= 120, f"a call gives up after about {typical:.0f} s: a slow api-server replacement fails the task"
+        heartbeat_timeout = float(option(cfg, "scheduler", "task_instance_heartbeat_timeout"))
+        assert longest < heartbeat_timeout, (
+            f"a call may retry for {longest:.0f} s, past the scheduler's task_instance_heartbeat_timeout "
+            f"({heartbeat_timeout:.0f} s): the task would outlive the scheduler's verdict on it")
 
     @pytest.mark.parametrize("scenario,folder", [
         (scenarios.DEFAULT, "/opt/airflow/dags"),
