@@ -57,8 +57,8 @@ deploy-dev: setup ## Bring up the dev cluster (make cluster-up), build and load 
 bench: setup ## Measure render, parse, suite and cluster costs into bench/results.json
 	@hack/bench.sh
 
-docs: setup ## Regenerate the chart README's values table from values.yaml
-	@hack/gen-chart-readme.sh
+docs: setup ## Regenerate the chart README's values table, defaults included, from values.yaml
+	@.venv/bin/python hack/gen_chart_readme.py
 
 clean: ## Remove .venv and .tools (the download cache in ~/.cache stays)
 	rm -rf .venv .tools .pytest_cache .ruff_cache

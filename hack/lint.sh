@@ -47,8 +47,8 @@ shell_script() {
   [[ "${first}" =~ ${shebang} ]]
 }
 
-# check_shell_scripts: shellcheck over the shell scripts under hack/ (npm's node_modules left out),
-# Debian's shellcheck installed first when it is missing and this runs as root.
+# check_shell_scripts: shellcheck over the shell scripts under hack/, Debian's shellcheck installed
+# first when it is missing and this runs as root.
 check_shell_scripts() {
   local file scripts=()
   if ! command -v shellcheck >/dev/null; then
@@ -62,7 +62,7 @@ check_shell_scripts() {
   fi
   while IFS= read -r file; do
     if shell_script "${file}"; then scripts+=("${file}"); fi
-  done < <(find hack -name node_modules -prune -o -type f -print | sort)
+  done < <(find hack -type f | sort)
   echo "shellcheck $(shellcheck --version | sed -n 's/^version: //p'): ${#scripts[@]} scripts"
   shellcheck "${scripts[@]}"
 }

@@ -1,67 +1,94 @@
 """The chart README's values table is generated from values.yaml `## @param` comments and kept in sync.
 
-The generator is the pinned npm @bitnami/readme-generator-for-helm run by hack/gen-chart-readme.sh
-(`make docs`); this test runs the same script on a temporary copy of the README and compares.
+The generator is hack/gen_chart_readme.py (`make docs`): the committed README must be what it writes,
+and its metadata mistakes must fail in one line each.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from hack import gen_chart_readme
 from tests.lib.paths import CHART, REPO
 
 README = CHART / "README.md"
-GENERATOR = REPO / "hack" / "gen-chart-readme.sh"
-GENERATOR_PACKAGE = REPO / "hack" / "readme-generator"
-NPM_PACKAGE = "@bitnami/readme-generator-for-helm"
+VALUES = CHART / "values.yaml"
+GENERATOR = REPO / "hack" / "gen_chart_readme.py"
 
 
-def test_readme_generator_version_is_pinned_and_locked():
-    wanted = json.loads((GENERATOR_PACKAGE / "package.json").read_text())["devDependencies"][NPM_PACKAGE]
-    assert wanted[0].isdigit(), f"pin {NPM_PACKAGE} to an exact version in package.json, not {wanted!r}"
-    lock = json.loads((GENERATOR_PACKAGE / "package-lock.json").read_text())
-    locked = lock["packages"][f"node_modules/{NPM_PACKAGE}"]["version"]
-    assert locked == wanted, f"package-lock.json has {locked}, package.json pins {wanted}: run npm install there"
-
-
-needs_node = pytest.mark.skipif(
-    shutil.which("node") is None or shutil.which("npm") is None,
-    reason="node and npm are needed to run @bitnami/readme-generator-for-helm; install Node.js 20+")
-
-
-@needs_node
-def test_readme_values_table_is_in_sync_with_values_yaml(tmp_path: Path):
+def test_readme_values_table_is_in_sync_with_values_yaml():
     assert README.exists(), f"{README} is missing: create it with a '## Parameters' heading, then run `make docs`"
-    regenerated = tmp_path / "README.md"
-    shutil.copyfile(README, regenerated)
-
-    proc = subprocess.run([str(GENERATOR), str(regenerated)], capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, f"{GENERATOR.name} failed:\n{proc.stderr}"
-
-    committed, fresh = README.read_text(), regenerated.read_text()
+    committed = README.read_text()
+    fresh = gen_chart_readme.update_readme(committed, VALUES.read_text())
     if committed != fresh:
         diff = "".join(difflib.unified_diff(committed.splitlines(True), fresh.splitlines(True),
                                             "README.md (committed)", "README.md (from values.yaml)", n=1))
         pytest.fail(f"charts/airflow/README.md is out of date with values.yaml: run `make docs`\n{diff}")
 
 
-@needs_node
-def test_undocumented_value_is_reported_in_one_line_without_a_stack_trace(tmp_path: Path):
+def test_undocumented_value_is_reported_in_one_line(tmp_path: Path):
     values = tmp_path / "values.yaml"
     values.write_text("## @section Example\n## @param documented A documented value\ndocumented: 1\nundocumented: 2\n")
     readme = tmp_path / "README.md"
     readme.write_text("# Example\n\n## Parameters\n")
 
-    proc = subprocess.run([str(GENERATOR), str(readme), str(values)], capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = subprocess.run([sys.executable, str(GENERATOR), str(readme), str(values)], capture_output=True,
+                          text=True, timeout=60, check=False)
 
-    assert proc.returncode != 0, "a value without a `## @param` comment must fail `make docs`"
-    assert "Missing metadata for key: undocumented" in proc.stderr, proc.stderr
-    assert "    at " not in proc.stderr, f"a JavaScript stack trace leaked:\n{proc.stderr}"
+    assert proc.returncode == 1, "a value without a `## @param` comment must fail `make docs`"
+    assert f"{values}:4: undocumented has no `## @param` comment" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, f"a Python traceback leaked:\n{proc.stderr}"
+    assert readme.read_text() == "# Example\n\n## Parameters\n", "a failed run must leave the README as it was"
+
+
+@pytest.mark.parametrize(("values", "problem"), [
+    ("## @section S\n## @param a.b A\na: {b: 1}\n## @param gone Gone\n", "4: @param gone names no value"),
+    ("## @section S\n## @param a [object] A\na: [1]\n", "2: a is marked [object] but holds a list"),
+    ("## @section S\n## @param a [array] A\na: {}\n", "2: a is marked [array] but holds a map"),
+    ("## @section S\n## @param a A\na: {b: 1}\n", "2: a holds a map: mark it [object]"),
+    ("## @section S\n## @param a A\na: [{b: 1}]\n", "2: a holds a list of maps or lists: mark it [array]"),
+    ("## @section S\n## @param a [map] A\na: {}\n", "2: @param a has [map]: only [object] and [array] are known"),
+    ("## @param a A\na: 1\n", "1: @param a comes before any @section"),
+    ("## @section S\n## @param a A\n## @param a A again\na: 1\n", "3: a has a @param already, on line 2"),
+    ("## @section S\n## @param a [object] A\n## @param a.b B\na: {b: 1}\n", "3: a.b is inside a, documented whole"),
+    ("## @section S\n## @skip a\na: 1\n", "2: unknown tag @skip"),
+    ("## @section S\n## @param a\na: 1\n", "2: @param a has no description"),
+    ("## @section S\n## @param a A\na: 1\n## @section Empty\n", "4: @section Empty has no @param under it"),
+    ("## @section S\n## @param a A\na: [1\n", "4: not valid YAML"),
+])
+def test_metadata_mistakes_are_named_with_their_line(values: str, problem: str):
+    with pytest.raises(gen_chart_readme.MetadataError) as raised:
+        gen_chart_readme.read_metadata(values)
+    assert any(f"values.yaml:{problem}" in line for line in raised.value.problems), raised.value.problems
+
+
+def test_parameters_part_ends_at_the_next_heading_of_its_level_and_skips_code_blocks():
+    readme = "# T\n\n## Parameters\n\nold table\n\n```\n## not a heading\n```\n\n### Old\n\n## After\n\ntext\n"
+    values = "## @section New\n## @param a A\na: 1\n"
+
+    fresh = gen_chart_readme.update_readme(readme, values)
+
+    assert fresh == ("# T\n\n## Parameters\n\n### New\n\n| Name | Description | Value |\n| ---- | ----------- | ----- |\n"
+                     "| `a`  | A           | `1`   |\n\n## After\n\ntext\n")
+
+
+@pytest.mark.parametrize(("default", "cell"), [
+    ({"requests": {"cpu": "100m"}}, '`{"requests":{"cpu":"100m"}}`'),
+    (["admin:admin"], '`["admin:admin"]`'),
+    ([], "`[]`"),
+    ("", '`""`'),
+    (None, "`null`"),
+    (0.5, "`0.5`"),
+    (False, "`false`"),
+    ("a|b", r"`a\|b`"),
+    ({"match": "a|b"}, r'`{"match":"a\|b"}`'),
+    ("run `x`", "`` run `x` ``"),
+    ("`x`", "`` `x` ``"),
+])
+def test_default_cell(default, cell: str):
+    assert gen_chart_readme.default_cell(default) == cell
