@@ -1,17 +1,20 @@
 """The chart README's values table is generated from values.yaml `## @param` comments and kept in sync.
 
 The generator is hack/gen_chart_readme.py (`make docs`): the committed README must be what it writes,
-and its metadata mistakes must fail in one line each.
+its metadata mistakes must fail in one line each, and, read back without it, the table must give every
+value's real default (a map or list included), so a reader of the README sets what values.yaml sets.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hack import gen_chart_readme
 from tests.lib.paths import CHART, REPO
@@ -92,3 +95,59 @@ def test_parameters_part_ends_at_the_next_heading_of_its_level_and_skips_code_bl
 ])
 def test_default_cell(default, cell: str):
     assert gen_chart_readme.default_cell(default) == cell
+
+
+def _table_defaults(readme: str) -> dict[str, str]:
+    """Each row of the README's Parameters tables: the value's path and its Value cell as written."""
+    part = readme.split("\n## Parameters\n", 1)[1]
+    rows = {}
+    for line in part.splitlines():
+        if not line.startswith("| `"):
+            continue
+        # Cells are split on pipes the generator left unescaped; `\|` stays inside its cell.
+        cells = [cell.strip() for cell in line.strip("|").replace("\\|", "\0").split("|")]
+        rows[cells[0].strip("`")] = cells[-1].replace("\0", "|")
+    return rows
+
+
+def _lookup(values: dict, path: str):
+    node = values
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def _cell_text(cell: str) -> str:
+    """The text of a Value cell's code span, as a reader sees it."""
+    fence = len(cell) - len(cell.lstrip("`"))
+    text = cell[fence:-fence]
+    if text.startswith(" ") and text.endswith(" ") and text.strip():
+        text = text[1:-1]
+    return text
+
+
+def test_every_default_in_the_table_is_the_one_values_yaml_sets():
+    """Read back without the generator: a string default as written, anything else (a map, a list) as JSON."""
+    values = yaml.safe_load(VALUES.read_text())
+    rows = _table_defaults(README.read_text())
+    assert rows, "no parameter rows found under `## Parameters` in the chart README"
+
+    wrong = []
+    for path, cell in rows.items():
+        try:
+            expected = _lookup(values, path)
+        except (KeyError, TypeError):
+            wrong.append(f"{path}: in the README's table, not in values.yaml")
+            continue
+        text = _cell_text(cell)
+        if isinstance(expected, str) and expected:
+            same = text == expected
+        else:
+            try:
+                same = json.loads(text) == expected
+            except json.JSONDecodeError:
+                same = False
+        if not same:
+            wrong.append(f"{path}: the README shows {cell}, values.yaml sets {json.dumps(expected)}")
+    assert not wrong, "the README's defaults differ from values.yaml (run `make docs`):\n" + "\n".join(wrong)
+    assert {"config", "scheduler.resources"} <= rows.keys(), "rows with map defaults are missing from the table"
