@@ -16,6 +16,7 @@ The DAG folder is on ``sys.path`` in Airflow, so DAG files import this as ``impo
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -125,6 +126,48 @@ def sized_from_env(variable: str, default: tuple[str, str, str, str]) -> k8s.V1R
     return resources(*parts)
 
 
+# Where task pods may run, as the cluster says it: tolerations and a node selector in the worker's env
+# (the chart's `workers.extraEnv`), as JSON in the Kubernetes API's own shape. A cluster whose nodes
+# are all tainted sets the same toleration here as in the chart's global `tolerations`.
+TOLERATIONS_ENV = "TASK_POD_TOLERATIONS"
+NODE_SELECTOR_ENV = "TASK_POD_NODE_SELECTOR"
+_TOLERATION_KEYS = {"key": "key", "operator": "operator", "value": "value", "effect": "effect",
+                    "tolerationSeconds": "toleration_seconds"}  # fmt: skip
+
+
+def _json_from_env(variable: str, kind: type, example: str) -> Any:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return kind()
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{variable} is not JSON ({err.msg} at character {err.pos}): expected e.g. {example}") from None
+    if not isinstance(parsed, kind):
+        raise ValueError(f"{variable} must be a JSON {'list' if kind is list else 'object'}, e.g. {example}")
+    return parsed
+
+
+def tolerations_from_env() -> list[k8s.V1Toleration]:
+    """Task pod tolerations from TASK_POD_TOLERATIONS, a JSON list of Kubernetes tolerations; [] when unset."""
+    example = '[{"key": "dedicated", "operator": "Equal", "value": "airflow", "effect": "NoSchedule"}]'
+    tolerations = []
+    for i, item in enumerate(_json_from_env(TOLERATIONS_ENV, list, example)):
+        unknown = set(item) - set(_TOLERATION_KEYS) if isinstance(item, dict) else {"(not an object)"}
+        if unknown:
+            raise ValueError(f"{TOLERATIONS_ENV}[{i}] has {sorted(unknown)}: a toleration takes {sorted(_TOLERATION_KEYS)}")
+        tolerations.append(k8s.V1Toleration(**{_TOLERATION_KEYS[k]: v for k, v in item.items()}))
+    return tolerations
+
+
+def node_selector_from_env() -> dict[str, str]:
+    """Task pod node selector from TASK_POD_NODE_SELECTOR, a JSON object of node labels; {} when unset."""
+    selector = _json_from_env(NODE_SELECTOR_ENV, dict, '{"example.com/pool": "airflow"}')
+    if not all(isinstance(v, str) for v in selector.values()):
+        raise ValueError(f"{NODE_SELECTOR_ENV} values must be strings (node label values)")
+    return selector
+
+
 def pod_kwargs(*, writable_tmp: bool = False, **overrides: Any) -> dict[str, Any]:
     """Keyword arguments for KubernetesPodOperator (or @task.kubernetes), with `overrides` on top.
 
@@ -149,6 +192,10 @@ def pod_kwargs(*, writable_tmp: bool = False, **overrides: Any) -> dict[str, Any
         # Fail the attempt if the pod is not running within 5 minutes (e.g. image cannot be pulled).
         "startup_timeout_seconds": 300,
     }
+    if tolerations := tolerations_from_env():
+        defaults["tolerations"] = tolerations
+    if node_selector := node_selector_from_env():
+        defaults["node_selector"] = node_selector
     merged = {**defaults, **overrides}
     if "labels" in overrides:
         merged["labels"] = {**LABELS, **overrides["labels"]}

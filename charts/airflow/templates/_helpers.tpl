@@ -39,6 +39,9 @@ app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ $root.Release.Service }}
 app.kubernetes.io/part-of: airflow
 helm.sh/chart: {{ include "airflow.chart" $root }}
+{{- with $root.Values.labels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "airflow.image" -}}
@@ -62,56 +65,6 @@ helm.sh/chart: {{ include "airflow.chart" $root }}
 {{- $root := . -}}
 {{- $namespaces := .Values.rbac.podLaunchNamespaces | default (list .Release.Namespace) -}}
 {{- toJson (uniq $namespaces) -}}
-{{- end -}}
-
-{{/* ---------------------------------------------------------------- Security contexts */}}
-
-{{/* Pod-level restricted security context for Airflow pods (official image: uid 50000, gid 0). */}}
-{{- define "airflow.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: 50000
-runAsGroup: 0
-fsGroup: 0
-seccompProfile:
-  type: RuntimeDefault
-{{- end -}}
-
-{{/* Container-level restricted security context (Pod Security Standard "restricted"). */}}
-{{- define "airflow.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-# Writable paths are emptyDirs (/tmp, logs, ...) mounted explicitly.
-readOnlyRootFilesystem: true
-runAsNonRoot: true
-capabilities:
-  drop: ["ALL"]
-seccompProfile:
-  type: RuntimeDefault
-{{- end -}}
-
-{{- define "airflow.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
-imagePullSecrets:
-{{- range . }}
-  - name: {{ . }}
-{{- end }}
-{{- end }}
-{{- end -}}
-
-{{/* nodeSelector, tolerations and affinity of a component: `list $ .Values.<component>`. */}}
-{{- define "airflow.scheduling" -}}
-{{- $values := index . 1 -}}
-{{- with $values.nodeSelector }}
-nodeSelector:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- with $values.tolerations }}
-tolerations:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- with $values.affinity }}
-affinity:
-  {{- toYaml . | nindent 2 }}
-{{- end }}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- Secrets */}}
@@ -398,7 +351,7 @@ auth manager, or anything out of the ordinary, it hands over to `airflow db chec
 */}}
 {{- define "airflow.waitForMigrations" -}}
 {{- $root := index . 0 -}}
-{{- $values := index . 1 -}}
+{{- $values := include "airflow.componentValues" . | fromJson -}}
 - name: wait-for-migrations
   image: {{ include "airflow.image" $root.Values.images.airflow }}
   imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
@@ -418,7 +371,7 @@ auth manager, or anything out of the ordinary, it hands over to `airflow db chec
     {{- include "airflow.serverVolumeMounts" $root | nindent 4 }}
     {{- include "airflow.scriptsVolumeMounts" $root | nindent 4 }}
   securityContext:
-    {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
+    {{- include "airflow.containerSecurityContext" . | nindent 4 }}
   resources:
     {{- toYaml $values.resources | nindent 4 }}
 {{- end -}}
@@ -483,12 +436,13 @@ auth manager, or anything out of the ordinary, it hands over to `airflow db chec
 {{- end -}}
 
 {{/*
-git-sync container: `list $ true` for the one-shot init container of worker pods, `list $ false`
-for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the synced worktree.
+git-sync container: `list $ true "<component>"` for the one-shot init container, `list $ false
+"<component>"` for the sidecar that keeps pulling; its security context is the component's, as git-sync's user. It writes /opt/airflow/dags/repo -> the synced worktree.
 */}}
 {{- define "airflow.gitSyncContainer" -}}
 {{- $root := index . 0 -}}
 {{- $oneTime := index . 1 -}}
+{{- $component := index . 2 -}}
 {{- $git := $root.Values.dags.gitSync -}}
 - name: {{ $oneTime | ternary "git-sync-init" "git-sync" }}
   image: {{ include "airflow.image" $root.Values.images.gitSync }}
@@ -577,16 +531,17 @@ for the sidecar that keeps pulling. It writes /opt/airflow/dags/repo -> the sync
       readOnly: true
     {{- end }}
   securityContext:
-    {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
-    runAsUser: {{ $git.uid }}
+    {{- $context := include "airflow.containerSecurityContext" (list $root $component) | fromYaml }}
+    {{- if not (kindIs "invalid" $git.uid) }}{{ $_ := set $context "runAsUser" $git.uid }}{{ end }}
+    {{- toYaml $context | nindent 4 }}
   resources:
     {{- toYaml $git.resources | nindent 4 }}
 {{- end -}}
 
 {{/* DAG source containers of a long-running component: the git-sync sidecar when enabled. */}}
 {{- define "airflow.gitSyncSidecar" -}}
-{{- if .Values.dags.gitSync.enabled }}
-{{ include "airflow.gitSyncContainer" (list . false) }}
+{{- if (index . 0).Values.dags.gitSync.enabled }}
+{{ include "airflow.gitSyncContainer" (list (index . 0) false (index . 1)) }}
 {{- end }}
 {{- end -}}
 
@@ -781,103 +736,4 @@ spec:
 {{/* The port the triggerer serves trigger logs on: [logging] trigger_log_server_port, Airflow's 8794 unless set. */}}
 {{- define "airflow.triggerLogServerPort" -}}
 {{- get (get (.Values.config | default dict) "logging" | default dict) "trigger_log_server_port" | default 8794 | int -}}
-{{- end -}}
-
-{{/*
-Deployment of a component that runs one Airflow job and reads DAG files (dag-processor,
-triggerer): `list $ "<component>" .Values.<component> "<JobType>" <mounts its token>`. Its
-liveness probe asks the database whether this pod's job still heartbeats.
-*/}}
-{{- define "airflow.jobDeployment" -}}
-{{- $root := index . 0 -}}
-{{- $component := index . 1 -}}
-{{- $values := index . 2 -}}
-{{- $jobType := index . 3 -}}
-{{- $token := index . 4 -}}
-{{- /* Of the two, only the dag-processor reads a GitDagBundle: triggers come from installed packages. */ -}}
-{{- $clonesBundle := eq $component "dag-processor" -}}
-{{- /* Where Airflow reads the heartbeat age a job of this type may reach and still be alive. */ -}}
-{{- $threshold := get (dict "TriggererJob" (dict "section" "triggerer" "key" "triggerer_health_check_threshold") "DagProcessorJob" (dict "section" "dag_processor" "key" "health_check_threshold")) $jobType -}}
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ include "airflow.name" (list $root $component) }}
-  namespace: {{ $root.Release.Namespace }}
-  labels:
-    {{- include "airflow.labels" (list $root $component) | nindent 4 }}
-spec:
-  replicas: {{ $values.replicas }}
-  selector:
-    matchLabels:
-      {{- include "airflow.selectorLabels" (list $root $component) | nindent 6 }}
-  template:
-    metadata:
-      labels:
-        {{- include "airflow.labels" (list $root $component) | nindent 8 }}
-      annotations:
-        {{- include "airflow.checksumAnnotations" $root | nindent 8 }}
-        {{- if eq $jobType "TriggererJob" }}{{ with include "airflow.remoteLogsChecksum" $root | trim }}{{ nindent 8 . }}{{ end }}{{ end }}
-    spec:
-      serviceAccountName: {{ include "airflow.serviceAccountName" (list $root $component) }}
-      automountServiceAccountToken: {{ $token }}
-      securityContext:
-        {{- include "airflow.podSecurityContext" $root | nindent 8 }}
-      {{- with include "airflow.imagePullSecrets" $root | trim }}{{ nindent 6 . }}{{- end }}
-      {{- with include "airflow.scheduling" (list $root $values) | trim }}{{ nindent 6 . }}{{- end }}
-      initContainers:
-        {{- /* The first sync before Airflow starts: a dag-processor started on an empty folder (a
-        wrong token, an unreachable server) would mark every DAG stale and the REST API would stop
-        listing them. The pod stays in Init, its git-sync-init log saying why, until a sync works.
-        It needs no database, so it clones first, while the migrations run. */}}
-        {{- if $root.Values.dags.gitSync.enabled }}
-        {{- include "airflow.gitSyncContainer" (list $root true) | nindent 8 }}
-        {{- end }}
-        {{- include "airflow.waitForMigrations" (list $root $values) | nindent 8 }}
-      containers:
-        - name: {{ $component }}
-          image: {{ include "airflow.image" $root.Values.images.airflow }}
-          imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
-          args: ["airflow", {{ $component | quote }}]
-          {{- if eq $jobType "TriggererJob" }}
-          # While a trigger runs, the api-server reads its part of the task log from here.
-          ports:
-            - name: trigger-logs
-              containerPort: {{ include "airflow.triggerLogServerPort" $root }}
-          {{- end }}
-          env:
-            {{- if and (eq $jobType "TriggererJob") (not (hasKey (get ($root.Values.config | default dict) "core" | default dict) "hostname_callable")) }}
-            # The api-server reaches that log server at the hostname in the triggerer's job row: the
-            # pod's IP here, since a Deployment's pod names are in no DNS. (A setting of yours wins.)
-            - name: AIRFLOW__CORE__HOSTNAME_CALLABLE
-              value: airflow.utils.net.get_host_ip_address
-            {{- end }}
-            {{- include "airflow.serverEnv" $root | nindent 12 }}
-            {{- if eq $jobType "TriggererJob" }}{{ with include "airflow.remoteLogsEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
-            {{- if $clonesBundle }}{{ with include "airflow.gitBundleEnv" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
-          {{- with include "airflow.envFrom" $root.Values.extraEnvFrom | trim }}{{ nindent 10 . }}{{- end }}
-          # The job's heartbeat, read without the Airflow CLI (templates/_probes.tpl): a hung process
-          # is killed within 2 minutes (30 s heartbeat threshold, 4 failed probes 15 s apart, 30 s
-          # grace), and one that heartbeats late on a busy node keeps 90 s of slack.
-          livenessProbe:
-            exec:
-              command:
-                {{- include "airflow.jobLivenessCommand" (list $root $jobType $threshold.section $threshold.key) | nindent 16 }}
-            initialDelaySeconds: 60
-            periodSeconds: 15
-            timeoutSeconds: 10
-            failureThreshold: 4
-          volumeMounts:
-            {{- include "airflow.serverVolumeMounts" $root | nindent 12 }}
-            {{- include "airflow.scriptsVolumeMounts" $root | nindent 12 }}
-            {{- with include "airflow.dagsVolumeMount" $root | trim }}{{ nindent 12 . }}{{- end }}
-            {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumeMounts" $root | trim }}{{ nindent 12 . }}{{ end }}{{ end }}
-          securityContext:
-            {{- include "airflow.containerSecurityContext" $root | nindent 12 }}
-          resources:
-            {{- toYaml $values.resources | nindent 12 }}
-        {{- with include "airflow.gitSyncSidecar" $root | trim }}{{ nindent 8 . }}{{- end }}
-      volumes:
-        {{- include "airflow.serverVolumes" $root | nindent 8 }}
-        {{- with include "airflow.dagsVolume" $root | trim }}{{ nindent 8 . }}{{- end }}
-        {{- if $clonesBundle }}{{ with include "airflow.gitBundleVolumes" $root | trim }}{{ nindent 8 . }}{{ end }}{{ end }}
 {{- end -}}

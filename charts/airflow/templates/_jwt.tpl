@@ -29,7 +29,7 @@ key); the Airflow container gets the signing key alone.
 */}}
 {{- define "airflow.jwtKeysetInitContainer" -}}
 {{- $root := index . 0 -}}
-{{- $values := index . 1 -}}
+{{- $values := include "airflow.componentValues" . | fromJson -}}
 {{- if include "airflow.jwtKeysEnabled" $root }}
 - name: jwt-keyset
   image: {{ include "airflow.image" $root.Values.images.airflow }}
@@ -57,7 +57,7 @@ key); the Airflow container gets the signing key alone.
       mountPath: {{ include "airflow.jwtKeyFolder" $root }}
     {{- include "airflow.scriptsVolumeMounts" $root | nindent 4 }}
   securityContext:
-    {{- include "airflow.containerSecurityContext" $root | nindent 4 }}
+    {{- include "airflow.containerSecurityContext" . | nindent 4 }}
   resources:
     {{- toYaml $values.resources | nindent 4 }}
 {{- end }}

@@ -65,15 +65,19 @@ def field_mentions(field: str, helm_major: int, by_schema: bool) -> list[str]:
 
     The chart's own `fail` messages name the field dotted, as the values contract spells it. Schema
     errors differ per major: Helm 3 writes dotted paths ("- scheduler.replicas: Invalid type") and
-    unknown keys as "- scheduler: Additional property replica is not allowed"; Helm 4 writes JSON
-    pointers ("at '/scheduler/replicas'") and "at '/scheduler': additional properties 'replica' ...".
+    unknown keys as "- scheduler: Additional property replica is not allowed" and missing ones as
+    "- scheduler.extraContainers.0: image is required"; Helm 4 writes JSON pointers ("at
+    '/scheduler/replicas'"), "at '/scheduler': additional properties 'replica' ..." and "at
+    '/scheduler/extraContainers/0': missing property 'image'".
     """
     if not by_schema:
         return [field]
     *parent_parts, key = field.split(".")
     parent = ".".join(parent_parts)
     if helm_major == 3:
-        return [f"- {field}: ", f"- {parent or '(root)'}: Additional property {key} is not allowed"]
+        return [f"- {field}: ", f"- {parent or '(root)'}: Additional property {key} is not allowed",
+                f"- {parent or '(root)'}: {key} is required"]  # fmt: skip
     pointer = "/" + field.replace(".", "/")
     parent_pointer = "/" + parent.replace(".", "/") if parent else ""
-    return [f"at '{pointer}'", f"at '{parent_pointer}': additional properties '{key}'"]
+    return [f"at '{pointer}'", f"at '{parent_pointer}': additional properties '{key}'",
+            f"at '{parent_pointer}': missing property '{key}'"]  # fmt: skip

@@ -111,5 +111,41 @@ SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
 # `development`: its Roles there must not be the `airflow` namespace release's.
 TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
 
-DETAIL_SCENARIOS = [GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+# Every pod-level value a platform team sets (tests/chart/test_pod_settings.py): global ones, one
+# component overriding a scheduling value, per-component env, volumes, sidecars and security contexts.
+# Metrics, git-sync and a `helm test` pod make every kind of pod the chart has.
+POD_SETTINGS = Scenario.of("pod-settings", {
+    "metrics": {"enabled": True},
+    "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/dags.git"}},
+    "labels": {"example.com/team": "data-platform"},
+    "podAnnotations": {"example.com/scraped-by": "agent"},
+    "nodeSelector": {"example.com/pool": "airflow"},
+    "tolerations": [{"key": "example.com/dedicated", "operator": "Equal", "value": "airflow", "effect": "NoSchedule"}],
+    "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 1, "preference": {"matchExpressions": [{"key": "example.com/ssd", "operator": "Exists"}]}}]}},
+    "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway"}],
+    "priorityClassName": "airflow-normal",
+    "securityContexts": {"pod": {"runAsUser": 1000650000, "fsGroup": None}},
+    "scheduler": {
+        "tolerations": [{"key": "example.com/scheduler-only", "operator": "Exists", "effect": "NoSchedule"}],
+        "priorityClassName": "airflow-critical",
+        "labels": {"example.com/tier": "control"},
+        "podAnnotations": {"example.com/sidecar-inject": "true"},
+        "securityContexts": {"container": {"readOnlyRootFilesystem": False}},
+        "extraEnv": [{"name": "SCHEDULER_ONLY_TOKEN", "valueFrom": {"secretKeyRef": {"name": "scheduler-token", "key": "token"}}}],
+        "extraVolumes": [{"name": "ca-bundle", "configMap": {"name": "{{ .Release.Name }}-ca-bundle"}}],
+        "extraVolumeMounts": [{"name": "ca-bundle", "mountPath": "/etc/ssl/example", "readOnly": True}],
+        "extraContainers": [{"name": "log-shipper", "image": "example.com/shipper:1.0"}],
+        "extraInitContainers": [{"name": "fetch-certs", "image": "example.com/certs:1.0"}],
+    },
+    "workers": {
+        "podAnnotations": {"karpenter.sh/do-not-disrupt": "true"},
+        "labels": {"example.com/workload": "task"},
+        "extraVolumes": [{"name": "task-secret", "secret": {"secretName": "task-secret"}}],
+        "extraVolumeMounts": [{"name": "task-secret", "mountPath": "/etc/task-secret", "readOnly": True}],
+    },
+    "postgresql": {"securityContexts": {"pod": {"runAsUser": None}}},
+})
+
+DETAIL_SCENARIOS = [POD_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]

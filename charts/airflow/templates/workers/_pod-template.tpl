@@ -14,19 +14,24 @@ kind: Pod
 metadata:
   name: placeholder-name
   labels:
-    {{- include "airflow.labels" (list . "worker") | nindent 4 }}
+    {{- include "airflow.podLabels" (list . "worker") | nindent 4 }}
+  {{- with include "airflow.podAnnotations" (list . "worker") | trim }}
+  annotations:
+    {{- nindent 4 . }}
+  {{- end }}
 spec:
   serviceAccountName: {{ include "airflow.serviceAccountName" (list . "worker") }}
   # Tasks running KubernetesPodOperator call the Kubernetes API with this token.
   automountServiceAccountToken: true
   restartPolicy: Never
-  securityContext:
-    {{- include "airflow.podSecurityContext" . | nindent 4 }}
-  {{- with include "airflow.imagePullSecrets" . | trim }}{{ nindent 2 . }}{{- end }}
-  {{- with include "airflow.scheduling" (list . $values) | trim }}{{ nindent 2 . }}{{- end }}
-  {{- if .Values.dags.gitSync.enabled }}
+  {{- include "airflow.podSpecCommon" (list . "worker") | trim | nindent 2 }}
+  {{- $extraInit := include "airflow.componentExtras" (list . "worker" "extraInitContainers") | trim }}
+  {{- if or .Values.dags.gitSync.enabled $extraInit }}
   initContainers:
-    {{- include "airflow.gitSyncContainer" (list . true) | nindent 4 }}
+    {{- if .Values.dags.gitSync.enabled }}
+    {{- include "airflow.gitSyncContainer" (list . true "worker") | nindent 4 }}
+    {{- end }}
+    {{- with $extraInit }}{{ nindent 4 . }}{{- end }}
   {{- end }}
   containers:
     # The executor requires this name. No probes: a task runs to completion and a liveness
@@ -54,17 +59,20 @@ spec:
         {{- with $values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
-      {{- with include "airflow.envFrom" $values.extraEnvFrom | trim }}{{ nindent 6 . }}{{- end }}
+      {{- with include "airflow.componentEnvFrom" (list . "worker") | trim }}{{ nindent 6 . }}{{- end }}
       volumeMounts:
         {{- include "airflow.baseVolumeMounts" . | nindent 8 }}
         {{- with include "airflow.dagsVolumeMount" . | trim }}{{ nindent 8 . }}{{- end }}
         {{- with include "airflow.gitBundleVolumeMounts" . | trim }}{{ nindent 8 . }}{{- end }}
+        {{- with include "airflow.componentExtras" (list . "worker" "extraVolumeMounts") | trim }}{{ nindent 8 . }}{{- end }}
       securityContext:
-        {{- include "airflow.containerSecurityContext" . | nindent 8 }}
+        {{- include "airflow.containerSecurityContext" (list . "worker") | nindent 8 }}
       resources:
         {{- toYaml $values.resources | nindent 8 }}
+    {{- with include "airflow.componentExtras" (list . "worker" "extraContainers") | trim }}{{ nindent 4 . }}{{- end }}
   volumes:
     {{- include "airflow.baseVolumes" . | nindent 4 }}
     {{- with include "airflow.dagsVolume" . | trim }}{{ nindent 4 . }}{{- end }}
     {{- with include "airflow.gitBundleVolumes" . | trim }}{{ nindent 4 . }}{{- end }}
+    {{- with include "airflow.componentExtras" (list . "worker" "extraVolumes") | trim }}{{ nindent 4 . }}{{- end }}
 {{- end -}}
