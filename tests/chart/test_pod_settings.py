@@ -130,9 +130,10 @@ def test_security_context_keys_set_to_null_are_left_out_and_others_kept(all_pods
 def test_a_component_container_context_applies_to_its_containers_only(all_pods):
     scheduler = all_pods["scheduler"]["spec"]
     for container in scheduler["containers"] + scheduler["initContainers"]:
-        assert container["securityContext"]["readOnlyRootFilesystem"] is False, container["name"]
+        assert container["securityContext"]["seLinuxOptions"] == {"level": "s0:c123,c456"}, container["name"]
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True, "the global keys stay"
     for container in all_pods["api-server"]["spec"]["containers"]:
-        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert "seLinuxOptions" not in container["securityContext"]
 
 
 def test_component_env_reaches_that_component_only(rendered: Rendered, all_pods):

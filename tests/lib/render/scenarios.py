@@ -114,6 +114,7 @@ TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "deve
 # Every pod-level value a platform team sets (tests/chart/test_pod_settings.py): global ones, one
 # component overriding a scheduling value, per-component env, volumes, sidecars and security contexts.
 # Metrics, git-sync and a `helm test` pod make every kind of pod the chart has.
+SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
 POD_SETTINGS = Scenario.of("pod-settings", {
     "metrics": {"enabled": True},
     "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/dags.git"}},
@@ -131,12 +132,13 @@ POD_SETTINGS = Scenario.of("pod-settings", {
         "priorityClassName": "airflow-critical",
         "labels": {"example.com/tier": "control"},
         "podAnnotations": {"example.com/sidecar-inject": "true"},
-        "securityContexts": {"container": {"readOnlyRootFilesystem": False}},
+        "securityContexts": {"container": {"seLinuxOptions": {"level": "s0:c123,c456"}}},
         "extraEnv": [{"name": "SCHEDULER_ONLY_TOKEN", "valueFrom": {"secretKeyRef": {"name": "scheduler-token", "key": "token"}}}],
         "extraVolumes": [{"name": "ca-bundle", "configMap": {"name": "{{ .Release.Name }}-ca-bundle"}}],
         "extraVolumeMounts": [{"name": "ca-bundle", "mountPath": "/etc/ssl/example", "readOnly": True}],
-        "extraContainers": [{"name": "log-shipper", "image": "example.com/shipper:1.0"}],
-        "extraInitContainers": [{"name": "fetch-certs", "image": "example.com/certs:1.0"}],
+        "extraContainers": [{"name": "log-shipper", "image": "example.com/shipper:1.0", "resources": SIDECAR_RESOURCES,
+                             "livenessProbe": {"httpGet": {"path": "/health", "port": 2020}}}],
+        "extraInitContainers": [{"name": "fetch-certs", "image": "example.com/certs:1.0", "resources": SIDECAR_RESOURCES}],
     },
     "workers": {
         "podAnnotations": {"karpenter.sh/do-not-disrupt": "true"},
