@@ -83,10 +83,36 @@ class Release:
         return self.helm("template", self.name, str(CHART), *self._values_args(), *extra)
 
     def install(self) -> subprocess.CompletedProcess[str]:
-        result = self.helm("install", self.name, str(CHART), *self._values_args(), "--timeout", "10m")
+        """`helm install`, then await the rollout. Helm itself waits for the migrations hook: while it
+        does, a pod of the release that cannot be scheduled or started (the hook's, on a tainted node)
+        raises unstartable_pods.PodStuck within about a minute instead of helm's 10-minute timeout."""
+        cmd = [str(tools.helm(3)), "--kubeconfig", str(self.target.kubeconfig), "install", self.name, str(CHART),
+               *self._values_args(), "--timeout", "10m", "--namespace", self.namespace]  # fmt: skip
+        out, err, returncode = self._run_watching(cmd, "installing")
+        result = subprocess.CompletedProcess(cmd, returncode, out, err)
         if result.returncode == 0:
             self.wait_rolled_out()
         return result
+
+    def _run_watching(self, cmd: list[str], doing: str) -> tuple[str, str, int]:
+        """Run `cmd` while checking the release's pods for ones stuck unscheduled or unstartable."""
+        # Imported here: the rest of this module is not this function's.
+        from tests.lib.cluster.unstartable_pods import StuckPodCheck
+
+        check = StuckPodCheck(self.target, (self.namespace,), f"app.kubernetes.io/instance={self.name}",
+                              f"{doing} release {self.name} in {self.namespace}")  # fmt: skip
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+            try:
+                while True:
+                    try:
+                        out, err = proc.communicate(timeout=2)
+                        return out, err, proc.returncode
+                    except subprocess.TimeoutExpired:
+                        check.poll()
+            finally:
+                if proc.poll() is None:  # PodStuck (or an interrupt): stop waiting
+                    proc.kill()
+                    proc.communicate()
 
     def _values_args(self) -> list[str]:
         return [
@@ -102,29 +128,13 @@ class Release:
         """`kubectl rollout status` on each Deployment and StatefulSet. Raises unstartable_pods.PodStuck
         within about a minute when one of the release's pods cannot be scheduled or started, and
         CalledProcessError when a rollout does not complete within `timeout` seconds."""
-        # Imported here: the rest of this module is not this function's.
-        from tests.lib.cluster.unstartable_pods import StuckPodCheck
-
-        check = StuckPodCheck(self.target, (self.namespace,), f"app.kubernetes.io/instance={self.name}",
-                              f"waiting for release {self.name} in {self.namespace} to roll out")  # fmt: skip
         for kind in ("deployment", "statefulset"):
             for item in self.kubectl_json("get", kind)["items"]:
                 cmd = [str(tools.kubectl()), "--kubeconfig", str(self.target.kubeconfig), "rollout", "status",
                        "-n", self.namespace, f"{kind}/{item['metadata']['name']}", f"--timeout={timeout}s"]  # fmt: skip
-                with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-                    try:
-                        while True:
-                            try:
-                                out, err = proc.communicate(timeout=2)
-                                break
-                            except subprocess.TimeoutExpired:
-                                check.poll()
-                    finally:
-                        if proc.poll() is None:  # PodStuck (or an interrupt): stop waiting
-                            proc.kill()
-                            proc.communicate()
-                if proc.returncode != 0:
-                    raise subprocess.CalledProcessError(proc.returncode, cmd, out, err)
+                out, err, returncode = self._run_watching(cmd, "waiting for the rollout of")
+                if returncode != 0:
+                    raise subprocess.CalledProcessError(returncode, cmd, out, err)
 
     def uninstall(self, timeout: str = "5m") -> subprocess.CompletedProcess[str]:
         # Worker pods that failed are kept for inspection (delete_worker_pods_on_failure: False) and
