@@ -211,7 +211,12 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 {{- printf "http://%s.%s:%v/execution/" (include "airflow.name" (list . "api-server")) .Release.Namespace .Values.apiServer.service.port -}}
 {{- end -}}
 
-{{/* The settings the chart derives, overlaid by the user's `config`, rendered as an ini file. */}}
+{{/*
+The settings the chart derives, overlaid by the user's `config`, rendered as an ini file. A value
+holding a Helm template (one that starts with `.`, `$`, `include` or `tpl`, e.g. the release name) is
+rendered with tpl; Airflow's own Jinja templates (`ti.dag_id` in log_filename_template) are left as
+they are, for Airflow.
+*/}}
 {{- define "airflow.config" -}}
 {{- $chart := dict
   "core" (dict
@@ -245,7 +250,9 @@ checksum/metadata: {{ include "airflow.metadataChecksum" . }}
 [{{ $section }}]
 {{- $options := get $merged $section }}
 {{- range $key := keys $options | sortAlpha }}
-{{ $key }} = {{ get $options $key }}
+{{- $value := toString (get $options $key) }}
+{{- if regexMatch `\{\{-?\s*(\.|\$|include |tpl )` $value }}{{ $value = tpl $value $ }}{{ end }}
+{{ $key }} = {{ $value }}
 {{- end }}
 {{ end -}}
 {{- end -}}
@@ -692,11 +699,15 @@ automountServiceAccountToken: false
 {{- end }}
 {{- end -}}
 
-{{/* PodDisruptionBudget for a component running more than one replica: `list $ "<component>" <replicas>`. */}}
+{{/*
+PodDisruptionBudget of a component, when it runs more than one replica and its
+podDisruptionBudget.enabled is on: `list $ "<component>" .Values.<component>`.
+*/}}
 {{- define "airflow.podDisruptionBudget" -}}
 {{- $root := index . 0 -}}
 {{- $component := index . 1 -}}
-{{- if gt (int (index . 2)) 1 }}
+{{- $values := index . 2 -}}
+{{- if and $values.podDisruptionBudget.enabled (gt (int $values.replicas) 1) }}
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
@@ -705,7 +716,7 @@ metadata:
   labels:
     {{- include "airflow.labels" (list $root $component) | nindent 4 }}
 spec:
-  maxUnavailable: 1
+  {{- toYaml ($values.podDisruptionBudget.config | default (dict "maxUnavailable" 1)) | nindent 2 }}
   selector:
     matchLabels:
       {{- include "airflow.selectorLabels" (list $root $component) | nindent 6 }}

@@ -149,5 +149,21 @@ POD_SETTINGS = Scenario.of("pod-settings", {
     "postgresql": {"securityContexts": {"pod": {"runAsUser": None}}},
 })
 
-DETAIL_SCENARIOS = [POD_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+# What a platform team adds around the pods (tests/chart/test_platform_objects.py): its own manifests,
+# disruption budgets of its choosing, a LoadBalancer Service, and airflow.cfg values that name the release.
+PLATFORM_OBJECTS = Scenario.of("platform-objects", {
+    "extraObjects": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "{{ .Release.Name }}-ca-bundle"},
+         "data": {"ca.crt": "-----BEGIN CERTIFICATE-----"}},
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: {{ .Release.Name }}-critical\nvalue: 1000\n",
+    ],
+    "scheduler": {"replicas": 2, "podDisruptionBudget": {"config": {"minAvailable": "50%"}}},
+    "apiServer": {"replicas": 2, "podDisruptionBudget": {"enabled": False},
+                  "service": {"type": "LoadBalancer", "annotations": {"example.com/lb-scheme": "internal"},
+                              "loadBalancerSourceRanges": ["10.0.0.0/8"]}},
+    "config": {"api": {"instance_name": "{{ .Release.Name }} in {{ .Release.Namespace }}"},
+               "logging": {"log_filename_template": "dag_id={{ ti.dag_id }}/attempt={{ try_number }}.log"}},
+})
+
+DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]
