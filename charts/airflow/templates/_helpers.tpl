@@ -184,7 +184,7 @@ the token checker together. With jwt.keys no component reads a JWT secret: the a
 scheduler carry checksum/jwt-keys instead (_jwt.tpl).
 */}}
 {{- define "airflow.checksumAnnotations" -}}
-checksum/config: {{ include "airflow.config" . | trim | sha256sum }}
+checksum/config: {{ list (include "airflow.config" . | trim) (tpl .Values.airflowLocalSettings .) (tpl .Values.apiServer.apiServerConfig .) | toJson | sha256sum }}
 checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airflow.fernetKeySecretName" .) "fernet-key" "fernet" (not .Values.fernetKeySecretName)) }}
 {{- if not (include "airflow.jwtKeysEnabled" .) }}
 checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
@@ -301,12 +301,18 @@ envFrom:
 {{- end }}
 {{- end -}}
 
-{{/* Volume mounts shared by every Airflow container: the config file and a writable logs dir. */}}
+{{/* Volume mounts shared by every Airflow container: the config file (and airflowLocalSettings) and a writable logs dir. */}}
 {{- define "airflow.baseVolumeMounts" -}}
 - name: config
   mountPath: /opt/airflow/airflow.cfg
   subPath: airflow.cfg
   readOnly: true
+{{- if .Values.airflowLocalSettings }}
+- name: config
+  mountPath: /opt/airflow/config/airflow_local_settings.py
+  subPath: airflow_local_settings.py
+  readOnly: true
+{{- end }}
 - name: logs
   mountPath: /opt/airflow/logs
 - name: tmp

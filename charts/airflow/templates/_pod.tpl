@@ -161,6 +161,9 @@ the chart's own keys, and extra containers or volumes whose names the chart alre
 {{- range $path, $component := dict "scheduler" "scheduler" "apiServer" "api-server" "dagProcessor" "dag-processor" "triggerer" "triggerer" "workers" "worker" "migrations" "run-migrations" "postgresql" "postgresql" "metrics.statsdExporter" "statsd" }}
 {{- $places = append $places (list (printf "%s." $path) (include "airflow.componentValues" (list $root $component) | fromJson)) }}
 {{- end }}
+{{- if and .Values.apiServer.apiServerConfig .Values.apiServer.apiServerConfigConfigMapName }}
+{{- fail "apiServer.apiServerConfig and apiServer.apiServerConfigConfigMapName are both set: give webserver_config.py in one place" }}
+{{- end }}
 {{- with .Values.apiServer.service.loadBalancerSourceRanges }}
 {{- if ne $root.Values.apiServer.service.type "LoadBalancer" }}
 {{- fail (printf "apiServer.service.loadBalancerSourceRanges is set but apiServer.service.type is %s: the ranges only restrict a LoadBalancer Service; set the type to LoadBalancer or remove the ranges" $root.Values.apiServer.service.type) }}

@@ -165,5 +165,15 @@ PLATFORM_OBJECTS = Scenario.of("platform-objects", {
                "logging": {"log_filename_template": "dag_id={{ ti.dag_id }}/attempt={{ try_number }}.log"}},
 })
 
-DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+# Airflow's own hooks from values (tests/chart/test_local_settings.py): a cluster policy for every
+# Airflow container and worker pod, and the api-server's webserver_config.py.
+LOCAL_SETTINGS = Scenario.of("local-settings", {
+    "airflowLocalSettings": (
+        "def pod_mutation_hook(pod):\n"
+        "    pod.metadata.labels = {**(pod.metadata.labels or {}), \"example.com/mutated-by\": \"{{ .Release.Name }}\"}\n"
+    ),
+    "apiServer": {"apiServerConfig": "AUTH_ROLE_PUBLIC = None\n"},
+})
+
+DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]
