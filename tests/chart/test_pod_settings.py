@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 from tests.lib.paths import CHART
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
@@ -20,7 +21,6 @@ from tests.lib.render.chart_objects import (
     env,
     init_containers,
     mounts,
-    pod_spec,
     volumes,
     worker_pod_as_executor_builds,
     worker_pod_template,
@@ -31,20 +31,12 @@ SCENARIO = scenarios.POD_SETTINGS
 GLOBAL = SCENARIO.values
 SCHEDULER = GLOBAL["scheduler"]
 WORKERS = GLOBAL["workers"]
-POD_KINDS = ("Deployment", "StatefulSet", "Job", "Pod")
 
 
 def pods(rendered: Rendered) -> dict[str, dict[str, Any]]:
-    """Every pod the release makes, by component label: its metadata and spec (the worker pod from its template)."""
-    found = {}
-    for obj in rendered.objects:
-        if obj["kind"] not in POD_KINDS:
-            continue
-        metadata = obj["metadata"] if obj["kind"] == "Pod" else obj["spec"]["template"]["metadata"]
-        found[metadata["labels"]["app.kubernetes.io/component"]] = {"metadata": metadata, "spec": pod_spec(obj)}
-    template = worker_pod_template(rendered)
-    found["worker"] = {"metadata": template["metadata"], "spec": template["spec"]}
-    return found
+    """Every pod the release makes (workloads, hook pods, the worker pod template), by component label."""
+    return {pod.metadata["labels"]["app.kubernetes.io/component"]: {"metadata": pod.metadata, "spec": pod.spec}
+            for pod in pod_specs(rendered.objects)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +51,7 @@ def all_pods(rendered: Rendered) -> dict[str, dict[str, Any]]:
 
 def test_the_scenario_makes_every_kind_of_pod_the_chart_has(all_pods):
     assert set(all_pods) == {"api-server", "scheduler", "dag-processor", "triggerer", "run-migrations",
-                             "worker", "postgresql", "statsd", "test"}  # fmt: skip
+                             "worker", "postgresql", "statsd", "cleanup", "test"}  # fmt: skip
 
 
 def test_every_template_that_makes_a_pod_builds_it_with_the_pod_helper():
@@ -68,16 +60,16 @@ def test_every_template_that_makes_a_pod_builds_it_with_the_pod_helper():
     makers = []
     for path in sorted((CHART / "templates").rglob("*")):
         text = path.read_text() if path.is_file() else ""
-        if re.search(r"^kind: (Deployment|StatefulSet|Job|Pod)$", text, re.MULTILINE):
+        if re.search(r"^kind: (Deployment|StatefulSet|Job|CronJob|Pod)$", text, re.MULTILINE):
             makers.append(path)
             assert 'include "airflow.podSpecCommon"' in text, f"{path.name} makes a pod without airflow.podSpecCommon"
             assert 'include "airflow.podLabels"' in text, f"{path.name} labels its pods without airflow.podLabels"
             assert 'include "airflow.podAnnotations"' in text, f"{path.name} skips the pod annotations of values"
-    assert len(makers) == 9, [p.name for p in makers]
+    assert len(makers) == 10, [p.name for p in makers]
 
 
 @pytest.mark.parametrize("component", ["api-server", "dag-processor", "triggerer", "run-migrations", "worker",
-                                       "postgresql", "statsd", "test"])  # fmt: skip
+                                       "postgresql", "statsd", "cleanup", "test"])  # fmt: skip
 def test_global_scheduling_labels_and_annotations_reach_every_other_pod(all_pods, component):
     pod = all_pods[component]
     spec, metadata = pod["spec"], pod["metadata"]
@@ -117,7 +109,7 @@ def test_worker_annotations_and_labels_survive_the_executor(rendered: Rendered):
 
 
 def test_security_context_keys_set_to_null_are_left_out_and_others_kept(all_pods):
-    for component in ("api-server", "scheduler", "dag-processor", "triggerer", "run-migrations", "worker", "test"):
+    for component in ("api-server", "scheduler", "dag-processor", "triggerer", "run-migrations", "worker", "cleanup", "test"):
         context = all_pods[component]["spec"]["securityContext"]
         assert context["runAsUser"] == 1000650000, component
         assert "fsGroup" not in context, component

@@ -46,6 +46,22 @@ class TestSchedulerPodManager:
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-scheduler", "namespace": "airflow"}]
 
 
+class TestCleanupPodCleaner:
+    def test_lists_and_deletes_pods_in_the_release_namespace_only(self):
+        rendered = render(scenarios.DEFAULT)
+        (role,) = [r for r in rendered.all("Role") if r["metadata"]["name"] == "airflow-pod-cleaner"]
+        assert role["metadata"]["namespace"] == "airflow"
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "delete"]}]
+        assert rendered.get("RoleBinding", "airflow-pod-cleaner")["subjects"] == [
+            {"kind": "ServiceAccount", "name": "airflow-cleanup", "namespace": "airflow"}]
+
+    def test_none_without_the_cleanup(self):
+        rendered = render(scenarios.Scenario.of("no-cleanup", {"cleanup": {"enabled": False}}))
+        assert rendered.maybe("Role", "airflow-pod-cleaner") is None
+        assert rendered.maybe("CronJob", "airflow-cleanup") is None
+        assert rendered.maybe("ServiceAccount", "airflow-cleanup") is None
+
+
 class TestApiServerPodLogReader:
     def test_exact_rules_bound_to_the_api_server(self):
         rendered = render(scenarios.DEFAULT)

@@ -6,7 +6,7 @@ from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import pod_spec, worker_pod_template
 from tests.lib.render.helm_template import render
 
-COMPONENTS = ["api-server", "dag-processor", "postgresql", "run-migrations", "scheduler", "triggerer", "worker"]
+COMPONENTS = ["api-server", "cleanup", "dag-processor", "postgresql", "run-migrations", "scheduler", "triggerer", "worker"]
 
 
 class TestServiceAccounts:

@@ -8,7 +8,9 @@ values/dev.yaml plus what such a team sets (tests/e2e/values/platform-fit.yaml):
   the image). Airflow must start, run the seed DAG and serve its log back;
 - a cluster policy (`airflowLocalSettings`: a pod_mutation_hook labelling worker pods), an annotation
   and a label on worker pods, a Secret mounted into worker pods through `workers.extraVolumes`;
-- a scheduler sidecar and init container, and a secret env var for the scheduler alone.
+- a scheduler sidecar and init container, and a secret env var for the scheduler alone;
+- the cleanup CronJob, run once: Airflow's `cleanup-pods` with its own ServiceAccount deletes a failed
+  pod labelled as the executor labels worker pods, and leaves a pod without those labels.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import yaml
 
+from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
 from tests.lib.installs.release import NO_DATABASE_VOLUME, Release, installed
@@ -125,3 +129,24 @@ def test_a_scheduler_secret_reaches_the_scheduler_alone(platform: Platform) -> N
         printed = platform.target.kubectl("exec", "-n", platform.release.namespace, name, "-c", component, "--",
                                           "printenv", "PLATFORM_SCHEDULER_TOKEN", check=False)  # fmt: skip
         assert printed.returncode != 0 and not printed.stdout.strip(), f"{component} got the scheduler's secret"
+
+
+def test_the_cleanup_deletes_a_failed_worker_pod_and_nothing_else(platform: Platform) -> None:
+    target, namespace = platform.target, platform.release.namespace
+    # The labels cleanup-pods selects worker pods by (without the executor's own, so the release's
+    # scheduler does not try to adopt a pod it never launched).
+    worker_labels = {"dag_id": "cleanup-check", "task_id": "fail", "try_number": "1", "airflow_version": "3.3.2"}
+    for name, labels in (("failed-worker", worker_labels), ("failed-other", {"example.com/owner": "someone-else"})):
+        manifest = pod_manifest(name, "airflow-on-k8s/task-example:dev", command=["sh", "-c", "exit 1"], labels=labels)
+        target.kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(manifest))
+    for name in ("failed-worker", "failed-other"):
+        target.kubectl("wait", "-n", namespace, f"pod/{name}", "--for=jsonpath={.status.phase}=Failed", "--timeout=120s")
+    target.kubectl("create", "job", "-n", namespace, "cleanup-now", f"--from=cronjob/{RELEASE}-cleanup")
+    done = target.kubectl("wait", "-n", namespace, "job/cleanup-now", "--for=condition=Complete", "--timeout=180s", check=False)
+    log = target.kubectl("logs", "-n", namespace, "job/cleanup-now", check=False).stdout
+    assert done.returncode == 0, f"the cleanup Job did not complete: {done.stderr}\n{log}"
+    left = {p["metadata"]["name"] for p in target.kubectl_json("get", "pods", "-n", namespace)["items"]
+            if not p["metadata"].get("deletionTimestamp")}  # fmt: skip
+    assert "failed-worker" not in left, log
+    assert "failed-other" in left, "the cleanup deleted a pod that is no worker's"
+    assert 'Deleting pod "failed-worker"' in log, log

@@ -51,7 +51,7 @@ helm.sh/chart: {{ include "airflow.chart" $root }}
 {{/* The serviceAccounts.<key> values of a component: `list $ "<component>"`. */}}
 {{- define "airflow.serviceAccountValues" -}}
 {{- $keys := dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
-  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" -}}
+  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup" -}}
 {{- toJson (get (index . 0).Values.serviceAccounts (get $keys (index . 1)) | default dict) -}}
 {{- end -}}
 

@@ -1,8 +1,8 @@
 {{/*
 The parts every pod of the chart shares, built in this one place: labels and annotations, scheduling,
 security contexts, extra volumes, containers and env. Every pod-making template (the four
-components, the migration Job, the worker pod template, PostgreSQL, the statsd-exporter and the
-`helm test` pod) calls these with `list $ "<component>"`, so a global value reaches every pod and a
+components, the migration Job, the worker pod template, PostgreSQL, the statsd-exporter, the
+cleanup CronJob and the `helm test` pod) calls these with `list $ "<component>"`, so a global value reaches every pod and a
 component's own value reaches only its pods. tests/chart/test_pod_settings.py checks each pod.
 
 Rules, as the official chart has them: a component's scheduling value (nodeSelector, affinity,
@@ -16,7 +16,7 @@ over the global, and a key set to null is left out (platforms that assign the us
 {{- $root := index . 0 -}}
 {{- $component := index . 1 -}}
 {{- $keys := dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
-  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" -}}
+  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup" -}}
 {{- if eq $component "statsd" -}}
 {{- toJson $root.Values.metrics.statsdExporter -}}
 {{- else if hasKey $keys $component -}}
@@ -158,7 +158,7 @@ the chart's own keys, and extra containers or volumes whose names the chart alre
 {{- $root := . -}}
 {{- $chartLabel := "^(app\\.kubernetes\\.io/|helm\\.sh/chart$)" -}}
 {{- $places := list (list "" .Values) -}}
-{{- range $path, $component := dict "scheduler" "scheduler" "apiServer" "api-server" "dagProcessor" "dag-processor" "triggerer" "triggerer" "workers" "worker" "migrations" "run-migrations" "postgresql" "postgresql" "metrics.statsdExporter" "statsd" }}
+{{- range $path, $component := dict "scheduler" "scheduler" "apiServer" "api-server" "dagProcessor" "dag-processor" "triggerer" "triggerer" "workers" "worker" "migrations" "run-migrations" "postgresql" "postgresql" "metrics.statsdExporter" "statsd" "cleanup" "cleanup" }}
 {{- $places = append $places (list (printf "%s." $path) (include "airflow.componentValues" (list $root $component) | fromJson)) }}
 {{- end }}
 {{- if and .Values.apiServer.apiServerConfig .Values.apiServer.apiServerConfigConfigMapName }}
