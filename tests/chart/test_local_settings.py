@@ -56,8 +56,9 @@ def test_the_pod_mutation_hook_labels_the_worker_pod_the_executor_builds(rendere
 
 
 def test_a_change_of_the_local_settings_rolls_the_components(rendered: Rendered):
-    changed = pod_annotations(rendered.get("Deployment", "airflow-scheduler"))["checksum/config"]
-    assert changed != pod_annotations(render(scenarios.DEFAULT).get("Deployment", "airflow-scheduler"))["checksum/config"]
+    hooks = pod_annotations(rendered.get("Deployment", "airflow-scheduler"))["checksum/airflow-hooks"]
+    assert len(hooks) == 64
+    assert "checksum/airflow-hooks" not in pod_annotations(render(scenarios.DEFAULT).get("Deployment", "airflow-scheduler"))
 
 
 def test_the_api_server_reads_its_webserver_config(rendered: Rendered):

@@ -177,14 +177,18 @@ Takes `list $ "<secret name>" "<key>" "<fernet|token>" <chart-managed bool>`.
 {{- end -}}
 
 {{/*
-Pod annotations that roll a server component when what it reads changes: airflow.cfg, every
+Pod annotations that roll a server component when what it reads changes: airflow.cfg (and
+airflowLocalSettings / apiServer.apiServerConfig, as checksum/airflow-hooks), every
 secret it gets as env, and the chart's scripts its containers run (_scripts.tpl). The api-server
 and the scheduler both carry the JWT checksum, so a new JWT secret restarts the token issuer and
 the token checker together. With jwt.keys no component reads a JWT secret: the api-server and
 scheduler carry checksum/jwt-keys instead (_jwt.tpl).
 */}}
 {{- define "airflow.checksumAnnotations" -}}
-checksum/config: {{ list (include "airflow.config" . | trim) (tpl .Values.airflowLocalSettings .) (tpl .Values.apiServer.apiServerConfig .) | toJson | sha256sum }}
+checksum/config: {{ include "airflow.config" . | trim | sha256sum }}
+{{- if or .Values.airflowLocalSettings .Values.apiServer.apiServerConfig }}
+checksum/airflow-hooks: {{ list (tpl .Values.airflowLocalSettings .) (tpl .Values.apiServer.apiServerConfig .) | toJson | sha256sum }}
+{{- end }}
 checksum/fernet-key: {{ include "airflow.secretChecksum" (list . (include "airflow.fernetKeySecretName" .) "fernet-key" "fernet" (not .Values.fernetKeySecretName)) }}
 {{- if not (include "airflow.jwtKeysEnabled" .) }}
 checksum/jwt-secret: {{ include "airflow.secretChecksum" (list . (include "airflow.jwtSecretName" .) "jwt-secret" "token" (not .Values.jwtSecretName)) }}
