@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from tests.lib.render import scenarios
-from tests.lib.render.chart_objects import containers, env, pod_spec, secret_data
+from tests.lib.render.chart_objects import containers, env, pod_spec, quantity, secret_data
 from tests.lib.render.helm_template import render
 
 
@@ -26,6 +26,15 @@ class TestPostgresql:
         assert claim["spec"]["resources"]["requests"]["storage"] == "8Gi"
         assert render(scenarios.DEV).get("StatefulSet", "airflow-postgresql")["spec"]["volumeClaimTemplates"][0][
             "spec"]["resources"]["requests"]["storage"] == "2Gi"
+
+    def test_without_a_claim_keeps_the_data_in_a_bounded_empty_dir(self):
+        statefulset = render(scenarios.POSTGRESQL_NO_VOLUME).get("StatefulSet", "airflow-postgresql")
+        assert "volumeClaimTemplates" not in statefulset["spec"]
+        volumes = {v["name"]: v for v in pod_spec(statefulset)["volumes"]}
+        assert volumes["data"]["emptyDir"] == {"sizeLimit": "4Gi"}
+        # The data, /tmp and the socket folder all fit under the container's disk limit.
+        limit = quantity(containers(statefulset)["postgresql"]["resources"]["limits"]["ephemeral-storage"])
+        assert sum(quantity(volumes[n]["emptyDir"]["sizeLimit"]) for n in ("data", "tmp", "run")) <= limit
 
     def test_metadata_url_uses_the_same_generated_password_and_the_service(self):
         rendered = render(scenarios.DEFAULT)

@@ -319,31 +319,34 @@ envFrom:
   mountPath: /tmp
 {{- end -}}
 
+{{/* The base volumes of an Airflow pod: `list $ "<component>"`, whose emptyDirSizeLimits size logs and tmp (_storage.tpl). */}}
 {{- define "airflow.baseVolumes" -}}
+{{- $root := index . 0 -}}
 - name: config
   configMap:
-    name: {{ include "airflow.name" (list . "config") }}
+    name: {{ include "airflow.name" (list $root "config") }}
 - name: logs
-  {{- if .Values.logs.persistence.enabled }}
+  {{- if $root.Values.logs.persistence.enabled }}
   persistentVolumeClaim:
-    claimName: {{ .Values.logs.persistence.existingClaim | default (include "airflow.name" (list . "logs")) }}
+    claimName: {{ $root.Values.logs.persistence.existingClaim | default (include "airflow.name" (list $root "logs")) }}
   {{- else }}
-  emptyDir: {}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "logs") | nindent 2 }}
   {{- end }}
 - name: tmp
-  emptyDir: {}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "tmp") | nindent 2 }}
 {{- end -}}
 
-{{/* Where DAG files come from, for components that parse or run them. Empty when baked into the image. */}}
+{{/* Where DAG files come from, for components that parse or run them: `list $ "<component>"`. Empty when baked into the image. */}}
 {{- define "airflow.dagsVolume" -}}
-{{- if .Values.dags.gitSync.enabled }}
+{{- $root := index . 0 -}}
+{{- if $root.Values.dags.gitSync.enabled }}
 - name: dags
-  emptyDir: {}
-{{- include "airflow.gitVolumes" . }}
-{{- else if .Values.dags.persistence.enabled }}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "dags") | nindent 2 }}
+{{- include "airflow.gitVolumes" $root }}
+{{- else if $root.Values.dags.persistence.enabled }}
 - name: dags
   persistentVolumeClaim:
-    claimName: {{ .Values.dags.persistence.existingClaim | default (include "airflow.name" (list . "dags")) }}
+    claimName: {{ $root.Values.dags.persistence.existingClaim | default (include "airflow.name" (list $root "dags")) }}
 {{- end }}
 {{- end -}}
 
