@@ -104,14 +104,19 @@ class TestProdValues:
             assert rendered.get("PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
 
     def test_replicas_prefer_different_nodes(self):
+        # Every replicated component: two replicas on one node are one node failure from none.
         rendered = render(scenarios.PROD)
-        for name in ("airflow-scheduler", "airflow-api-server"):
+        replicated = sorted(d["metadata"]["name"] for d in rendered.all("Deployment") if d["spec"]["replicas"] > 1)
+        assert replicated == ["airflow-api-server", "airflow-scheduler", "airflow-triggerer"]
+        for name in replicated:
             deployment = rendered.get("Deployment", name)
             (term,) = pod_spec(deployment)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
             selector = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
             assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
-            # The selector must match the replicas' own labels, or the rule spreads nothing.
+            # The selector must match the replicas' own labels, or the rule spreads nothing, and only
+            # theirs: one matching every pod of the release would keep the components apart instead.
             assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items(), name
+            assert "app.kubernetes.io/component" in selector, name
 
     def test_tokens_signed_with_the_keys_its_header_creates(self):
         # The Secret and kid the commands at the top of values/prod.yaml make; a rotation fails no task.
