@@ -687,6 +687,20 @@ and never written into the clone's config. `$$(` keeps Kubernetes from expanding
 {{- end }}
 {{- end -}}
 
+{{/*
+The embedded PostgreSQL StatefulSet's serviceName, `list $ <the live StatefulSet, or {}>`: its
+governing Service, the headless <release>-postgresql-headless. serviceName cannot change on a live
+StatefulSet, and releases made with the chart before that Service existed name the ClusterIP
+<release>-postgresql there: such a StatefulSet keeps its name, or every `helm upgrade` of the
+release would fail. Renderers built on `helm template` (Argo CD, for one) run no lookup and get
+the new name: there an old release's StatefulSet has to be recreated once (`kubectl delete
+statefulset --cascade=orphan` leaves its pod and claim to the new one). Clients connect through the
+ClusterIP Service and nothing resolves the pod's own DNS name, so either governing Service works.
+*/}}
+{{- define "airflow.postgresqlServiceName" -}}
+{{- dig "spec" "serviceName" (include "airflow.name" (list (index . 0) "postgresql-headless")) (index . 1) -}}
+{{- end -}}
+
 {{/* ---------------------------------------------------------------- Small per-component objects */}}
 
 {{/* ServiceAccount of a component; tokens are mounted only by the pod specs that use them. */}}
