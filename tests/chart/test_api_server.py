@@ -58,7 +58,7 @@ class TestApiServer:
         folder = passwords_file.rsplit("/", 1)[0]
         main_mount = mounts(containers(deployment)["api-server"])[folder]
         assert not main_mount.get("readOnly")
-        assert volumes(deployment)[main_mount["name"]] == {"name": main_mount["name"], "emptyDir": {}}
+        assert volumes(deployment)[main_mount["name"]] == {"name": main_mount["name"], "emptyDir": {"sizeLimit": "1Mi"}}
         assert volumes(deployment)["simple-auth-secret"]["secret"]["secretName"] == "airflow-simple-auth-passwords"
 
     def test_simple_auth_users_and_generated_password_match(self):

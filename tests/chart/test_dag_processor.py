@@ -38,7 +38,7 @@ class TestDagProcessor:
         assert mounts(sidecar)["/git"]["name"] == "dags"
         assert mounts(containers(deployment)["dag-processor"])["/opt/airflow/dags"] == {
             "name": "dags", "mountPath": "/opt/airflow/dags", "readOnly": True}
-        assert volumes(deployment)["dags"] == {"name": "dags", "emptyDir": {}}
+        assert volumes(deployment)["dags"] == {"name": "dags", "emptyDir": {"sizeLimit": "2Gi"}}
 
     def test_first_sync_happens_before_airflow_starts(self):
         # An empty dags folder at start (sync failing) would mark every DAG stale: see _helpers.tpl.

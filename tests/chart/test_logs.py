@@ -10,7 +10,9 @@ from tests.lib.render.helm_template import render
 class TestLogs:
     def test_emptydir_by_default(self):
         rendered = render(scenarios.DEFAULT)
-        assert volumes(rendered.get("Deployment", "airflow-api-server"))["logs"] == {"name": "logs", "emptyDir": {}}
+        assert volumes(rendered.get("Deployment", "airflow-api-server"))["logs"] == {"name": "logs", "emptyDir": {"sizeLimit": "1Gi"}}
+        # A task's log is what grows: the worker's folder is the larger one.
+        assert {"name": "logs", "emptyDir": {"sizeLimit": "4Gi"}} in worker_pod_template(rendered)["spec"]["volumes"]
         assert rendered.maybe("PersistentVolumeClaim", "airflow-logs") is None
 
     def test_one_shared_claim_for_workers_and_every_component(self):

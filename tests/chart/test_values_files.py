@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.lib.conformance.pod_specs_in_manifests import pod_specs
+from tests.lib.paths import REPO, VALUES_DIR
 from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import (
     airflow_cfg,
@@ -13,9 +16,17 @@ from tests.lib.render.chart_objects import (
     quantity,
     worker_pod_template,
 )
-from tests.lib.render.helm_template import render
+from tests.lib.render.helm_template import Scenario, render
 
 GIB = 2**30
+E2E_VALUES = REPO / "tests" / "e2e" / "values"
+# The values the e2e tests install with (tests/lib/installs): each file layered over dev or prod.
+E2E_INSTALLS = [
+    Scenario.of("e2e-dev", {"postgresql": {"persistence": {"enabled": False}}},
+                files=[VALUES_DIR / "dev.yaml", E2E_VALUES / "test-timing.yaml", E2E_VALUES / "test-footprint.yaml"]),
+    Scenario.of("e2e-prod", files=[VALUES_DIR / "prod.yaml", E2E_VALUES / "prod-on-local-node.yaml",
+                                   E2E_VALUES / "test-timing.yaml", E2E_VALUES / "test-footprint.yaml"]),
+]
 
 
 def _pod_requests(spec) -> tuple[float, float]:
@@ -93,14 +104,19 @@ class TestProdValues:
             assert rendered.get("PodDisruptionBudget", name)["spec"]["maxUnavailable"] == 1
 
     def test_replicas_prefer_different_nodes(self):
+        # Every replicated component: two replicas on one node are one node failure from none.
         rendered = render(scenarios.PROD)
-        for name in ("airflow-scheduler", "airflow-api-server"):
+        replicated = sorted(d["metadata"]["name"] for d in rendered.all("Deployment") if d["spec"]["replicas"] > 1)
+        assert replicated == ["airflow-api-server", "airflow-scheduler", "airflow-triggerer"]
+        for name in replicated:
             deployment = rendered.get("Deployment", name)
             (term,) = pod_spec(deployment)["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
             selector = term["podAffinityTerm"]["labelSelector"]["matchLabels"]
             assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
-            # The selector must match the replicas' own labels, or the rule spreads nothing.
+            # The selector must match the replicas' own labels, or the rule spreads nothing, and only
+            # theirs: one matching every pod of the release would keep the components apart instead.
             assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items(), name
+            assert "app.kubernetes.io/component" in selector, name
 
     def test_tokens_signed_with_the_keys_its_header_creates(self):
         # The Secret and kid the commands at the top of values/prod.yaml make; a rotation fails no task.
@@ -112,3 +128,13 @@ class TestProdValues:
 
     def test_network_policies_on(self):
         assert render(scenarios.PROD).all("NetworkPolicy")
+
+
+@pytest.mark.parametrize("scenario", [scenarios.DEV, scenarios.PROD, *E2E_INSTALLS], ids=lambda s: s.name)
+def test_values_that_set_resources_keep_the_charts_disk_bounds(scenario):
+    # Each file sets cpu and memory only: Helm merges maps key by key, so ephemeral-storage stays the
+    # chart's (a null, which would remove it, the schema refuses).
+    for pod in pod_specs(render(scenario).objects):
+        for container in pod.spec["containers"] + (pod.spec.get("initContainers") or []):
+            for part in ("requests", "limits"):
+                assert "ephemeral-storage" in container["resources"][part], f"{pod.origin}/{container['name']} {part}"

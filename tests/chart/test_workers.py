@@ -34,8 +34,9 @@ class TestWorkerPodTemplate:
         base = _base(worker_pod_template(rendered))
         assert base["image"] == "airflow-on-k8s/airflow:dev"
         assert base["imagePullPolicy"] == "IfNotPresent"
-        assert base["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi"},
-                                     "limits": {"cpu": "1", "memory": "768Mi"}}
+        # values/dev.yaml sets cpu and memory; ephemeral-storage stays the chart's.
+        assert base["resources"] == {"requests": {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "256Mi"},
+                                     "limits": {"cpu": "1", "memory": "768Mi", "ephemeral-storage": "9Gi"}}
 
     def test_gets_airflow_cfg_but_no_server_secret(self):
         # Tasks reach Airflow through the execution API with a per-task token: no DB URL, fernet
@@ -107,7 +108,7 @@ class TestWorkerPodAsTheExecutorBuildsIt:
         assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
         base = _base(pod)
         assert base["securityContext"]["allowPrivilegeEscalation"] is False
-        assert base["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+        assert base["resources"]["limits"] == {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "9Gi"}
         assert base["image"] == "apache/airflow:3.3.2"
 
     def test_adds_the_task_command_and_keeps_the_init_container(self, pod):

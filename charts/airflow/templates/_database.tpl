@@ -37,11 +37,12 @@ spelling in the URL, one setting for both.
 {{- end }}
 {{- end -}}
 
-{{/* Volumes of a server pod: the base ones, the chart's scripts, and the database's CA, when one is named. */}}
+{{/* Volumes of a server pod (`list $ "<component>"`): the base ones, the chart's scripts, and the database's CA, when one is named. */}}
 {{- define "airflow.serverVolumes" -}}
+{{- $root := index . 0 -}}
 {{ include "airflow.baseVolumes" . }}
-{{ include "airflow.scriptsVolume" . }}
-{{- with (.Values.data.tls | default dict).caCertConfigMap }}
+{{ include "airflow.scriptsVolume" $root }}
+{{- with ($root.Values.data.tls | default dict).caCertConfigMap }}
 - name: database-ca
   configMap:
     name: {{ . }}

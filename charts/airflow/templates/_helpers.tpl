@@ -323,31 +323,34 @@ envFrom:
   mountPath: /tmp
 {{- end -}}
 
+{{/* The base volumes of an Airflow pod: `list $ "<component>"`, whose emptyDirSizeLimits size logs and tmp (_storage.tpl). */}}
 {{- define "airflow.baseVolumes" -}}
+{{- $root := index . 0 -}}
 - name: config
   configMap:
-    name: {{ include "airflow.name" (list . "config") }}
+    name: {{ include "airflow.name" (list $root "config") }}
 - name: logs
-  {{- if .Values.logs.persistence.enabled }}
+  {{- if $root.Values.logs.persistence.enabled }}
   persistentVolumeClaim:
-    claimName: {{ .Values.logs.persistence.existingClaim | default (include "airflow.name" (list . "logs")) }}
+    claimName: {{ $root.Values.logs.persistence.existingClaim | default (include "airflow.name" (list $root "logs")) }}
   {{- else }}
-  emptyDir: {}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "logs") | nindent 2 }}
   {{- end }}
 - name: tmp
-  emptyDir: {}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "tmp") | nindent 2 }}
 {{- end -}}
 
-{{/* Where DAG files come from, for components that parse or run them. Empty when baked into the image. */}}
+{{/* Where DAG files come from, for components that parse or run them: `list $ "<component>"`. Empty when baked into the image. */}}
 {{- define "airflow.dagsVolume" -}}
-{{- if .Values.dags.gitSync.enabled }}
+{{- $root := index . 0 -}}
+{{- if $root.Values.dags.gitSync.enabled }}
 - name: dags
-  emptyDir: {}
-{{- include "airflow.gitVolumes" . }}
-{{- else if .Values.dags.persistence.enabled }}
+  {{- include "airflow.emptyDir" (list $root (index . 1) "dags") | nindent 2 }}
+{{- include "airflow.gitVolumes" $root }}
+{{- else if $root.Values.dags.persistence.enabled }}
 - name: dags
   persistentVolumeClaim:
-    claimName: {{ .Values.dags.persistence.existingClaim | default (include "airflow.name" (list . "dags")) }}
+    claimName: {{ $root.Values.dags.persistence.existingClaim | default (include "airflow.name" (list $root "dags")) }}
 {{- end }}
 {{- end -}}
 
@@ -686,6 +689,20 @@ and never written into the clone's config. `$$(` keeps Kubernetes from expanding
 {{- if .Values.dags.gitBundle.enabled }}
 {{- include "airflow.gitVolumes" . }}
 {{- end }}
+{{- end -}}
+
+{{/*
+The embedded PostgreSQL StatefulSet's serviceName, `list $ <the live StatefulSet, or {}>`: its
+governing Service, the headless <release>-postgresql-headless. serviceName cannot change on a live
+StatefulSet, and releases made with the chart before that Service existed name the ClusterIP
+<release>-postgresql there: such a StatefulSet keeps its name, or every `helm upgrade` of the
+release would fail. Renderers built on `helm template` (Argo CD, for one) run no lookup and get
+the new name: there an old release's StatefulSet has to be recreated once (`kubectl delete
+statefulset --cascade=orphan` leaves its pod and claim to the new one). Clients connect through the
+ClusterIP Service and nothing resolves the pod's own DNS name, so either governing Service works.
+*/}}
+{{- define "airflow.postgresqlServiceName" -}}
+{{- dig "spec" "serviceName" (include "airflow.name" (list (index . 0) "postgresql-headless")) (index . 1) -}}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- Small per-component objects */}}

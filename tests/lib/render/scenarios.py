@@ -74,6 +74,8 @@ API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
 }})
 
 LOGS_PVC = Scenario.of("logs-pvc", {"logs": {"persistence": {"enabled": True}}})
+# The embedded PostgreSQL's data on an emptyDir (as the e2e tests install it, tests/lib/installs/release.py).
+POSTGRESQL_NO_VOLUME = Scenario.of("postgresql-no-volume", {"postgresql": {"persistence": {"enabled": False}}})
 # Task logs in an S3-compatible store other than AWS, its keys in a Secret (values/prod.yaml has AWS S3).
 REMOTE_LOGS_S3_COMPATIBLE = Scenario.of("remote-logs-s3-compatible", {"logs": {"remote": {
     "enabled": True, "baseLogFolder": "s3://airflow-logs/team-a/",
@@ -114,7 +116,8 @@ TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "deve
 # Every pod-level value a platform team sets (tests/chart/test_pod_settings.py): global ones, one
 # component overriding a scheduling value, per-component env, volumes, sidecars and security contexts.
 # Metrics, git-sync and a `helm test` pod make every kind of pod the chart has.
-SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"cpu": "100m", "memory": "64Mi"}}
+SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "16Mi"},
+                     "limits": {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}}
 POD_SETTINGS = Scenario.of("pod-settings", {
     "metrics": {"enabled": True},
     "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/dags.git"}},
@@ -175,5 +178,5 @@ LOCAL_SETTINGS = Scenario.of("local-settings", {
     "apiServer": {"apiServerConfig": "AUTH_ROLE_PUBLIC = None\n"},
 })
 
-DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC,
+DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]

@@ -71,8 +71,8 @@ spec:
         {{- toYaml $values.resources | nindent 8 }}
     {{- with include "airflow.componentExtras" (list . "worker" "extraContainers") | trim }}{{ nindent 4 . }}{{- end }}
   volumes:
-    {{- include "airflow.baseVolumes" . | nindent 4 }}
-    {{- with include "airflow.dagsVolume" . | trim }}{{ nindent 4 . }}{{- end }}
+    {{- include "airflow.baseVolumes" (list . "worker") | nindent 4 }}
+    {{- with include "airflow.dagsVolume" (list . "worker") | trim }}{{ nindent 4 . }}{{- end }}
     {{- with include "airflow.gitBundleVolumes" . | trim }}{{ nindent 4 . }}{{- end }}
     {{- with include "airflow.componentExtras" (list . "worker" "extraVolumes") | trim }}{{ nindent 4 . }}{{- end }}
 {{- end -}}
