@@ -49,13 +49,16 @@ default_args = pod_defaults.default_args(
 # The KubernetesExecutor runs this task's worker (the process that launches and watches the
 # `job` pod) in its own pod; the seed gave that worker pod these resources, and production keeps
 # them. A cluster too small for 4 CPU / 32 GiB (dev: values/dev.yaml) sets
-# KUBERNETES_DAG_WORKER_RESOURCES instead, so this same file runs there.
+# KUBERNETES_DAG_WORKER_RESOURCES instead, so this same file runs there. The override replaces the
+# worker's whole resources map: it keeps the chart's disk request and limit (with_worker_disk).
 worker_pod_override = k8s.V1Pod(
     spec=k8s.V1PodSpec(
         containers=[
             k8s.V1Container(
                 name="base",  # the executor's worker container; pod_override merges by this name
-                resources=pod_defaults.sized_from_env("KUBERNETES_DAG_WORKER_RESOURCES", ("4", "32Gi", "8", "64Gi")),
+                resources=pod_defaults.with_worker_disk(
+                    pod_defaults.sized_from_env("KUBERNETES_DAG_WORKER_RESOURCES", ("4", "32Gi", "8", "64Gi"))
+                ),
             )
         ]
     )

@@ -106,6 +106,19 @@ DEFAULT_RESOURCES = resources("100m", "128Mi", "500m", "256Mi")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
 
 
+# The worker pod's disk: the chart's default `workers.resources` ephemeral-storage (its emptyDirs' sum,
+# charts/airflow/values.yaml). A pod_override that sets the worker's resources replaces the whole map,
+# so one that sizes CPU and memory must carry these too, or the worker pod has no disk limit.
+WORKER_EPHEMERAL_STORAGE = ("256Mi", "9Gi")
+
+
+def with_worker_disk(sized: k8s.V1ResourceRequirements) -> k8s.V1ResourceRequirements:
+    """`sized` plus the worker pod's ephemeral-storage request and limit (WORKER_EPHEMERAL_STORAGE)."""
+    request, limit = WORKER_EPHEMERAL_STORAGE
+    return k8s.V1ResourceRequirements(requests={**sized.requests, "ephemeral-storage": request},
+                                      limits={**sized.limits, "ephemeral-storage": limit})  # fmt: skip
+
+
 def sized_from_env(variable: str, default: tuple[str, str, str, str]) -> k8s.V1ResourceRequirements:
     """Requests and limits from environment variable `variable`, else `default`.
 

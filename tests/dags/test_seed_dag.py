@@ -156,8 +156,8 @@ def test_worker_pod_override_resources(run):
     assert isinstance(override, k8s.V1Pod)
     (base,) = override.spec.containers
     assert base.name == "base"
-    assert base.resources.requests == {"cpu": "4", "memory": "32Gi"}
-    assert base.resources.limits == {"cpu": "8", "memory": "64Gi"}
+    assert base.resources.requests == {"cpu": "4", "memory": "32Gi", "ephemeral-storage": "256Mi"}
+    assert base.resources.limits == {"cpu": "8", "memory": "64Gi", "ephemeral-storage": "9Gi"}
 
 
 def test_renamed_objects_are_explained():

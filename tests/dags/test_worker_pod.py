@@ -55,9 +55,15 @@ def _base(pod: dict) -> dict:
 
 def test_worker_pod_carries_the_overridden_resources(worker_pod):
     assert _base(worker_pod)["resources"] == {
-        "requests": {"cpu": "4", "memory": "32Gi"},
-        "limits": {"cpu": "8", "memory": "64Gi"},
+        "requests": {"cpu": "4", "memory": "32Gi", "ephemeral-storage": "256Mi"},
+        "limits": {"cpu": "8", "memory": "64Gi", "ephemeral-storage": "9Gi"},
     }
+
+
+def test_the_override_keeps_the_charts_disk_request_and_limit(template, worker_pod):
+    # The override replaces the whole resources map: without these the worker pod would have no disk limit.
+    for part in ("requests", "limits"):
+        assert _base(worker_pod)["resources"][part]["ephemeral-storage"] == _base(template)["resources"][part]["ephemeral-storage"]
 
 
 def test_the_override_changed_the_templates_resources(template, worker_pod):

@@ -61,7 +61,8 @@ def test_the_dev_value_sizes_the_seeds_worker_pod_to_the_dev_workers():
 def test_unset_keeps_the_seeds_production_size():
     proc = parsed_override(None)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"requests": {"cpu": "4", "memory": "32Gi"}, "limits": {"cpu": "8", "memory": "64Gi"}}
+    assert json.loads(proc.stdout) == {"requests": {"cpu": "4", "memory": "32Gi", "ephemeral-storage": "256Mi"},
+                                       "limits": {"cpu": "8", "memory": "64Gi", "ephemeral-storage": "9Gi"}}  # fmt: skip
 
 
 @pytest.mark.parametrize("value", ["4,32Gi", "4,32 gigs,8,64Gi", "a,b,c,d"])
