@@ -41,7 +41,7 @@ class TestDagProcessor:
         assert volumes(deployment)["dags"] == {"name": "dags", "emptyDir": {"sizeLimit": "2Gi"}}
 
     def test_first_sync_happens_before_airflow_starts(self):
-        # An empty dags folder at start (sync failing) would mark every DAG stale: see _helpers.tpl.
+        # An empty dags folder at start (sync failing) would mark every DAG stale: see dag-processor/deployment.yaml.
         for name in (NAME, "airflow-triggerer"):
             deployment = render(scenarios.GITSYNC_HTTPS).get("Deployment", name)
             inits = init_containers(deployment)

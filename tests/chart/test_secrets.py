@@ -47,7 +47,7 @@ class TestGeneratedSecrets:
         # every generated value goes through the one helper that reads the live Secret first.
         from tests.lib.paths import CHART
 
-        helpers = (CHART / "templates" / "_helpers.tpl").read_text()
+        helpers = (CHART / "templates" / "_secrets.tpl").read_text()
         assert 'lookup "v1" "Secret" $root.Release.Namespace $secretName' in helpers
         for template in ("fernet-key-secret.yaml", "jwt-secret.yaml", "api-secret-key-secret.yaml", "postgresql-secret.yaml"):
             assert 'include "airflow.secretValue"' in (CHART / "templates" / "secrets" / template).read_text(), template
