@@ -43,7 +43,7 @@ RANK_OFFLINE, RANK_E2E, RANK_EXCLUSIVE, RANK_LAST = range(4)
 # DAG starved each other's api-server past its 180 s rollout: the node's CPU, not waiting, bounds the
 # e2e suite, so one lane is the default (see the README's test times).
 E2E_LANES = int(os.environ.get("E2E_LANES", "1"))
-EXCLUSIVE = "node_exclusive"  # marker: fills the node on purpose; runs when no other e2e test does
+EXCLUSIVE = "node_exclusive"  # marker: fills or taints the node on purpose; runs when no other e2e test does
 # marker: a module whose time is mostly waiting (the faults' task pods working through a fault, adoption
 # rounds): with one e2e lane and two workers it is a group of its own, run beside the e2e group. The node
 # sat at 10-20 % CPU through test_faults' waits, measured on the 2-core node.
