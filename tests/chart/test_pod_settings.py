@@ -166,3 +166,17 @@ def test_git_sync_user_left_to_the_platform_when_null():
         "enabled": True, "repo": "https://git.example.com/dags.git", "uid": None}}}))
     (git_sync,) = [c for c in worker_pod_template(rendered)["spec"]["initContainers"] if c["name"] == "git-sync-init"]
     assert "runAsUser" not in git_sync["securityContext"]
+
+
+def test_every_container_running_airflow_names_its_user_for_a_uid_without_a_passwd_entry(all_pods):
+    # Seen on the real node as uid 1000650000: the Airflow CLI stopped with "The user that Airflow is
+    # running as has no username" (getpass reads $USER before the passwd file the uid is not in).
+    runs_airflow = {"api-server", "scheduler", "dag-processor", "triggerer", "run-migrations", "wait-for-migrations",
+                    "base", "cleanup"}  # fmt: skip
+    checked = set()
+    for pod in all_pods.values():
+        for container in pod["spec"]["containers"] + pod["spec"].get("initContainers", []):
+            if container["name"] in runs_airflow:
+                assert env(container)["USER"] == {"name": "USER", "value": "airflow"}, container["name"]
+                checked.add(container["name"])
+    assert checked == runs_airflow

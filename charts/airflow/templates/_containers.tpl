@@ -10,9 +10,21 @@ is down) before each command: the migration Job and the `wait-for-migrations` in
 the database with the chart's scripts instead (plain Python, no Airflow import: _scripts.tpl), so that
 check is off (docs/decisions/0005-migrations-post-hook-components-wait.md).
 */}}
+{{/*
+The user name Airflow asks for (getpass reads $USER before the passwd file). A uid the platform
+assigns (OpenShift) has no passwd entry, and with a read-only root filesystem the image's entrypoint
+cannot add one: without this the Airflow CLI stops with "The user that Airflow is running as has no
+username". Every container that runs Airflow gets it.
+*/}}
+{{- define "airflow.userEnv" -}}
+- name: USER
+  value: airflow
+{{- end -}}
+
 {{- define "airflow.serverEnv" -}}
 - name: CONNECTION_CHECK_MAX_COUNT
   value: "0"
+{{ include "airflow.userEnv" . }}
 - name: AIRFLOW__CORE__FERNET_KEY
   valueFrom:
     secretKeyRef:

@@ -43,6 +43,7 @@ spec:
         # The image's entrypoint would wait for a database the worker has no URL for.
         - name: CONNECTION_CHECK_MAX_COUNT
           value: "0"
+        {{- include "airflow.userEnv" . | nindent 8 }}
         {{- $sidecar := dict }}
         {{- with $values.podOperator.xcomSidecarResources }}{{ $_ := set $sidecar "xcom_sidecar_container_resources" (toJson .) }}{{ end }}
         {{- with $values.podOperator.xcomSidecarImage }}{{ $_ := set $sidecar "xcom_sidecar_container_image" . }}{{ end }}
