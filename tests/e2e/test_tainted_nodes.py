@@ -2,8 +2,7 @@
 
 Every node is tainted NoSchedule with a key of this module's own for as long as the module runs, and
 the taint is removed afterwards whatever happens. Without a toleration, the install's wait names the
-pod that cannot be scheduled and why (the migration hook's, the first pod the install needs), within
-about a minute instead of helm's timeout. With values/dev.yaml, metrics on and only the global
+pods that cannot be scheduled and why, within about a minute instead of helm's timeout. With values/dev.yaml, metrics on and only the global
 `tolerations` (plus the DAG bundle's TASK_POD_TOLERATIONS in the worker env, for the pods the DAGs
 themselves launch), every pod schedules: the migration Job, PostgreSQL, the statsd-exporter, the four
 components, the worker pod and the seed DAG's task pod, and the seed DAG run succeeds.
@@ -14,6 +13,7 @@ The taint would keep any other test's new pods off the node, so this module runs
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +25,7 @@ from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.cluster.unstartable_pods import PodStuck
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
-from tests.lib.installs.release import DEV_VALUES, NO_DATABASE_VOLUME, installed
+from tests.lib.installs.release import NO_DATABASE_VOLUME, installed
 from tests.lib.live_airflow.rest_api import connect
 from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, WORKER_POD_SELECTOR, run_label
 
@@ -55,18 +55,25 @@ def tainted(prod_images: ClusterTarget) -> Iterator[ClusterTarget]:
             target.kubectl("taint", "nodes", node, f"{TAINT_KEY}:NoSchedule-", check=False)
 
 
+TASK_PLACEMENT = "task-pod-placement"  # a ConfigMap of the worker env the DAG bundle reads
+
+
 def tolerating_values(directory: Path) -> Path:
     """The global toleration, metrics on, and the bundle's task pods told the same through the worker
-    env, beside what values/dev.yaml already sets there."""
-    dev_worker_env = yaml.safe_load(DEV_VALUES.read_text())["workers"]["extraEnv"]
+    env, from a ConfigMap (workers.extraEnvFrom: the worker env values/dev.yaml sets stays as it is)."""
     values = {
         "tolerations": [TOLERATION],
         "metrics": {"enabled": True},
-        "workers": {"extraEnv": [*dev_worker_env, {"name": "TASK_POD_TOLERATIONS", "value": json.dumps([TOLERATION])}]},
+        "workers": {"extraEnvFrom": [{"configMapRef": {"name": TASK_PLACEMENT}}]},
     }
     path = directory / "tolerations.yaml"
     path.write_text(yaml.safe_dump(values))
     return path
+
+
+def create_task_placement(target: ClusterTarget, namespace: str) -> None:
+    target.kubectl("create", "configmap", TASK_PLACEMENT, "-n", namespace,
+                   f"--from-literal=TASK_POD_TOLERATIONS={json.dumps([TOLERATION])}")  # fmt: skip
 
 
 def test_without_a_toleration_the_install_names_the_pod_that_cannot_be_scheduled(tainted: ClusterTarget) -> None:
@@ -76,8 +83,10 @@ def test_without_a_toleration_the_install_names_the_pod_that_cannot_be_scheduled
             pass
     seconds = time.monotonic() - started
     message = str(stuck.value)
-    assert "run-migrations" in message, message
-    assert "Unschedulable" in message and TAINT_KEY in message, message
+    # The first pods the install creates are the components and PostgreSQL (Helm creates the
+    # migration hook only once they exist): the wait names them and the scheduler's reason.
+    assert re.search(rf"pod e2e-untolerated-[0-9a-f]+/{RELEASE}-", message), message
+    assert "Unschedulable" in message and "untolerated taint" in message, message
     assert seconds < WELL_BEFORE_HELM_TIMEOUT_S, f"the stuck hook was reported after {seconds:.0f} s: {message}"
 
 
@@ -86,7 +95,9 @@ def test_with_one_global_toleration_every_pod_schedules_and_the_seed_dag_succeed
 ) -> None:
     apply_dev_objects(tainted)
     values = ("--values", str(tolerating_values(tmp_path_factory.mktemp("taints"))), *STATSD_IMAGE, *NO_DATABASE_VOLUME)
-    with installed(tainted, "e2e-tolerated", (LAUNCH_NAMESPACE,), values, RELEASE) as release, connect(release) as api:
+    with installed(tainted, "e2e-tolerated", (LAUNCH_NAMESPACE,), values, RELEASE,
+                   before_install=lambda namespace: create_task_placement(tainted, namespace)) as release, \
+            connect(release) as api:  # fmt: skip
         components = release.kubectl_json("get", "pods")["items"]
         scheduled = {p["metadata"]["labels"]["app.kubernetes.io/component"] for p in components
                      if p["spec"].get("nodeName") and TOLERATION in p["spec"].get("tolerations", [])}  # fmt: skip
