@@ -30,7 +30,8 @@ class TestExtraEnv:
     def test_nothing_extra_by_default(self):
         container = containers(render(scenarios.DEFAULT).get("Deployment", "airflow-scheduler"))["scheduler"]
         assert "envFrom" not in container
-        # CONNECTION_CHECK_MAX_COUNT=0: no `airflow db check` in the image's entrypoint (tests/chart/test_startup.py).
-        assert list(env(container)) == ["CONNECTION_CHECK_MAX_COUNT", "AIRFLOW__CORE__FERNET_KEY",
+        # CONNECTION_CHECK_MAX_COUNT=0: no `airflow db check` in the image's entrypoint (tests/chart/test_startup.py);
+        # USER: Airflow's user name under any uid (tests/chart/test_pod_settings.py).
+        assert list(env(container)) == ["CONNECTION_CHECK_MAX_COUNT", "USER", "AIRFLOW__CORE__FERNET_KEY",
                                         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__API_AUTH__JWT_SECRET",
                                         "AIRFLOW__API__SECRET_KEY"]

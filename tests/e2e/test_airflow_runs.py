@@ -168,8 +168,11 @@ def test_the_seed_worker_pod_was_launched_by_the_executor_with_the_dev_size(airf
     dev = airflow.release.kubectl_json("get", "deployment", f"{RELEASE}-dag-processor")
     size = next(e["value"] for c in dev["spec"]["template"]["spec"]["containers"] for e in c.get("env", [])
                 if e["name"] == "KUBERNETES_DAG_WORKER_RESOURCES").split(",")  # fmt: skip
-    assert {k: parse_quantity(v) for k, v in base["resources"]["requests"].items()} == {
+    requests = base["resources"]["requests"]
+    assert {k: parse_quantity(requests[k]) for k in ("cpu", "memory")} == {
         "cpu": parse_quantity(size[0]), "memory": parse_quantity(size[1])}  # fmt: skip
+    # The override replaces the worker's whole resources map; it keeps the chart's disk request.
+    assert "ephemeral-storage" in requests and "ephemeral-storage" in base["resources"]["limits"]
 
 
 def test_the_seed_job_pod_carried_the_secret_configmap_pull_secret_and_resources_then_was_deleted(
