@@ -50,9 +50,8 @@ helm.sh/chart: {{ include "airflow.chart" $root }}
 
 {{/* The serviceAccounts.<key> values of a component: `list $ "<component>"`. */}}
 {{- define "airflow.serviceAccountValues" -}}
-{{- $keys := dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
-  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup" -}}
-{{- toJson (get (index . 0).Values.serviceAccounts (get $keys (index . 1)) | default dict) -}}
+{{- $key := get (include "airflow.componentKeys" (index . 0) | fromJson) (index . 1) -}}
+{{- toJson (get (index . 0).Values.serviceAccounts $key | default dict) -}}
 {{- end -}}
 
 {{/* ServiceAccount name of a component: serviceAccounts.<key>.name, else <release>-<component>. */}}

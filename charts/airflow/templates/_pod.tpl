@@ -11,18 +11,26 @@ annotations and env add to the global ones. Security contexts are merged key by 
 over the global, and a key set to null is left out (platforms that assign the user, e.g. OpenShift).
 */}}
 
+{{/*
+Where each component's values are, as JSON: component name -> its key in values.yaml (the statsd-exporter's
+is nested under metrics). The same keys name its ServiceAccount under serviceAccounts.
+*/}}
+{{- define "airflow.componentKeys" -}}
+{{- dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
+  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup"
+  "statsd" "metrics.statsdExporter" | toJson -}}
+{{- end -}}
+
 {{/* The values of a component, as JSON: `list $ "<component>"`; {} for the `helm test` pod. */}}
 {{- define "airflow.componentValues" -}}
 {{- $root := index . 0 -}}
-{{- $component := index . 1 -}}
-{{- $keys := dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
-  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup" -}}
-{{- if eq $component "statsd" -}}
-{{- toJson $root.Values.metrics.statsdExporter -}}
-{{- else if hasKey $keys $component -}}
-{{- toJson (get $root.Values (get $keys $component)) -}}
-{{- else -}}
+{{- $key := get (include "airflow.componentKeys" $root | fromJson) (index . 1) -}}
+{{- if not $key -}}
 {}
+{{- else -}}
+{{- $values := $root.Values -}}
+{{- range splitList "." $key }}{{ $values = get $values . }}{{ end -}}
+{{- toJson $values -}}
 {{- end -}}
 {{- end -}}
 
@@ -158,7 +166,7 @@ the chart's own keys, and extra containers or volumes whose names the chart alre
 {{- $root := . -}}
 {{- $chartLabel := "^(app\\.kubernetes\\.io/|helm\\.sh/chart$)" -}}
 {{- $places := list (list "" .Values) -}}
-{{- range $path, $component := dict "scheduler" "scheduler" "apiServer" "api-server" "dagProcessor" "dag-processor" "triggerer" "triggerer" "workers" "worker" "migrations" "run-migrations" "postgresql" "postgresql" "metrics.statsdExporter" "statsd" "cleanup" "cleanup" }}
+{{- range $component, $path := include "airflow.componentKeys" $root | fromJson }}
 {{- $places = append $places (list (printf "%s." $path) (include "airflow.componentValues" (list $root $component) | fromJson)) }}
 {{- end }}
 {{- if and .Values.apiServer.apiServerConfig .Values.apiServer.apiServerConfigConfigMapName }}
