@@ -86,9 +86,7 @@ class Faults:
         return self.release.target
 
     def component_pod(self, component: str) -> dict[str, Any]:
-        (pod,) = [p for p in self.release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
-                  if not p["metadata"].get("deletionTimestamp")]  # fmt: skip
-        return pod
+        return self.release.component_pod(component)
 
 
 @pytest.fixture(scope="module")

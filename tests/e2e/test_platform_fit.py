@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import yaml
@@ -49,11 +48,6 @@ class Platform:
     def target(self) -> ClusterTarget:
         return self.release.target
 
-    def pod(self, component: str) -> dict[str, Any]:
-        (pod, *_) = [p for p in self.release.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
-                     if not p["metadata"].get("deletionTimestamp")]  # fmt: skip
-        return pod
-
     def exec(self, pod: str, container: str, *command: str) -> str:
         return self.target.kubectl("exec", "-n", self.release.namespace, pod, "-c", container, "--", *command).stdout
 
@@ -83,7 +77,7 @@ def test_every_airflow_pod_runs_as_the_platforms_uid_with_gid_0(platform: Platfo
         assert context["runAsUser"] == ASSIGNED_UID and context["runAsGroup"] == 0, component
         assert "fsGroup" not in context, component
         assert all(s.get("ready") for s in pod["status"]["containerStatuses"]), f"{component} is not Ready"
-    assert platform.exec(platform.pod("scheduler")["metadata"]["name"], "scheduler", "id", "-u").strip() == str(ASSIGNED_UID)
+    assert platform.exec(platform.release.component_pod("scheduler")["metadata"]["name"], "scheduler", "id", "-u").strip() == str(ASSIGNED_UID)
 
 
 def test_the_seed_dag_runs_and_its_log_is_read_back(platform: Platform) -> None:
@@ -112,7 +106,7 @@ def test_the_worker_pod_carries_the_policy_label_the_values_and_the_mounted_secr
 
 
 def test_the_scheduler_sidecar_and_init_container_ran(platform: Platform) -> None:
-    pod = platform.pod("scheduler")
+    pod = platform.release.component_pod("scheduler")
     statuses = {s["name"]: s for s in pod["status"]["containerStatuses"]}
     assert statuses["platform-sidecar"]["ready"], statuses["platform-sidecar"]
     (init,) = [s for s in pod["status"]["initContainerStatuses"] if s["name"] == "platform-init"]
@@ -122,10 +116,10 @@ def test_the_scheduler_sidecar_and_init_container_ran(platform: Platform) -> Non
 
 
 def test_a_scheduler_secret_reaches_the_scheduler_alone(platform: Platform) -> None:
-    scheduler = platform.pod("scheduler")["metadata"]["name"]
+    scheduler = platform.release.component_pod("scheduler")["metadata"]["name"]
     assert platform.exec(scheduler, "scheduler", "printenv", "PLATFORM_SCHEDULER_TOKEN").strip() == SCHEDULER_SECRET[2]
     for component in ("api-server", "dag-processor", "triggerer"):
-        name = platform.pod(component)["metadata"]["name"]
+        name = platform.release.component_pod(component)["metadata"]["name"]
         printed = platform.target.kubectl("exec", "-n", platform.release.namespace, name, "-c", component, "--",
                                           "printenv", "PLATFORM_SCHEDULER_TOKEN", check=False)  # fmt: skip
         assert printed.returncode != 0 and not printed.stdout.strip(), f"{component} got the scheduler's secret"

@@ -70,6 +70,13 @@ class Release:
     def kubectl_json(self, *args: str) -> Any:
         return self.target.kubectl_json("-n", self.namespace, *args)
 
+    def component_pod(self, component: str) -> dict[str, Any]:
+        """The one live pod of a single-replica component (by its app.kubernetes.io/component label),
+        leaving out one being deleted."""
+        (pod,) = [p for p in self.kubectl_json("get", "pods", "-l", f"app.kubernetes.io/component={component}")["items"]
+                  if not p["metadata"].get("deletionTimestamp")]  # fmt: skip
+        return pod
+
     def upgrade(self, *extra: str) -> subprocess.CompletedProcess[str]:
         """`helm upgrade` with the install's values plus `extra` (e.g. `--set`), then await the rollout."""
         result = self.helm("upgrade", self.name, str(CHART), *self._values_args(), *extra, "--timeout", "5m")
