@@ -18,7 +18,10 @@ BUNDLE_NAME = "dags-folder"
 
 
 def prepare_airflow_env() -> None:
-    """Point Airflow at a throwaway home and at this bundle, before Airflow is first imported."""
+    """Point Airflow at a throwaway home and at this bundle, before Airflow is first imported; give it
+    the worker pod's AIRFLOW_* env (its connections are read when a task needs them) in any case: a
+    test that imported Airflow first must not leave the XCom sidecar unsized for the next."""
+    os.environ.update(chart_worker_airflow_env())
     if "airflow" in sys.modules:
         return
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-home-")
@@ -27,7 +30,6 @@ def prepare_airflow_env() -> None:
     # A bundle file parses in about a second; beside an Airflow install and the suite's other lane on
     # the 2-core node the default 30 s per file ran out. A parse still failing is still reported.
     os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "300")
-    os.environ.update(chart_worker_airflow_env())
 
 
 def chart_worker_airflow_env() -> dict[str, str]:
