@@ -86,6 +86,33 @@ class TestApiServer:
         annotations = pod_annotations(rendered.get("Deployment", "airflow-api-server"))
         assert annotations["checksum/simple-auth-passwords"] == hashlib.sha256(passwords.encode()).hexdigest()
 
+    def test_ingress_serves_every_host_at_its_path_after_the_extra_paths(self):
+        rendered = render(scenarios.INGRESS_HOSTS_AND_ROUTE)
+        spec = rendered.get("Ingress", "airflow-api-server")["spec"]
+        assert [r["host"] for r in spec["rules"]] == ["airflow.example.com", "airflow.internal.example", "airflow.lan"]
+        assert spec["tls"] == [{"hosts": ["airflow.example.com"], "secretName": "airflow-tls"},
+                               {"hosts": ["airflow.internal.example"], "secretName": "internal-tls"}]  # fmt: skip
+        for rule in spec["rules"]:
+            redirect, api_server = rule["http"]["paths"]
+            assert redirect["path"] == "/redirect" and redirect["backend"]["service"]["name"] == "ssl-redirect"
+            assert (api_server["path"], api_server["pathType"]) == ("/airflow", "Prefix")
+            assert api_server["backend"]["service"] == {"name": "airflow-api-server", "port": {"name": "http"}}
+        assert airflow_cfg(rendered)["api"]["base_url"] == "https://airflow.example.com/airflow"
+
+    def test_http_route_attaches_to_the_gateway_and_routes_to_the_service_port(self):
+        rendered = render(scenarios.INGRESS_HOSTS_AND_ROUTE)
+        route = rendered.get("HTTPRoute", "airflow-api-server")
+        assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+        assert route["metadata"]["labels"]["gateway"] == "shared"
+        assert route["spec"]["parentRefs"] == [{"name": "shared-gateway", "namespace": "gateway-system", "sectionName": "https"}]
+        assert route["spec"]["hostnames"] == ["airflow.example.com"]
+        (rule,) = route["spec"]["rules"]
+        assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/"}}]
+        service = rendered.get("Service", "airflow-api-server")
+        (port,) = service["spec"]["ports"]
+        assert rule["backendRefs"] == [{"name": "airflow-api-server", "port": port["port"]}]
+        assert render(scenarios.DEFAULT).all("HTTPRoute") == []
+
     def test_network_policy_admits_only_the_http_port(self):
         policy = render(scenarios.NETWORK_POLICIES).get("NetworkPolicy", "airflow-api-server")
         assert policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "api-server"

@@ -38,7 +38,7 @@ they are, for Airflow.
 {{- with .Values.apiServer.ingress }}
 {{- if and .enabled .host }}
 {{- /* Links the UI builds must use the name users reach it by. */ -}}
-{{- $_ := set $chart "api" (dict "base_url" (printf "%s://%s" (ternary "https" "http" (not (empty .tlsSecretName))) .host)) }}
+{{- $_ := set $chart "api" (dict "base_url" (printf "%s://%s%s" (ternary "https" "http" (not (empty .tlsSecretName))) .host (trimSuffix "/" .path))) }}
 {{- end }}
 {{- end -}}
 {{- if .Values.dags.gitBundle.enabled -}}

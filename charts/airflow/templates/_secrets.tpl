@@ -19,6 +19,10 @@ that roll a pod when a secret it reads changes.
 {{- .Values.data.metadataSecretName | default (include "airflow.name" (list . "metadata")) -}}
 {{- end -}}
 
+{{- define "airflow.postgresqlPasswordSecretName" -}}
+{{- .Values.postgresql.passwordSecretName | default (include "airflow.name" (list . "postgresql")) -}}
+{{- end -}}
+
 {{- define "airflow.simpleAuthSecretName" -}}
 {{- .Values.auth.simple.passwordsSecretName | default (include "airflow.name" (list . "simple-auth-passwords")) -}}
 {{- end -}}

@@ -104,6 +104,17 @@ EXTRA_ENV = Scenario.of("extra-env", {
 INGRESS = Scenario.of("ingress", {"apiServer": {"ingress": {
     "enabled": True, "className": "nginx", "host": "airflow.example.com", "tlsSecretName": "airflow-tls"}}})
 
+# The api-server reached at a sub-path of several hosts (one without TLS), a controller's redirect path
+# first, and through a Gateway API HTTPRoute too (tests/chart/test_api_server.py).
+INGRESS_HOSTS_AND_ROUTE = Scenario.of("ingress-hosts-and-route", {"apiServer": {
+    "ingress": {"enabled": True, "host": "airflow.example.com", "tlsSecretName": "airflow-tls", "path": "/airflow",
+                "extraHosts": [{"name": "airflow.internal.example", "tlsSecretName": "internal-tls"}, {"name": "airflow.lan"}],
+                "extraPaths": [{"path": "/redirect", "pathType": "Exact",
+                                "backend": {"service": {"name": "ssl-redirect", "port": {"name": "use-annotation"}}}}]},
+    "httpRoute": {"enabled": True, "parentRefs": [{"name": "shared-gateway", "namespace": "gateway-system", "sectionName": "https"}],
+                  "hostnames": ["airflow.example.com"], "labels": {"gateway": "shared"}},
+}}, api_versions=["gateway.networking.k8s.io/v1"])
+
 SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
     "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
     "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
@@ -178,5 +189,11 @@ LOCAL_SETTINGS = Scenario.of("local-settings", {
     "apiServer": {"apiServerConfig": "AUTH_ROLE_PUBLIC = None\n"},
 })
 
-DETAIL_SCENARIOS = [POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
+# values/gitops.yaml over dev.yaml (tests/chart/test_migrations.py): the migration Job a plain resource,
+# every Secret named; the same with one config value changed, as a second sync would bring.
+GITOPS = Scenario.of("gitops", files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "gitops.yaml"])
+GITOPS_CHANGED = Scenario.of("gitops-changed", {"config": {"core": {"default_task_retries": 1}}},
+                             files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "gitops.yaml"])
+
+DETAIL_SCENARIOS = [GITOPS, INGRESS_HOSTS_AND_ROUTE, POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]
