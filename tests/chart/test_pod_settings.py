@@ -51,25 +51,28 @@ def all_pods(rendered: Rendered) -> dict[str, dict[str, Any]]:
 
 def test_the_scenario_makes_every_kind_of_pod_the_chart_has(all_pods):
     assert set(all_pods) == {"api-server", "scheduler", "dag-processor", "triggerer", "run-migrations",
-                             "worker", "postgresql", "statsd", "cleanup", "test"}  # fmt: skip
+                             "worker", "postgresql", "statsd", "cleanup", "stop-workers", "test"}  # fmt: skip
 
 
 def test_every_template_that_makes_a_pod_builds_it_with_the_pod_helper():
     # The table: a template making a pod must take its pod-level fields from _pod.tpl, or a global
     # toleration would miss that pod and it would stay Pending on a tainted cluster.
+    # A template's partials (`_*.tpl` in its folder, e.g. the migration Job's spec) count as its text.
     makers = []
-    for path in sorted((CHART / "templates").rglob("*")):
-        text = path.read_text() if path.is_file() else ""
+    for path in sorted(p for p in (CHART / "templates").rglob("*") if p.is_file()):
+        text = path.read_text()
         if re.search(r"^kind: (Deployment|StatefulSet|Job|CronJob|Pod)$", text, re.MULTILINE):
+            if path.parent != CHART / "templates":
+                text += "".join(partial.read_text() for partial in sorted(path.parent.glob("_*.tpl")))
             makers.append(path)
             assert 'include "airflow.podSpecCommon"' in text, f"{path.name} makes a pod without airflow.podSpecCommon"
             assert 'include "airflow.podLabels"' in text, f"{path.name} labels its pods without airflow.podLabels"
             assert 'include "airflow.podAnnotations"' in text, f"{path.name} skips the pod annotations of values"
-    assert len(makers) == 10, [p.name for p in makers]
+    assert len(makers) == 11, [p.name for p in makers]
 
 
 @pytest.mark.parametrize("component", ["api-server", "dag-processor", "triggerer", "run-migrations", "worker",
-                                       "postgresql", "statsd", "cleanup", "test"])  # fmt: skip
+                                       "postgresql", "statsd", "cleanup", "stop-workers", "test"])  # fmt: skip
 def test_global_scheduling_labels_and_annotations_reach_every_other_pod(all_pods, component):
     pod = all_pods[component]
     spec, metadata = pod["spec"], pod["metadata"]

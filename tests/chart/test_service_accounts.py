@@ -9,9 +9,14 @@ from tests.lib.render.helm_template import render
 COMPONENTS = ["api-server", "cleanup", "dag-processor", "postgresql", "run-migrations", "scheduler", "triggerer", "worker"]
 
 
+
+def release_accounts(rendered):
+    """The ServiceAccounts that live with the release: not the pre-delete hook's own (tests/chart/test_stop_workers.py)."""
+    return [a for a in rendered.all("ServiceAccount") if "helm.sh/hook" not in (a["metadata"].get("annotations") or {})]
+
 class TestServiceAccounts:
     def test_one_per_component_named_for_it(self):
-        names = sorted(a["metadata"]["name"] for a in render(scenarios.DEFAULT).all("ServiceAccount"))
+        names = sorted(a["metadata"]["name"] for a in release_accounts(render(scenarios.DEFAULT)))
         assert names == [f"airflow-{c}" for c in COMPONENTS]
 
     def test_a_renamed_account_is_used_by_its_pods_and_bindings(self):
@@ -27,5 +32,5 @@ class TestServiceAccounts:
         assert rendered.maybe("ServiceAccount", "airflow-worker") is None
 
     def test_no_annotations_unless_given(self):
-        for account in render(scenarios.DEFAULT).all("ServiceAccount"):
+        for account in release_accounts(render(scenarios.DEFAULT)):
             assert "annotations" not in account["metadata"], account["metadata"]["name"]

@@ -38,6 +38,8 @@ folder and the api-server's copy of the passwords file hold a few bytes: their s
 {{- /* Its own logs folder, never the shared claim. */ -}}
 {{- $_ := set $sizes "logs" $limits.logs -}}
 {{- $_ := set $sizes "tmp" $limits.tmp -}}
+{{- else if eq $component "stop-workers" -}}
+{{- $_ := set $sizes "tmp" $limits.tmp -}}
 {{- end -}}
 {{- toJson $sizes -}}
 {{- end -}}

@@ -64,6 +64,12 @@ def jwt_keyset_command(args: argparse.Namespace) -> None:
     jwt_keyset.build_keyset(args.source, args.target, os.environ[jwt_keyset.SIGNING_KID_ENV], args.keys_secret)
 
 
+def stop_workers_command(args: argparse.Namespace) -> None:
+    import stop_workers  # here: the commands every component starts with import only what they use
+
+    stop_workers.main(args.namespace, args.release, args.timeout)
+
+
 def parser() -> argparse.ArgumentParser:
     commands = argparse.ArgumentParser(prog="pod_commands.py", description=__doc__.split("\n\n")[0])
     sub = commands.add_subparsers(dest="command", required=True)
@@ -98,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
     keyset.add_argument("source", help="the folder the Secret is mounted at")
     keyset.add_argument("target", help="the folder to write into")
     keyset.set_defaults(run=jwt_keyset_command)
+
+    stop = sub.add_parser("stop-workers", help="before uninstall: scale the scheduler to 0, delete the worker pods")
+    stop.add_argument("--namespace", required=True, help="the release namespace")
+    stop.add_argument("--release", required=True, help="the release name (its pods' app.kubernetes.io/instance)")
+    stop.add_argument("--timeout", type=int, required=True, help="seconds to wait for them to be gone")
+    stop.set_defaults(run=stop_workers_command)
     return commands
 
 
