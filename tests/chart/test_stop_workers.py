@@ -15,7 +15,7 @@ from tests.lib.render.chart_objects import containers, pod_spec
 from tests.lib.render.helm_template import Scenario, render
 from tests.lib.render.startup_scripts import command_of, stop_workers
 
-RELEASE = stop_workers.Release("airflow", "airflow")
+RELEASE = stop_workers.Release("airflow")
 
 
 class FakeCluster:

@@ -38,7 +38,8 @@ class PodsApi(Protocol):
 
 @dataclass(frozen=True)
 class Release:
-    namespace: str
+    """The release whose pods are stopped (the namespace is the API client's)."""
+
     name: str
 
     def selector(self, component: str) -> str:
@@ -111,6 +112,6 @@ class KubernetesPods:
 def main(namespace: str, release: str, timeout: float) -> None:
     """The hook's command: never raises, so the uninstall goes on whatever happens here."""
     try:
-        stop_workers(KubernetesPods(namespace), Release(namespace, release), timeout)
+        stop_workers(KubernetesPods(namespace), Release(release), timeout)
     except Exception as error:  # noqa: BLE001 - an uninstall must not be blocked by its helper
         print(f"could not stop the worker pods ({type(error).__name__}: {error}); helm uninstall goes on")
