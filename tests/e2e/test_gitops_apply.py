@@ -29,6 +29,7 @@ from tests.lib.installs.release import (
     Release,
     delete_namespaces,
     fresh_namespace_name,
+    remove_leftovers,
 )
 from tests.lib.live_airflow.rest_api import connect
 from tests.lib.paths import REPO, VALUES_DIR
@@ -106,9 +107,7 @@ class GitOpsInstall:
 @pytest.fixture(scope="module")
 def gitops(running_containers: ClusterTarget) -> Iterator[GitOpsInstall]:
     target = running_containers
-    for leftover in target.kubectl_json("get", "namespaces")["items"]:
-        if leftover["metadata"]["name"].startswith(f"{PREFIX}-"):
-            delete_namespaces(target, leftover["metadata"]["name"])
+    remove_leftovers(target, PREFIX, RELEASE)
     apply_dev_objects(target)
     install = GitOpsInstall(target, fresh_namespace_name(PREFIX))
     target.create_namespace(install.release.namespace, RESTRICTED_LABEL)
