@@ -40,7 +40,6 @@ DEFAULT_CALLS = {
     "Deployment/airflow-triggerer/wait-for-migrations": "wait-for-migrations",
     "Deployment/airflow-triggerer/triggerer livenessProbe": "job-alive",
     "Job/airflow-run-migrations/run-migrations": "migrate",
-    "Job/airflow-stop-workers/stop-workers": "stop-workers",
 }
 SCRIPT_NAMES = sorted(path.name for path in SCRIPTS.glob("*.py"))
 

@@ -16,6 +16,7 @@ from tests.lib.render.helm_template import Scenario, render
 from tests.lib.render.startup_scripts import command_of, stop_workers
 
 RELEASE = stop_workers.Release("airflow")
+HOOK_ON = {"cleanup": {"onUninstall": True}}
 
 
 class FakeCluster:
@@ -101,7 +102,7 @@ def hook_objects(rendered):
 
 
 def test_the_hook_runs_before_delete_with_a_role_for_the_scheduler_scale_and_pods_only():
-    rendered = render(scenarios.DEFAULT)
+    rendered = render(Scenario.of("stop-workers", HOOK_ON))
     job = rendered.get("Job", "airflow-stop-workers")
     assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-delete"
     assert command_of(containers(job)["stop-workers"]["args"]) == [
@@ -117,8 +118,10 @@ def test_the_hook_runs_before_delete_with_a_role_for_the_scheduler_scale_and_pod
     assert all(sync_phases(o) == {NEVER_APPLIED} for o in hook_objects(rendered))
 
 
-@pytest.mark.parametrize("scenario", [scenarios.GITOPS, Scenario.of("no-stop-workers", {"cleanup": {"onUninstall": False}})],
-                         ids=lambda s: s.name)  # fmt: skip
-def test_no_hook_where_helm_does_not_uninstall_or_it_is_off(scenario):
+@pytest.mark.parametrize("scenario", [
+    scenarios.DEFAULT,  # off unless asked: a hook pod that cannot run would fail the uninstall
+    Scenario.of("gitops-stop-workers", HOOK_ON, files=scenarios.GITOPS.files),
+], ids=lambda s: s.name)  # fmt: skip
+def test_no_hook_by_default_nor_where_helm_does_not_uninstall(scenario):
     # A renderer applying everything it renders would run the hook at once and stop the scheduler.
     assert hook_objects(render(scenario)) == []

@@ -11,8 +11,9 @@ object still exists:
    worker pod is left. A deleted worker's task gets SIGTERM: KubernetesPodOperator's on_kill deletes
    the pod it launched in its launch namespace, and the task ends failed.
 
-It never fails the uninstall: what is still there at the deadline is named in the log, and it exits 0
-(`helm uninstall` then deletes the rest as it would have). It reaches the Kubernetes API with its pod's
+It never fails: what is still there at the deadline is named in the log, and it exits 0 (`helm
+uninstall` then deletes the rest as it would have). A hook pod that cannot run at all still fails the
+uninstall, which is why the hook is opt-in (cleanup.onUninstall). It reaches the Kubernetes API with its pod's
 ServiceAccount token, as the hook's Role allows: scale that one Deployment, list and delete pods.
 """
 
