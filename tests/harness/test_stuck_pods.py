@@ -232,3 +232,23 @@ def test_a_wait_on_one_run_is_not_failed_by_another_runs_pod_of_the_same_dag_stu
     with pytest.raises(PodStuck) as raised:
         check.poll(pods)
     assert "pod development/job-1:" in str(raised.value) and "job-0" not in str(raised.value)
+
+
+def test_an_untolerated_taint_is_named_with_the_node_condition_the_cluster_set_it_for():
+    message = ("0/1 nodes are available: 1 node(s) had untolerated taint(s). preemption: 0/1 nodes are "
+               "available: 1 Preemption is not helpful for scheduling.")  # fmt: skip
+    pending = unschedulable("e2e-lifecycle-1a2b", "airflow-scheduler-5f7c9d8b6-x2k9q", "500m", 60, message=message)
+    pending["spec"]["tolerations"] = [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                                       "effect": "NoExecute", "tolerationSeconds": 300}]  # fmt: skip
+    pressed = node()
+    pressed["spec"] = {"taints": [{"key": "node.kubernetes.io/disk-pressure", "effect": "NoSchedule"},
+                                  {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"},
+                                  {"key": "e2e.example/dedicated", "value": "airflow", "effect": "NoSchedule"}]}  # fmt: skip
+    pressed["status"]["conditions"].append({"type": "DiskPressure", "status": "True", "reason": "KubeletHasDiskPressure",
+                                            "message": "kubelet has disk pressure"})  # fmt: skip
+    lines = (diagnose([pending], [pending], [pressed], NOW) or "").splitlines()
+    assert lines[1:] == [
+        f"node {NODE}: taint node.kubernetes.io/disk-pressure:NoSchedule, set by the cluster for condition "
+        "DiskPressure=True (KubeletHasDiskPressure: kubelet has disk pressure)",
+        f"node {NODE}: taint e2e.example/dedicated=airflow:NoSchedule",
+    ], lines  # the tolerated not-ready taint is left out

@@ -57,6 +57,13 @@ import_scratch_image() {
   rm -f "${archive}"
 }
 
+start_kubelet() {
+  start_daemon kubelet "${BIN_DIR}/kubelet" --config "${CONFIG_DIR}/kubelet.yaml" \
+    --kubeconfig "${NODE_STATE}/pki/kubelet.kubeconfig" --root-dir "${NODE_STATE}/kubelet" \
+    --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}" \
+    --volume-plugin-dir "${NODE_STATE}/volume-plugins" --cert-dir "${NODE_STATE}/kubelet/pki"
+}
+
 start_node() {
   echo "node: starting containerd, the kubelet and kube-proxy for ${NODE_NAME}"
   "${HERE}/cleanup.sh" --keep-network
@@ -69,10 +76,7 @@ start_node() {
   import_scratch_image "${PAUSE_IMAGE}" "${BIN_DIR}/pause"
   import_scratch_image "${COREDNS_IMAGE}" "${BIN_DIR}/coredns" --user 65532:65532
   import_scratch_image "${BUSYBOX_IMAGE}" /bin/busybox --user 0:0
-  start_daemon kubelet "${BIN_DIR}/kubelet" --config "${CONFIG_DIR}/kubelet.yaml" \
-    --kubeconfig "${NODE_STATE}/pki/kubelet.kubeconfig" --root-dir "${NODE_STATE}/kubelet" \
-    --hostname-override "${NODE_NAME}" --node-ip "${NODE_IP}" \
-    --volume-plugin-dir "${NODE_STATE}/volume-plugins" --cert-dir "${NODE_STATE}/kubelet/pki"
+  start_kubelet
   start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
 }
 
@@ -112,6 +116,14 @@ if is_running containerd && is_running kubelet && is_running kube-proxy; then
     "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
     printf '%s\n' "${proxy_config}" >"${CONFIG_DIR}/kube-proxy.yaml"
     start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
+  fi
+  # A kubelet started with another configuration: start it again with this one (its pods keep running).
+  kubelet_config="$(render "${HERE}/kubelet.yaml")"
+  if [[ "${kubelet_config}" != "$(cat "${CONFIG_DIR}/kubelet.yaml" 2>/dev/null)" ]]; then
+    echo "node: the kubelet's configuration changed; restarting it"
+    stop_daemon kubelet
+    printf '%s\n' "${kubelet_config}" >"${CONFIG_DIR}/kubelet.yaml"
+    start_kubelet
   fi
   if [[ "${NETWORK_POLICY_ENGINE}" != kube-router ]] && is_running kube-router; then
     # Switched off (NETWORK_POLICY_ENGINE=none): stop it and remove its rules.

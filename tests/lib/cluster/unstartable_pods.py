@@ -199,6 +199,52 @@ def insufficient(message: str) -> list[str]:
     return sorted(set(re.findall(r"Insufficient ([\w./-]*\w)", first)))
 
 
+UNTOLERATED = "untolerated taint"
+# The taints the node lifecycle controller puts on a node for one of its conditions: what to look at.
+CONDITION_TAINTS = {
+    "node.kubernetes.io/not-ready": "Ready",
+    "node.kubernetes.io/unreachable": "Ready",
+    "node.kubernetes.io/disk-pressure": "DiskPressure",
+    "node.kubernetes.io/memory-pressure": "MemoryPressure",
+    "node.kubernetes.io/pid-pressure": "PIDPressure",
+    "node.kubernetes.io/network-unavailable": "NetworkUnavailable",
+}
+
+
+def tolerates(pod: dict[str, Any] | None, taint: dict[str, Any]) -> bool:
+    """Whether `pod` tolerates `taint`, as the scheduler matches them (key, operator, value, effect)."""
+    for toleration in (pod or {}).get("spec", {}).get("tolerations") or []:
+        if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
+            continue
+        if toleration.get("operator") == "Exists":
+            if not toleration.get("key") or toleration["key"] == taint["key"]:
+                return True
+        elif toleration.get("key") == taint["key"] and toleration.get("value", "") == taint.get("value", ""):
+            return True
+    return False
+
+
+def taint_lines(nodes: list[dict[str, Any]], pod: dict[str, Any] | None) -> list[str]:
+    """For a pod the scheduler keeps off for an untolerated taint: each node's taints the pod does not
+    tolerate, and for one the cluster sets itself, the node condition behind it and its message (a
+    node short of disk, or not ready). The scheduler's message only counts the nodes."""
+    lines = []
+    for node in nodes:
+        name = node["metadata"]["name"]
+        conditions = {c["type"]: c for c in node.get("status", {}).get("conditions") or []}
+        for taint in node.get("spec", {}).get("taints") or []:
+            if taint.get("effect") not in ("NoSchedule", "NoExecute") or tolerates(pod, taint):
+                continue
+            value = f"={taint['value']}" if taint.get("value") else ""
+            line = f"node {name}: taint {taint['key']}{value}:{taint['effect']}"
+            condition = conditions.get(CONDITION_TAINTS.get(taint["key"], ""))
+            if condition is not None:
+                line += (f", set by the cluster for condition {condition['type']}={condition.get('status')}"
+                         f" ({condition.get('reason', '')}: {condition.get('message', '')})")  # fmt: skip
+            lines.append(line)
+    return lines
+
+
 def explain(stuck: list[Stuck], pods: list[dict[str, Any]], nodes: list[dict[str, Any]], now: datetime) -> str | None:
     """One message for the stuck pods (each given by `stuck_states`), or None when every one of them
     is only queued: unschedulable for want of a resource that pods ending by themselves will free.
@@ -229,6 +275,8 @@ def explain(stuck: list[Stuck], pods: list[dict[str, Any]], nodes: list[dict[str
                     lines.append(f"  {holder}: {show(resource, request)}{' (ends by itself)' if goes else ''}")
                 if len(use.holders) > LISTED:
                     lines.append(f"  ... and {len(use.holders) - LISTED} more")
+        if UNTOLERATED in s.message:
+            lines.extend(taint_lines(nodes, pod))
         if not any(fits.values()):  # else it fits on a node once pods that end by themselves have: queued
             parts.append("\n".join(lines))
     return "\n".join(parts) or None
