@@ -16,7 +16,7 @@ class TestExtraEnv:
         workloads.append(rendered.get("Job", "airflow-run-migrations"))
         for workload in workloads:
             for container in [*containers(workload).values(), *init_containers(workload).values()]:
-                if container["name"].startswith("git-sync") or container["name"] == "copy-simple-auth-passwords":
+                if container["name"].startswith("git-sync") or container["name"] in ("copy-simple-auth-passwords", "own-worker-pods"):
                     continue
                 where = f"{workload['metadata']['name']}/{container['name']}"
                 assert env(container)["AIRFLOW_CONN_LOGS"] == CONNECTION, where

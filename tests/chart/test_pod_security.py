@@ -15,9 +15,9 @@ ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
 # Pods that call the Kubernetes API: the executor, live log reading, deferred pod triggers,
 # KubernetesPodOperator.
 TOKEN_USERS = {"Deployment/airflow-scheduler", "Deployment/airflow-api-server", "Deployment/airflow-triggerer",
-               "ConfigMap/airflow-pod-template[pod_template_file.yaml]", "CronJob/airflow-cleanup", "Job/airflow-stop-workers"}
+               "ConfigMap/airflow-pod-template[pod_template_file.yaml]", "CronJob/airflow-cleanup"}
 # Run-to-completion pods: a liveness probe would only kill a long, quiet task or migration.
-RUN_TO_COMPLETION = {"Job/airflow-run-migrations", "Pod/airflow-test-api-server-health", "Job/airflow-stop-workers",
+RUN_TO_COMPLETION = {"Job/airflow-run-migrations", "Pod/airflow-test-api-server-health",
                      "ConfigMap/airflow-pod-template[pod_template_file.yaml]", "CronJob/airflow-cleanup"}
 
 

@@ -51,7 +51,7 @@ def all_pods(rendered: Rendered) -> dict[str, dict[str, Any]]:
 
 def test_the_scenario_makes_every_kind_of_pod_the_chart_has(all_pods):
     assert set(all_pods) == {"api-server", "scheduler", "dag-processor", "triggerer", "run-migrations",
-                             "worker", "postgresql", "statsd", "cleanup", "stop-workers", "test"}  # fmt: skip
+                             "worker", "postgresql", "statsd", "cleanup", "test"}  # fmt: skip
 
 
 def test_every_template_that_makes_a_pod_builds_it_with_the_pod_helper():
@@ -68,11 +68,11 @@ def test_every_template_that_makes_a_pod_builds_it_with_the_pod_helper():
             assert 'include "airflow.podSpecCommon"' in text, f"{path.name} makes a pod without airflow.podSpecCommon"
             assert 'include "airflow.podLabels"' in text, f"{path.name} labels its pods without airflow.podLabels"
             assert 'include "airflow.podAnnotations"' in text, f"{path.name} skips the pod annotations of values"
-    assert len(makers) == 11, [p.name for p in makers]
+    assert len(makers) == 10, [p.name for p in makers]
 
 
 @pytest.mark.parametrize("component", ["api-server", "dag-processor", "triggerer", "run-migrations", "worker",
-                                       "postgresql", "statsd", "cleanup", "stop-workers", "test"])  # fmt: skip
+                                       "postgresql", "statsd", "cleanup", "test"])  # fmt: skip
 def test_global_scheduling_labels_and_annotations_reach_every_other_pod(all_pods, component):
     pod = all_pods[component]
     spec, metadata = pod["spec"], pod["metadata"]

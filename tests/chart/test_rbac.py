@@ -15,6 +15,8 @@ POD_LAUNCHER_RULES = [
 ]
 POD_MANAGER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "delete", "patch"]},
+    # The uid of the ConfigMap that owns the worker pods (workers.deleteWithRelease): that one, read only.
+    {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["airflow-pod-template"], "verbs": ["get"]},
 ]
 DEFERRED_POD_WATCHER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "delete"]},

@@ -34,7 +34,12 @@ class TestScheduler:
         template_file = airflow_cfg(rendered)["kubernetes_executor"]["pod_template_file"]
         folder, filename = template_file.rsplit("/", 1)
         mount = mounts(containers(deployment)["scheduler"])[folder]
-        config_map = volumes(deployment)[mount["name"]]["configMap"]["name"]
+        volume = volumes(deployment)[mount["name"]]
+        if "emptyDir" in volume:  # workers.deleteWithRelease: an init container writes it from the ConfigMap
+            writer = init_containers(deployment)["own-worker-pods"]
+            assert writer["args"][-1] == template_file
+            volume = volumes(deployment)[mounts(writer)[writer["args"][-2].rsplit("/", 1)[0]]["name"]]
+        config_map = volume["configMap"]["name"]
         assert config_map == "airflow-pod-template"
         assert filename in rendered.get("ConfigMap", config_map)["data"]
 

@@ -34,6 +34,7 @@ MAX_CODE_LINES = 10
 # Each pod that runs a script, and the command it calls, in the default values (jwt.keys adds jwt-keyset).
 DEFAULT_CALLS = {
     "Deployment/airflow-api-server/wait-for-migrations": "wait-for-migrations",
+    "Deployment/airflow-scheduler/own-worker-pods": "own-worker-pods",
     "Deployment/airflow-scheduler/wait-for-migrations": "wait-for-migrations",
     "Deployment/airflow-dag-processor/wait-for-migrations": "wait-for-migrations",
     "Deployment/airflow-dag-processor/dag-processor livenessProbe": "job-alive",

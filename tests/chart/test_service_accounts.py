@@ -11,7 +11,7 @@ COMPONENTS = ["api-server", "cleanup", "dag-processor", "postgresql", "run-migra
 
 
 def release_accounts(rendered):
-    """The ServiceAccounts that live with the release: not the pre-delete hook's own (tests/chart/test_stop_workers.py)."""
+    """The ServiceAccounts that live with the release: not a Helm hook's own, were one to have any."""
     return [a for a in rendered.all("ServiceAccount") if "helm.sh/hook" not in (a["metadata"].get("annotations") or {})]
 
 class TestServiceAccounts:

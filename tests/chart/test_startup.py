@@ -78,8 +78,8 @@ def airflow_head() -> str:
 
 # The chart's scripts, imported by pod_commands.py when any command starts.
 SIBLINGS = {path.stem for path in SCRIPTS.glob("*.py")}
-# Imported by its command only (pod_commands.stop_workers_command): the pre-delete hook's, not a component's start.
-LAZY = {"stop_workers"}
+# Imported by its command only (pod_commands.own_worker_pods): the scheduler's init container's, not every start's.
+LAZY = {"worker_owner"}
 # What every command imports before it runs: light modules of the standard library, no Airflow nor SQLAlchemy.
 PLAIN = {"__future__", "argparse", "configparser", "datetime", "importlib.util", "json", "os", "re", "socket", "sys", "time"}
 

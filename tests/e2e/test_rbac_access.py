@@ -60,17 +60,26 @@ def namespace_map(release: Release) -> dict[str, str]:
     return {TABLE_RELEASE_NAMESPACE: release.namespace, TABLE_LAUNCH_NAMESPACE: release.launch_namespaces[1]}
 
 
-def split_resource(key: str) -> tuple[str, str, str]:
-    """The table's resource key as API attributes: "apps/deployments" -> ("apps", "deployments", ""),
-    "pods/log" -> ("", "pods", "log"). A first segment is an API group when it has a dot or is one
-    of the legacy dotless groups; otherwise the key is a core resource with an optional subresource."""
+def named_for(release: Release, key: str) -> str:
+    """A table key naming objects of the release (`configmaps[airflow-pod-template]`) with this
+    install's names (`configmaps[<release>-pod-template]`)."""
+    return key.replace(f"[{TABLE_RELEASE}-", f"[{release.name}-")
+
+
+def split_resource(key: str) -> tuple[str, str, str, str]:
+    """The table's resource key as API attributes: "apps/deployments" -> ("apps", "deployments", "", ""),
+    "pods/log" -> ("", "pods", "log", ""), "configmaps[a]" -> ("", "configmaps", "", "a"). A first
+    segment is an API group when it has a dot or is one of the legacy dotless groups; otherwise the key
+    is a core resource with an optional subresource. A key names one object at most."""
+    key, _, name = key.partition("[")
+    name = name.removesuffix("]")
     first, _, rest = key.partition("/")
     if rest and ("." in first or first in LEGACY_DOTLESS_GROUPS):
         group, key = first, rest
     else:
         group = ""
     resource, _, subresource = key.partition("/")
-    return group, resource, subresource
+    return group, resource, subresource, name
 
 
 def probes(table: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -80,11 +89,12 @@ def probes(table: dict[str, Any]) -> tuple[list[str], list[str]]:
 
 
 def allowed(api: client.AuthorizationV1Api, namespace: str, verb: str, key: str) -> bool:
-    group, resource, subresource = split_resource(key)
+    group, resource, subresource, name = split_resource(key)
     review = client.V1SelfSubjectAccessReview(
         spec=client.V1SelfSubjectAccessReviewSpec(
             resource_attributes=client.V1ResourceAttributes(
-                namespace=namespace, verb=verb, group=group, resource=resource, subresource=subresource
+                namespace=namespace, verb=verb, group=group, resource=resource, subresource=subresource,
+                name=name or None,
             )
         )
     )
@@ -102,9 +112,10 @@ def test_the_release_created_exactly_the_tables_service_accounts(release: Releas
 
 
 def test_resource_keys_split_into_api_attributes() -> None:
-    assert split_resource("pods") == ("", "pods", "")
-    assert split_resource("pods/log") == ("", "pods", "log")
-    assert split_resource("apps/deployments") == ("apps", "deployments", "")
+    assert split_resource("pods") == ("", "pods", "", "")
+    assert split_resource("pods/log") == ("", "pods", "log", "")
+    assert split_resource("apps/deployments") == ("apps", "deployments", "", "")
+    assert split_resource("configmaps[airflow-pod-template]") == ("", "configmaps", "", "airflow-pod-template")
 
 
 @pytest.mark.parametrize("account", sorted(intended_table()))
@@ -112,8 +123,10 @@ def test_each_account_may_do_exactly_what_the_table_grants(
     release: Release, namespace_map: dict[str, str], account: str, tmp_path: Path
 ) -> None:
     table = intended_table()
-    grants = {namespace_map[ns]: perms for ns, perms in table[account].items()}
+    grants = {namespace_map[ns]: {named_for(release, key): verbs for key, verbs in perms.items()}
+              for ns, perms in table[account].items()}  # fmt: skip
     resources, verbs = probes(table)
+    resources = [named_for(release, key) for key in resources]
     api = authorization_api_as(release, account_of(release, account), tmp_path)
 
     wrong = []

@@ -2,9 +2,10 @@
 
 values/dev.yaml (its shared logs claim included) installed under a release name of this module's own;
 `kubernetes-pod-fanout` triggered with more items than `[core] parallelism`, and the uninstall started
-as soon as worker pods run. The chart's pre-delete hook (cleanup.onUninstall, templates/cleanup/uninstall-job.yaml) stops
-the scheduler and deletes the worker pods first, so none finishes after the scheduler is gone and
-keeps the claim. Then no pod, claim, RBAC object, ServiceAccount or Job of the release is left in any
+as soon as worker pods run, with the chart's defaults. Each worker pod is owned by the release's
+pod-template ConfigMap (workers.deleteWithRelease, files/scripts/worker_owner.py): read on the live
+pods here, as the ConfigMap's uid. Deleting the ConfigMap lets the garbage collector delete them, so
+none finishes after the scheduler is gone and keeps the claim. Then no pod, claim, RBAC object, ServiceAccount or Job of the release is left in any
 namespace, the launch namespace's task pods of the run included. (The fernet key Secret is kept on
 purpose: README, Secrets. The embedded database runs on an emptyDir here, so it has no claim.)
 """
@@ -24,7 +25,6 @@ LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE
 DAG = "kubernetes-pod-fanout"
 ITEMS = 12  # twice values/dev.yaml's parallelism: pods are still to come when the uninstall starts
 UNINSTALL_WITHIN_S = 120
-HOOK_ON = ("--set", "cleanup.onUninstall=true")  # off by default (values.yaml says why)
 LEFTOVER_KINDS = "pods,persistentvolumeclaims,roles,rolebindings,serviceaccounts,jobs,deployments,statefulsets"
 
 
@@ -36,7 +36,7 @@ def running_workers(target: ClusterTarget, namespace: str) -> list[str]:
 def test_uninstall_during_a_fan_out_returns_in_time_and_leaves_nothing(running_containers: ClusterTarget) -> None:
     target = running_containers
     apply_dev_objects(target)
-    with installed(target, "e2e-uninstall", (LAUNCH_NAMESPACE,), (*NO_DATABASE_VOLUME, *HOOK_ON), RELEASE) as release:
+    with installed(target, "e2e-uninstall", (LAUNCH_NAMESPACE,), NO_DATABASE_VOLUME, RELEASE) as release:
         with connect(release) as api:
             api.wait_for_dags({DAG})
             run_id = api.trigger(DAG, {"items": ITEMS})
@@ -45,6 +45,10 @@ def test_uninstall_during_a_fan_out_returns_in_time_and_leaves_nothing(running_c
             assert time.monotonic() < deadline, "no two worker pods of the fan-out ran within 5 minutes"
             time.sleep(1)
         workers = running_workers(target, release.namespace)
+        owner = release.kubectl_json("get", "configmap", f"{RELEASE}-pod-template")["metadata"]
+        for name in workers:
+            references = release.kubectl_json("get", "pod", name)["metadata"].get("ownerReferences", [])
+            assert [(r["kind"], r["name"], r["uid"]) for r in references] == [("ConfigMap", owner["name"], owner["uid"])], name
 
         started = time.monotonic()
         result = release.helm("uninstall", RELEASE, "--wait", "--timeout", f"{UNINSTALL_WITHIN_S}s",

@@ -147,3 +147,43 @@ auth manager, or anything out of the ordinary, it hands over to `airflow db chec
   resources:
     {{- toYaml $values.resources | nindent 4 }}
 {{- end -}}
+
+
+{{/*
+Init container of the scheduler that makes the release own its worker pods (workers.deleteWithRelease):
+it reads the pod-template ConfigMap's uid and writes the template the KubernetesExecutor reads with an
+ownerReference to it, so `helm uninstall` leaves no worker pod behind (files/scripts/worker_owner.py).
+`list $ "scheduler"`.
+*/}}
+{{- define "airflow.workerOwnerInitContainer" -}}
+{{- $root := index . 0 -}}
+{{- if $root.Values.workers.deleteWithRelease -}}
+{{- $values := include "airflow.componentValues" . | fromJson -}}
+- name: own-worker-pods
+  image: {{ include "airflow.image" $root.Values.images.airflow }}
+  imagePullPolicy: {{ $root.Values.images.airflow.pullPolicy }}
+  args:
+    {{- include "airflow.scriptCommand" $root | nindent 4 }}
+    - own-worker-pods
+    - --configmap
+    - {{ include "airflow.name" (list $root "pod-template") }}
+    - /opt/airflow/pod-template-source/pod_template_file.yaml
+    - /opt/airflow/pod_templates/pod_template_file.yaml
+  env:
+    # The image's entrypoint would first wait for a database this container does not use.
+    - name: CONNECTION_CHECK_MAX_COUNT
+      value: "0"
+    {{- include "airflow.userEnv" $root | nindent 4 }}
+  volumeMounts:
+    {{- include "airflow.scriptsVolumeMounts" $root | nindent 4 }}
+    - name: pod-template-source
+      mountPath: /opt/airflow/pod-template-source
+      readOnly: true
+    - name: pod-template
+      mountPath: /opt/airflow/pod_templates
+  securityContext:
+    {{- include "airflow.containerSecurityContext" . | nindent 4 }}
+  resources:
+    {{- toYaml $values.resources | nindent 4 }}
+{{- end -}}
+{{- end -}}

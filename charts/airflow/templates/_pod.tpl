@@ -17,7 +17,7 @@ is nested under metrics). The same keys name its ServiceAccount under serviceAcc
 */}}
 {{- define "airflow.componentKeys" -}}
 {{- dict "scheduler" "scheduler" "api-server" "apiServer" "dag-processor" "dagProcessor" "triggerer" "triggerer"
-  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup" "stop-workers" "cleanup"
+  "worker" "workers" "run-migrations" "migrations" "postgresql" "postgresql" "cleanup" "cleanup"
   "statsd" "metrics.statsdExporter" | toJson -}}
 {{- end -}}
 

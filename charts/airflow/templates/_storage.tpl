@@ -34,11 +34,10 @@ folder and the api-server's copy of the passwords file hold a few bytes: their s
 {{- $_ := set $sizes "dags" $root.Values.dags.gitSync.emptyDirSizeLimit -}}
 {{- end -}}
 {{- if and (eq $component "api-server") (eq $root.Values.auth.manager "simple") }}{{ $_ := set $sizes "simple-auth" "1Mi" }}{{ end -}}
+{{- if and (eq $component "scheduler") $root.Values.workers.deleteWithRelease }}{{ $_ := set $sizes "pod-template" "1Mi" }}{{ end -}}
 {{- else if eq $component "cleanup" -}}
 {{- /* Its own logs folder, never the shared claim. */ -}}
 {{- $_ := set $sizes "logs" $limits.logs -}}
-{{- $_ := set $sizes "tmp" $limits.tmp -}}
-{{- else if eq $component "stop-workers" -}}
 {{- $_ := set $sizes "tmp" $limits.tmp -}}
 {{- end -}}
 {{- toJson $sizes -}}

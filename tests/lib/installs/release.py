@@ -144,11 +144,8 @@ class Release:
                     raise subprocess.CalledProcessError(returncode, cmd, out, err)
 
     def uninstall(self, timeout: str = "5m") -> subprocess.CompletedProcess[str]:
-        # Worker pods that failed are kept for inspection (delete_worker_pods_on_failure: False) and
-        # hold the logs claim, so `--wait` would wait out its timeout on them: remove them first
-        # (cleanup.onUninstall, off by default, makes the chart do it: test_uninstall_mid_run).
-        self.target.kubectl("delete", "pods", "-n", self.namespace, "-l", "kubernetes_executor=True",
-                            "--ignore-not-found", "--wait=false", check=False)  # fmt: skip
+        # Worker pods, failed ones kept for inspection among them, go with the release
+        # (workers.deleteWithRelease): nothing to remove first.
         return self.helm("uninstall", self.name, "--wait", "--timeout", timeout)
 
     def service_account_token(self, name: str) -> str:

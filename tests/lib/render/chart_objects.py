@@ -86,9 +86,10 @@ def _pod_generator():
     return PodGenerator
 
 
-def worker_pod_as_executor_builds(rendered: Rendered) -> dict[str, Any]:
-    """The pod the KubernetesExecutor would create for one task, from the rendered pod template,
-    built by the provider's own PodGenerator (file -> V1Pod -> merged with the executor's pod)."""
+def worker_pod_as_executor_builds(rendered: Rendered, template: str | None = None) -> dict[str, Any]:
+    """The pod the KubernetesExecutor would create for one task, from the rendered pod template (or
+    `template`, the file the scheduler reads), built by the provider's own PodGenerator (file -> V1Pod
+    -> merged with the executor's pod)."""
     from kubernetes.client import ApiClient
 
     generator = _pod_generator()
@@ -97,7 +98,7 @@ def worker_pod_as_executor_builds(rendered: Rendered) -> dict[str, Any]:
     executor_cfg = airflow_cfg(rendered)["kubernetes_executor"]
     repository, tag = executor_cfg.get("worker_container_repository"), executor_cfg.get("worker_container_tag")
     kube_image = f"{repository}:{tag}" if repository and tag else None
-    text = rendered.get("ConfigMap", "airflow-pod-template")["data"][POD_TEMPLATE_KEY]
+    text = template or rendered.get("ConfigMap", "airflow-pod-template")["data"][POD_TEMPLATE_KEY]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / POD_TEMPLATE_KEY
         path.write_text(text)

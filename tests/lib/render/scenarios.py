@@ -131,7 +131,6 @@ SIDECAR_RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-sto
                      "limits": {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "64Mi"}}
 POD_SETTINGS = Scenario.of("pod-settings", {
     "metrics": {"enabled": True},
-    "cleanup": {"onUninstall": True},  # the pre-delete hook's pod too
     "dags": {"gitSync": {"enabled": True, "repo": "https://git.example.com/dags.git"}},
     "labels": {"example.com/team": "data-platform"},
     "podAnnotations": {"example.com/scraped-by": "agent"},

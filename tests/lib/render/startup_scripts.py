@@ -39,7 +39,7 @@ schema_migrations = importlib.import_module("schema_migrations")
 job_liveness = importlib.import_module("job_liveness")
 jwt_keyset = importlib.import_module("jwt_keyset")
 plain_settings = importlib.import_module("plain_settings")
-stop_workers = importlib.import_module("stop_workers")
+worker_owner = importlib.import_module("worker_owner")
 
 
 def command_of(args: list[str]) -> list[str]:

@@ -64,10 +64,10 @@ def jwt_keyset_command(args: argparse.Namespace) -> None:
     jwt_keyset.build_keyset(args.source, args.target, os.environ[jwt_keyset.SIGNING_KID_ENV], args.keys_secret)
 
 
-def stop_workers_command(args: argparse.Namespace) -> None:
-    import stop_workers  # here: the commands every component starts with import only what they use
+def own_worker_pods(args: argparse.Namespace) -> None:
+    import worker_owner  # here: the commands every component starts with import only what they use
 
-    stop_workers.main(args.namespace, args.release, args.timeout)
+    worker_owner.main(args.source, args.target, args.configmap)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -105,11 +105,11 @@ def parser() -> argparse.ArgumentParser:
     keyset.add_argument("target", help="the folder to write into")
     keyset.set_defaults(run=jwt_keyset_command)
 
-    stop = sub.add_parser("stop-workers", help="before uninstall: scale the scheduler to 0, delete the worker pods")
-    stop.add_argument("--namespace", required=True, help="the release namespace")
-    stop.add_argument("--release", required=True, help="the release name (its pods' app.kubernetes.io/instance)")
-    stop.add_argument("--timeout", type=int, required=True, help="seconds to wait for them to be gone")
-    stop.set_defaults(run=stop_workers_command)
+    owned = sub.add_parser("own-worker-pods", help="write the worker pod template owned by its ConfigMap")
+    owned.add_argument("--configmap", required=True, help="the pod-template ConfigMap (this pod's namespace)")
+    owned.add_argument("source", help="the template as the ConfigMap holds it")
+    owned.add_argument("target", help="the file to write, the KubernetesExecutor's pod_template_file")
+    owned.set_defaults(run=own_worker_pods)
     return commands
 
 
