@@ -67,13 +67,13 @@ def read_configmap(name: str, account: Path | None = None) -> dict[str, Any]:
         raise OwnerError("KUBERNETES_SERVICE_HOST is unset: this runs only in a pod of the cluster")
     try:
         namespace = (account / "namespace").read_text().strip()
-        token = (account / "token").read_text().strip()
+        bearer = (account / "token").read_text().strip()
     except OSError as error:
         raise OwnerError(f"no ServiceAccount token in {account} ({error.strerror}): the scheduler's pod "
                          "needs automountServiceAccountToken") from error  # fmt: skip
     address = f"[{host}]" if ":" in host else host
     url = f"https://{address}:{port}/api/v1/namespaces/{namespace}/configmaps/{name}"
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"})
     context = ssl.create_default_context(cafile=str(account / "ca.crt"))
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS, context=context) as response:
