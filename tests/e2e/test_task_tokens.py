@@ -1,10 +1,12 @@
 """Task tokens: a task whose pod waits longer than the token lifetime still runs, and a JWT secret
 rotation, seen from a task that runs across it.
 
-The release sets `[execution_api] jwt_expiration_time` to 40 s. Airflow 3.3 hands each queued task a
+The release (tests/e2e/values/task-tokens.yaml) sets `[execution_api] jwt_expiration_time` to 40 s. Airflow 3.3 hands each queued task a
 *workload* token valid for `[scheduler] task_queued_timeout` (600 s), exchanged for short-lived
 execution tokens when the task starts, which the api-server re-issues as they near expiry; so
-a worker pod held Pending past 40 s, and a task working past 40 s, must both succeed. Rotating the
+a worker pod held Pending past 40 s, and a task working past 40 s, must both succeed. The worker pod
+is held by a scheduling gate its release's pod_mutation_hook adds (a Pending pod as the scheduler
+sees one with no room on the node), which the test removes: nothing else on the node is disturbed. Rotating the
 JWT secret (a new Secret named in `jwtSecretName`) rolls the api-server and scheduler together and
 fails the task running at that moment, as the chart README says; a run started afterwards runs.
 (Asymmetric keys, jwt.keys, rotate without that: test_jwt_key_rotation.py.)
@@ -13,7 +15,6 @@ Skipped where containers do not run.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -21,8 +22,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.lib.cluster.local_node import TASK_IMAGE
-from tests.lib.cluster.one_off_pods import pod_manifest
 from tests.lib.cluster.pod_events import PodWatch
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.dag_bundle.dev_objects import apply_dev_objects
@@ -35,7 +34,7 @@ from tests.lib.live_airflow.run_pods import (
     wait_for_pod_phase,
     wait_no_pods,
 )
-from tests.lib.render.chart_objects import quantity
+from tests.lib.paths import REPO
 from tests.lib.suite.fault_report import record
 
 RELEASE = "airflow-tokens"
@@ -46,11 +45,13 @@ DAG, TASK = "kubernetes-pod-params", "process"
 TOKEN_SECONDS = 40
 PENDING_SECONDS = TOKEN_SECONDS + 10  # the worker pod held Pending past the token lifetime
 WORK_SECONDS = TOKEN_SECONDS + 20  # then the task works past another (several heartbeats after it)
+VALUES = REPO / "tests" / "e2e" / "values" / "task-tokens.yaml"
+HELD_RUN_PREFIX = "held-"  # task-tokens.yaml's pod_mutation_hook gates the worker pods of such runs
+GATE = "e2e.airflow-on-k8s.dev/held"
 
+# Mostly waiting: a pod held past a token lifetime, a task working past another, a rolled release.
+pytestmark = pytest.mark.mostly_waiting
 
-# The pending-worker test fills the node's spare CPU with a blocker pod: nothing else may run beside it
-# (tests/lib/suite/lanes.py runs it once every other e2e test has finished).
-pytestmark = pytest.mark.node_exclusive
 
 @dataclass
 class Tokens:
@@ -62,46 +63,30 @@ class Tokens:
 def tokens(running_containers: ClusterTarget) -> Iterator[Tokens]:
     target = running_containers
     apply_dev_objects(target)
-    extra = (*NO_DATABASE_VOLUME, "--set-string", f"config.execution_api.jwt_expiration_time={TOKEN_SECONDS}")
+    extra = (*NO_DATABASE_VOLUME, "--values", str(VALUES))
     with installed(target, "e2e-tokens", ("development",), extra, RELEASE) as release, connect(release) as api:
         api.wait_for_dags({DAG})
         yield Tokens(release, api)
 
 
-def free_cpu(target: ClusterTarget) -> float:
-    """CPU the scheduler can still place on the nodes: allocatable minus what running pods request."""
-    nodes = target.kubectl_json("get", "nodes")["items"]
-    total = sum(quantity(n["status"]["allocatable"]["cpu"]) for n in nodes)
-    pods = target.kubectl_json("get", "pods", "-A", "--field-selector", "status.phase!=Succeeded,status.phase!=Failed")["items"]
-    used = sum(quantity(c.get("resources", {}).get("requests", {}).get("cpu", 0)) for p in pods for c in p["spec"]["containers"])
-    return total - used
-
-
 def test_a_worker_pod_held_pending_past_the_token_lifetime_still_runs_its_task(tokens: Tokens) -> None:
     target, namespace = tokens.release.target, tokens.release.namespace
-    # Take all the CPU the node has left, so the next worker pod cannot be scheduled.
-    spare = free_cpu(target)
-    blocker = pod_manifest("cpu-blocker", TASK_IMAGE, command=["sleep", "infinity"], restart="Always")
-    blocker["spec"]["containers"][0]["resources"] = {"requests": {"cpu": f"{int(spare * 1000) - 10}m", "memory": "16Mi"},
-                                                     "limits": {"cpu": f"{int(spare * 1000) - 10}m", "memory": "16Mi"}}  # fmt: skip
-    target.kubectl("create", "-n", namespace, "-f", "-", stdin=json.dumps(blocker))
-    try:
-        target.kubectl("wait", "-n", namespace, "pod/cpu-blocker", "--for=condition=Ready", "--timeout=60s")
-        with PodWatch(target, namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as workers:
-            run_id = tokens.api.trigger(DAG, {"sleep": WORK_SECONDS})
-            pending = wait_for_pod_phase(target, namespace, WORKER_POD_SELECTOR, DAG, run_id, "Pending")
-            time.sleep(PENDING_SECONDS)  # past the token lifetime, still waiting for CPU
-            still = target.kubectl_json("get", "pod", "-n", namespace, pending["metadata"]["name"])
-            assert still["status"]["phase"] == "Pending", still["status"]
-            target.kubectl("delete", "pod", "-n", namespace, "cpu-blocker", "--grace-period=0", "--wait=false")
-            state = tokens.api.wait_for_run(DAG, run_id, timeout=600)
-    finally:
-        target.kubectl("delete", "pod", "-n", namespace, "cpu-blocker", "--ignore-not-found", "--wait=false", check=False)
+    with PodWatch(target, namespace, f"{WORKER_POD_SELECTOR},dag_id={DAG}") as workers:
+        run_id = tokens.api.trigger(DAG, {"sleep": WORK_SECONDS}, run_id=f"{HELD_RUN_PREFIX}{secrets.token_hex(6)}")
+        pending = wait_for_pod_phase(target, namespace, WORKER_POD_SELECTOR, DAG, run_id, "Pending")
+        name = pending["metadata"]["name"]
+        assert pending["spec"].get("schedulingGates") == [{"name": GATE}], pending["spec"].get("schedulingGates")
+        time.sleep(PENDING_SECONDS)  # past the token lifetime, still not scheduled
+        still = target.kubectl_json("get", "pod", "-n", namespace, name)
+        assert still["status"]["phase"] == "Pending" and not still["spec"].get("nodeName"), still["status"]
+        target.kubectl("patch", "pod", "-n", namespace, name, "--type=json",
+                       "-p", '[{"op": "remove", "path": "/spec/schedulingGates"}]')  # fmt: skip
+        state = tokens.api.wait_for_run(DAG, run_id, timeout=600)
     ti = tokens.api.task_instances(DAG, run_id)[TASK]
     log = tokens.api.task_log(DAG, run_id, TASK, ti.try_number)
     started = {e["object"]["metadata"]["name"] for e in workers.of("run_id", run_label(run_id)) if e["type"] == "ADDED"}
     record("5. token outliving its expiry", f"jwt_expiration_time {TOKEN_SECONDS} s; worker pod held Pending "
-           f"{PENDING_SECONDS} s (no CPU left), then the task works {WORK_SECONDS} s",
+           f"{PENDING_SECONDS} s (a scheduling gate), then the task works {WORK_SECONDS} s",
            f"run {state}, try {ti.try_number}, {len(started)} worker pod(s)",
            [] if state == "success" else [f"run {state}"])  # fmt: skip
     # It waited past one token lifetime before starting, then worked past another: both tokens held.
@@ -121,8 +106,7 @@ def test_rotating_the_jwt_secret_under_a_running_task_fails_that_task_and_says_w
                    f"--from-literal=jwt-secret={secrets.token_urlsafe(48)}")  # fmt: skip
     run_id = tokens.api.trigger(DAG, {"sleep": 90})
     wait_for_pod_phase(target, "development", TASK_POD_SELECTOR, DAG, run_id, "Running")
-    upgraded = release.upgrade("--set-string", f"config.execution_api.jwt_expiration_time={TOKEN_SECONDS}",
-                               "--set", f"jwtSecretName={rotated}")  # fmt: skip
+    upgraded = release.upgrade("--set", f"jwtSecretName={rotated}")  # the install's values, task-tokens.yaml among them
     assert upgraded.returncode == 0, upgraded.stderr
     state = tokens.api.wait_for_run(DAG, run_id, timeout=600)
     # The worker pod failed, so it is kept (delete_worker_pods_on_failure: False): its log says why.

@@ -170,10 +170,10 @@ class AirflowApi:
     def unpause(self, dag_id: str) -> None:
         DAGApi(self.api).patch_dag(dag_id, DAGPatchBody(is_paused=False), update_mask=["is_paused"])
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        """Unpause the DAG and start a run now; return its run id."""
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, run_id: str | None = None) -> str:
+        """Unpause the DAG and start a run now (with run id `run_id`, else Airflow's); return its run id."""
         self.unpause(dag_id)
-        body = TriggerDAGRunPostBody(logical_date=None, conf=conf or {})
+        body = TriggerDAGRunPostBody(logical_date=None, conf=conf or {}, dag_run_id=run_id)
         return DagRunApi(self.api).trigger_dag_run(dag_id, body).dag_run_id
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 600, expect_stuck_pods: bool = False) -> str:
