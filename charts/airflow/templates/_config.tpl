@@ -32,7 +32,7 @@ they are, for Airflow.
     "dags_folder" (include "airflow.dagsFolder" .))
   "kubernetes_executor" (dict
     "namespace" .Release.Namespace
-    "pod_template_file" "/opt/airflow/pod_templates/pod_template_file.yaml")
+    "pod_template_file" (printf "%s/pod_template_file.yaml" (include "airflow.podTemplateFolder" .)))
   "scheduler" (dict "enable_health_check" "True")
 -}}
 {{- with .Values.apiServer.ingress }}

@@ -149,6 +149,9 @@ auth manager, or anything out of the ordinary, it hands over to `airflow db chec
 {{- end -}}
 
 
+{{/* Where the scheduler finds the worker pod template ([kubernetes_executor] pod_template_file's folder). */}}
+{{- define "airflow.podTemplateFolder" -}}/opt/airflow/pod_templates{{- end -}}
+
 {{/*
 Init container of the scheduler that makes the release own its worker pods (workers.deleteWithRelease):
 it reads the pod-template ConfigMap's uid and writes the template the KubernetesExecutor reads with an
@@ -168,7 +171,7 @@ ownerReference to it, so `helm uninstall` leaves no worker pod behind (files/scr
     - --configmap
     - {{ include "airflow.name" (list $root "pod-template") }}
     - /opt/airflow/pod-template-source/pod_template_file.yaml
-    - /opt/airflow/pod_templates/pod_template_file.yaml
+    - {{ include "airflow.podTemplateFolder" $root }}/pod_template_file.yaml
   env:
     # The image's entrypoint would first wait for a database this container does not use.
     - name: CONNECTION_CHECK_MAX_COUNT
@@ -180,7 +183,7 @@ ownerReference to it, so `helm uninstall` leaves no worker pod behind (files/scr
       mountPath: /opt/airflow/pod-template-source
       readOnly: true
     - name: pod-template
-      mountPath: /opt/airflow/pod_templates
+      mountPath: {{ include "airflow.podTemplateFolder" $root }}
   securityContext:
     {{- include "airflow.containerSecurityContext" . | nindent 4 }}
   resources:

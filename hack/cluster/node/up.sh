@@ -57,6 +57,17 @@ import_scratch_image() {
   rm -f "${archive}"
 }
 
+# config_changed NAME: when ${HERE}/NAME.yaml renders other than the configuration the running daemon
+# NAME was started with, stop it and write the new one (the caller starts it again); else status 1.
+config_changed() {
+  local name="$1" rendered
+  rendered="$(render "${HERE}/${name}.yaml")"
+  [[ "${rendered}" != "$(cat "${CONFIG_DIR}/${name}.yaml" 2>/dev/null)" ]] || return 1
+  echo "node: ${name}'s configuration changed; restarting it"
+  stop_daemon "${name}"
+  printf '%s\n' "${rendered}" >"${CONFIG_DIR}/${name}.yaml"
+}
+
 start_kubelet() {
   start_daemon kubelet "${BIN_DIR}/kubelet" --config "${CONFIG_DIR}/kubelet.yaml" \
     --kubeconfig "${NODE_STATE}/pki/kubelet.kubeconfig" --root-dir "${NODE_STATE}/kubelet" \
@@ -109,20 +120,12 @@ if is_running containerd && is_running kubelet && is_running kube-proxy; then
   echo "node: ${NODE_NAME} is already running"
   # A node started with another kube-proxy configuration (before its switch to nftables mode):
   # remove that kube-proxy's rules and start it again with this one.
-  proxy_config="$(render "${HERE}/kube-proxy.yaml")"
-  if [[ "${proxy_config}" != "$(cat "${CONFIG_DIR}/kube-proxy.yaml" 2>/dev/null)" ]]; then
-    echo "node: kube-proxy's configuration changed; restarting it"
-    stop_daemon kube-proxy
+  if config_changed kube-proxy; then
     "${BIN_DIR}/kube-proxy" --cleanup >/dev/null 2>&1 || true
-    printf '%s\n' "${proxy_config}" >"${CONFIG_DIR}/kube-proxy.yaml"
     start_daemon kube-proxy "${BIN_DIR}/kube-proxy" --config "${CONFIG_DIR}/kube-proxy.yaml"
   fi
   # A kubelet started with another configuration: start it again with this one (its pods keep running).
-  kubelet_config="$(render "${HERE}/kubelet.yaml")"
-  if [[ "${kubelet_config}" != "$(cat "${CONFIG_DIR}/kubelet.yaml" 2>/dev/null)" ]]; then
-    echo "node: the kubelet's configuration changed; restarting it"
-    stop_daemon kubelet
-    printf '%s\n' "${kubelet_config}" >"${CONFIG_DIR}/kubelet.yaml"
+  if config_changed kubelet; then
     start_kubelet
   fi
   if [[ "${NETWORK_POLICY_ENGINE}" != kube-router ]] && is_running kube-router; then
