@@ -79,6 +79,12 @@ STAMP_FILE="${KWOK_CLUSTER_DIR}/airflow-on-k8s.stamp"
 stamp="${MODE} $(cat "${configs[@]}" "${LOG_FILE}" | sha256sum | cut -d' ' -f1) ${BIN_DIR}"
 
 mkdir -p "$(dirname "${KUBECONFIG_PATH}")"
+# Replaced whole, never truncated in place: a helm or kubectl of another test worker (or of the user)
+# may be reading it at that moment, and an empty kubeconfig sends helm to localhost:8080.
+write_kubeconfig() {
+  kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}.new"
+  mv -f "${KUBECONFIG_PATH}.new" "${KUBECONFIG_PATH}"
+}
 if cluster_exists && [[ "$(cat "${STAMP_FILE}" 2>/dev/null)" != "${stamp}" ]]; then
   echo "cluster-up: local control plane '${CLUSTER_NAME}' was created from other configs or binaries; recreating it"
   kwokctl -v ERROR delete cluster --name "${CLUSTER_NAME}" >/dev/null 2>&1 || true
@@ -87,7 +93,7 @@ fi
 
 if cluster_exists; then
   # This clone may not have the kubeconfig yet: kwokctl has it.
-  kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
+  write_kubeconfig
   if api_ready; then
     echo "cluster-up: local control plane '${CLUSTER_NAME}' is already running"
   else
@@ -102,7 +108,7 @@ if cluster_exists; then
       [[ -z "${state}" || "${state}" == Z ]] && rm -f "${pid_file}"
     done
     kwokctl -v WARN start cluster --name "${CLUSTER_NAME}" --timeout 2m
-    kwokctl get kubeconfig --name "${CLUSTER_NAME}" >"${KUBECONFIG_PATH}"
+    write_kubeconfig
   fi
 else
   rm -f "${KUBECONFIG_PATH}"
