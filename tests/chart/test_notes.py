@@ -34,3 +34,11 @@ class TestNotes:
         prod = render_notes(scenarios.PROD)
         assert "http://airflow-statsd.airflow:9102/metrics (the Service has the prometheus.io annotations)" in prod
         assert "through the ServiceMonitor airflow-statsd" in render_notes(scenarios.METRICS_OPERATOR)
+
+    def test_task_pod_namespaces_named_when_missing_and_the_release_namespace_warned_of(self):
+        assert "KubernetesPodOperator tasks have no namespace" in render_notes(scenarios.DEFAULT)
+        for scenario in (scenarios.DEV, scenarios.PROD):
+            notes = render_notes(scenario)
+            assert "KubernetesPodOperator tasks have no namespace" not in notes and "WARNING" not in notes
+        unsafe = render_notes(scenarios.UNSAFE_RELEASE_NAMESPACE)
+        assert "WARNING: rbac.unsafeLaunchInReleaseNamespace is set" in unsafe and "exec into" in unsafe

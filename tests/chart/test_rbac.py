@@ -73,16 +73,19 @@ class TestApiServerPodLogReader:
 
 
 class TestWorkerPodLauncher:
-    def test_release_namespace_by_default(self):
-        roles = _in_namespace(render(scenarios.DEFAULT), "Role", POD_LAUNCHER)
-        assert list(roles) == ["airflow"]
-        assert roles["airflow"]["rules"] == POD_LAUNCHER_RULES
+    def test_no_pod_right_anywhere_by_default(self):
+        """Worker pods run DAG code: nothing is granted until namespaces for task pods are listed."""
+        rendered = render(scenarios.DEFAULT)
+        assert _in_namespace(rendered, "Role", POD_LAUNCHER) == {}
+        assert [b for b in rendered.all("RoleBinding")
+                if {"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"} in b["subjects"]] == []  # fmt: skip
 
     @pytest.mark.parametrize("scenario,namespaces", [
-        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
-        (scenarios.DEV, ["airflow", "development"]),
-    ], ids=["multi-namespace", "dev"])
-    def test_a_role_and_binding_in_each_launch_namespace(self, scenario, namespaces):
+        (scenarios.MULTI_NAMESPACE, ["batch", "development"]),
+        (scenarios.DEV, ["development"]),
+        (scenarios.PROD, ["development"]),
+    ], ids=["multi-namespace", "dev", "prod"])
+    def test_a_role_and_binding_in_each_launch_namespace_and_none_in_the_release_namespace(self, scenario, namespaces):
         rendered = render(scenario)
         roles = _in_namespace(rendered, "Role", POD_LAUNCHER)
         bindings = _in_namespace(rendered, "RoleBinding", POD_LAUNCHER)
@@ -92,11 +95,17 @@ class TestWorkerPodLauncher:
             # The binding lives in the launch namespace; the account stays in the release namespace.
             assert bindings[namespace]["subjects"] == [{"kind": "ServiceAccount", "name": "airflow-worker", "namespace": "airflow"}]
 
+    def test_the_release_namespace_only_when_its_risk_is_accepted(self):
+        """rbac.unsafeLaunchInReleaseNamespace: listing the release namespace is refused without it
+        (tests/chart/rejected-values/fail-launch-in-release-namespace.yaml) and rendered with it."""
+        roles = _in_namespace(render(scenarios.UNSAFE_RELEASE_NAMESPACE), "Role", POD_LAUNCHER)
+        assert sorted(roles) == ["airflow", "development"]
+
 
 class TestTriggererDeferredPodWatcher:
     @pytest.mark.parametrize("scenario,namespaces", [
-        (scenarios.DEFAULT, ["airflow"]),
-        (scenarios.MULTI_NAMESPACE, ["airflow", "batch", "development"]),
+        (scenarios.DEFAULT, []),
+        (scenarios.MULTI_NAMESPACE, ["batch", "development"]),
     ], ids=["default", "multi-namespace"])
     def test_watch_but_never_create_pods_where_they_launch(self, scenario, namespaces):
         rendered = render(scenario)

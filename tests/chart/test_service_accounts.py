@@ -25,7 +25,7 @@ class TestServiceAccounts:
         assert worker["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}
         assert worker_pod_template(rendered)["spec"]["serviceAccountName"] == "etl-runner"
         launchers = [b for b in rendered.all("RoleBinding") if b["metadata"]["name"] == "airflow-airflow-pod-launcher"]
-        assert len(launchers) == 2
+        assert len(launchers) == 1  # in `development`; none in the release namespace
         assert all(b["subjects"] == [{"kind": "ServiceAccount", "name": "etl-runner", "namespace": "airflow"}] for b in launchers)
         assert pod_spec(rendered.get("Deployment", "airflow-scheduler"))["serviceAccountName"] == "airflow-scheduler-sa"
         assert rendered.get("RoleBinding", "airflow-pod-manager")["subjects"][0]["name"] == "airflow-scheduler-sa"

@@ -66,7 +66,7 @@ class GitOpsInstall:
     """A release namespace whose objects only `kubectl apply` made."""
 
     def __init__(self, target: ClusterTarget, namespace: str):
-        self.release = Release(target, namespace, (namespace, LAUNCH_NAMESPACE), name=RELEASE,
+        self.release = Release(target, namespace, (LAUNCH_NAMESPACE,), name=RELEASE,
                                extra_values=("--values", str(VALUES_DIR / "gitops.yaml"), *NO_DATABASE_VOLUME))  # fmt: skip
         self.manifest = ""
 

@@ -89,7 +89,7 @@ def deployed(cluster_target: ClusterTarget, figures: dict) -> Iterator[KindDeplo
 
 @pytest.fixture(scope="module")
 def api(deployed: KindDeploy) -> Iterator[AirflowApi]:
-    release = Release(target=deployed.target, namespace=NAMESPACE, launch_namespaces=(NAMESPACE, LAUNCH_NAMESPACE))
+    release = Release(target=deployed.target, namespace=NAMESPACE, launch_namespaces=(LAUNCH_NAMESPACE,))
     with connect(release) as client:
         yield client
 

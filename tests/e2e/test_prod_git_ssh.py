@@ -60,7 +60,7 @@ class TestWrongDatabaseCa:
                        f"--from-literal=ca.crt={PrivateCa('not the database CA').pem.decode()}")  # fmt: skip
         # Only the Job matters here: no component pods, whose waits would spend the node's CPU meanwhile.
         no_pods = [arg for c in ("scheduler", "apiServer", "dagProcessor", "triggerer") for arg in ("--set", f"{c}.replicas=0")]
-        wrong = dataclasses.replace(release, name="airflow-wrong-ca", launch_namespaces=(release.namespace,),
+        wrong = dataclasses.replace(release, name="airflow-wrong-ca", launch_namespaces=(),
                                     extra_values=(*release.extra_values, *no_pods,
                                                   "--set", f"data.tls.caCertConfigMap={configmap}"))  # fmt: skip
         job = f"{wrong.name}-run-migrations"

@@ -64,7 +64,7 @@ def teams(cluster_target: ClusterTarget) -> Iterator[dict[str, str]]:
 
 def install(target: ClusterTarget, namespace: str, tasks: str):
     return helm(target, "install", RELEASE, str(CHART), "-n", namespace, *NO_PODS,
-                "--set-json", f'rbac.podLaunchNamespaces=["{namespace}","{tasks}"]')  # fmt: skip
+                "--set-json", f'rbac.podLaunchNamespaces=["{tasks}"]')  # fmt: skip
 
 
 class TestTwoTeamsOneTaskNamespace:

@@ -59,11 +59,10 @@ helm.sh/chart: {{ include "airflow.chart" $root }}
 {{- (include "airflow.serviceAccountValues" . | fromJson).name | default (include "airflow.name" .) -}}
 {{- end -}}
 
-{{/* Namespaces whose pods the workers may manage (KubernetesPodOperator). */}}
+{{/* Namespaces whose pods the workers may manage (KubernetesPodOperator): only those listed. The release
+namespace only with rbac.unsafeLaunchInReleaseNamespace (check-values.yaml; docs/decisions/0015). */}}
 {{- define "airflow.podLaunchNamespaces" -}}
-{{- $root := . -}}
-{{- $namespaces := .Values.rbac.podLaunchNamespaces | default (list .Release.Namespace) -}}
-{{- toJson (uniq $namespaces) -}}
+{{- toJson (uniq (.Values.rbac.podLaunchNamespaces | default list)) -}}
 {{- end -}}
 
 {{/* ---------------------------------------------------------------- Small per-component objects */}}

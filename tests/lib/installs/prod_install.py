@@ -93,7 +93,7 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
     others = (f"{namespace}-db", f"{namespace}-git", f"{namespace}-logs")
     create_namespaces(target, namespace, others)
     workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
-    release = Release(target, namespace, (namespace, LAUNCH_NAMESPACE), name="airflow", values_file=PROD_VALUES,
+    release = Release(target, namespace, (LAUNCH_NAMESPACE,), name="airflow", values_file=PROD_VALUES,
                       passwords_secret="airflow-ui-passwords")  # fmt: skip
     try:
         apply_dev_objects(target)

@@ -53,12 +53,17 @@ def fresh_namespace_name(prefix: str) -> str:
 class Release:
     target: ClusterTarget
     namespace: str
-    launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces, the release namespace first
+    launch_namespaces: tuple[str, ...]  # rbac.podLaunchNamespaces: where task pods run, never the release namespace
     extra_values: tuple[str, ...] = ()  # more helm flags on top of values/dev.yaml, e.g. ("--set", "a=b")
     name: str = RELEASE
     values_file: Path = DEV_VALUES
     # The Secret with the UI users' passwords: the chart's generated one unless the values name one.
     passwords_secret: str = ""
+
+    @property
+    def pod_namespaces(self) -> tuple[str, ...]:
+        """Where the release's pods run: its own namespace (components, worker pods), then the task pods'."""
+        return (self.namespace, *self.launch_namespaces)
 
     @property
     def ui_passwords_secret(self) -> str:
@@ -170,7 +175,7 @@ def remove_leftovers(target: ClusterTarget, prefix: str, name: str) -> list[str]
                   if ns["metadata"]["name"].startswith(f"{prefix}-") and ns["status"].get("phase") == "Active"]  # fmt: skip
     for namespace in namespaces:
         # Not waiting long: the namespace deletion below removes whatever the uninstall leaves.
-        Release(target, namespace, (namespace,), name=name).uninstall(timeout="60s")
+        Release(target, namespace, (), name=name).uninstall(timeout="60s")
         delete_namespaces(target, namespace, f"{namespace}-tasks")
     return namespaces
 
@@ -186,7 +191,7 @@ def installed(
 ) -> Iterator[Release]:
     """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
 
-    Workers may launch pods in the release namespace and in `launch_elsewhere`; by default one fresh
+    Workers may launch pods in `launch_elsewhere` (never the release namespace); by default one fresh
     namespace `<release namespace>-tasks` stands in for dev.yaml's `development`, so a module does not
     collide with another release's Roles there. Namespaces this creates are deleted afterwards.
     Modules that do not look at the database's volume pass NO_DATABASE_VOLUME: the local control plane
@@ -197,7 +202,7 @@ def installed(
     created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
     others = created if launch_elsewhere is None else launch_elsewhere
     create_namespaces(target, namespace, created)
-    release = Release(target, namespace, (namespace, *others), extra_values, name)
+    release = Release(target, namespace, others, extra_values, name)
     try:
         if before_install is not None:  # e.g. the Secrets the values name, made as a user makes them
             before_install(namespace)

@@ -158,7 +158,7 @@ class AirflowApi:
         if self.release is None:
             return None
         selector = f"dag_id={dag_id}" if LABEL_VALUE.fullmatch(dag_id) else "dag_id"
-        return StuckPodCheck(self.release.target, self.release.launch_namespaces, selector,
+        return StuckPodCheck(self.release.target, self.release.pod_namespaces, selector,
                              f"waiting for run {run_id} of {dag_id}", run_id=run_id)  # fmt: skip
 
     def import_errors(self) -> list[Any]:

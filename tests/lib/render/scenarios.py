@@ -37,7 +37,7 @@ DATABASE_TLS = Scenario.of("database-tls", {
 })
 PVC_DAGS = Scenario.of("pvc-dags", {"dags": {"persistence": {"enabled": True}}})
 NETWORK_POLICIES = Scenario.of("network-policies", {"networkPolicies": {"enabled": True}})
-MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["airflow", "development", "batch"]}})
+MULTI_NAMESPACE = Scenario.of("multi-namespace", {"rbac": {"podLaunchNamespaces": ["development", "batch"]}})
 REPLICATED = Scenario.of("replicated", {"scheduler": {"replicas": 2}, "apiServer": {"replicas": 2}})
 
 OPTION_SCENARIOS = [GITSYNC_HTTPS, GITSYNC_SSH, GITBUNDLE_HTTPS, EXTERNAL_DB, PVC_DAGS, NETWORK_POLICIES, MULTI_NAMESPACE, REPLICATED]
@@ -116,13 +116,16 @@ INGRESS_HOSTS_AND_ROUTE = Scenario.of("ingress-hosts-and-route", {"apiServer": {
 }}, api_versions=["gateway.networking.k8s.io/v1"])
 
 SERVICE_ACCOUNT_NAMES = Scenario.of("service-account-names", {
-    "rbac": {"podLaunchNamespaces": ["airflow", "development"]},
+    "rbac": {"podLaunchNamespaces": ["development"]},
     "serviceAccounts": {"workers": {"name": "etl-runner", "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/etl"}},
                         "scheduler": {"name": "airflow-scheduler-sa"}},
 })
 # The same release name as every other scenario, in another namespace, launching into the same
 # `development`: its Roles there must not be the `airflow` namespace release's.
-TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["team-b", "development"]}}, namespace="team-b")
+TEAM_B = Scenario.of("team-b", {"rbac": {"podLaunchNamespaces": ["development"]}}, namespace="team-b")
+# A release whose DAGs still launch beside it (moved over from a chart that did), accepting the risk.
+UNSAFE_RELEASE_NAMESPACE = Scenario.of("unsafe-release-namespace", {
+    "rbac": {"podLaunchNamespaces": ["airflow", "development"], "unsafeLaunchInReleaseNamespace": True}})
 
 # Every pod-level value a platform team sets (tests/chart/test_pod_settings.py): global ones, one
 # component overriding a scheduling value, per-component env, volumes, sidecars and security contexts.
@@ -195,5 +198,5 @@ GITOPS = Scenario.of("gitops", files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "git
 GITOPS_CHANGED = Scenario.of("gitops-changed", {"config": {"core": {"default_task_retries": 1}}},
                              files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "gitops.yaml"])
 
-DETAIL_SCENARIOS = [GITOPS, INGRESS_HOSTS_AND_ROUTE, POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
+DETAIL_SCENARIOS = [GITOPS, UNSAFE_RELEASE_NAMESPACE, INGRESS_HOSTS_AND_ROUTE, POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]
