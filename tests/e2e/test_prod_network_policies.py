@@ -7,7 +7,9 @@ policies), a pod in `ingress-nginx` (the namespace prod.yaml lets reach the api-
 the ingress controller) and a pod in an unrelated namespace. The external database's namespace gets
 the policy the chart README recommends (only the release's server pods may connect), and the log
 store's namespace its own (only the pods that write or read logs: api-server, triggerer, workers),
-tried from the real Airflow pods.
+tried from the real Airflow pods. The pods holding the release's credentials are limited on the way
+out too (networkPolicies.egress): from each, the database and the Kubernetes API connect, a listening
+port outside the list does not.
 Rows go to test-artifacts/network-policies.json.
 """
 
@@ -30,10 +32,13 @@ from tests.lib.installs.release import delete_namespaces
 from tests.lib.live_airflow.rest_api import AirflowApi
 from tests.lib.live_airflow.run_pods import TASK_POD_SELECTOR, wait_for_pod_phase
 from tests.lib.paths import ARTIFACTS
+from tests.lib.test_servers.git_server import NAME as GIT_NAME
 from tests.lib.test_servers.object_store import NAME as STORE_NAME
 from tests.lib.test_servers.object_store import PORT as STORE_PORT
 
-INGRESS_NAMESPACE = "ingress-nginx"  # values/prod.yaml networkPolicies.apiServerIngressFrom
+INGRESS_NAMESPACE = "ingress-nginx"
+# The pods values/prod.yaml's egress policy limits (networkPolicies.egress), each by its container name.
+CREDENTIAL_HOLDERS = ["scheduler", "api-server", "dag-processor", "triggerer"]  # values/prod.yaml networkPolicies.apiServerIngressFrom
 PATTERN_DAGS = sorted(dag_bag().dags)
 WORKER_LABELS = "app.kubernetes.io/name=airflow,app.kubernetes.io/instance=airflow,app.kubernetes.io/component=worker"
 # The chart README's policy for an external database's namespace: the release's server pods only.
@@ -154,6 +159,15 @@ def flows(prod: ProdInstall) -> Iterator[Flows]:
         (ARTIFACTS / "network-policies.json").write_text(json.dumps(found.rows, indent=2) + "\n")
 
 
+def git_ip(prod: ProdInstall) -> str:
+    return prod.release.target.kubectl_json("get", "service", GIT_NAME, "-n", prod.git.namespace)["spec"]["clusterIP"]
+
+
+def kubernetes_api_ip(prod: ProdInstall) -> str:
+    """The `kubernetes` Service's address, which every in-cluster client dials."""
+    return prod.release.target.kubectl_json("get", "service", "kubernetes", "-n", "default")["spec"]["clusterIP"]
+
+
 def store_ip(prod: ProdInstall) -> str:
     """The log store Service's address."""
     return prod.release.target.kubectl_json("get", "service", STORE_NAME, "-n", prod.store.namespace)["spec"]["clusterIP"]
@@ -248,4 +262,18 @@ class TestFlows:
 
     def test_an_unrelated_namespace_is_refused_by_the_log_store(self, prod: ProdInstall, flows: Flows):
         flows.check("unrelated namespace", "S3 log store", store_ip(prod), STORE_PORT, allowed=False)
+
+    @pytest.mark.parametrize("component", CREDENTIAL_HOLDERS)
+    def test_the_credential_holders_reach_the_database_and_the_kubernetes_api(self, prod: ProdInstall, flows: Flows,
+                                                                              component: str):  # fmt: skip
+        # values/prod.yaml's egress policy, with the addresses prod.yaml says to fill in (prod_install.py).
+        flows.check_from_component(component, "external PostgreSQL", database_ip(prod), 5432, allowed=True)
+        flows.check_from_component(component, "Kubernetes API", kubernetes_api_ip(prod), 443, allowed=True)
+
+    @pytest.mark.parametrize("component", CREDENTIAL_HOLDERS)
+    def test_the_credential_holders_reach_nothing_outside_their_egress_list(self, prod: ProdInstall, flows: Flows,
+                                                                            component: str):  # fmt: skip
+        # The git server's ssh port listens (the node reaches it), but this https install lists only
+        # git's https port: what the pods holding the release's keys could send elsewhere stays home.
+        flows.check_from_component(component, "git server's ssh port", git_ip(prod), 22, allowed=False)
 

@@ -37,11 +37,15 @@ from tests.lib.installs.release import (
 )
 from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import ARTIFACTS, DAGS, REPO
+from tests.lib.test_servers.external_db import SERVER as DATABASE_SERVER
 from tests.lib.test_servers.external_db import ExternalDatabase
+from tests.lib.test_servers.git_server import SERVER as GIT_SERVER
 from tests.lib.test_servers.git_server import USERNAME, GitServer
+from tests.lib.test_servers.object_store import PORT as STORE_PORT
 from tests.lib.test_servers.object_store import ObjectStore
 
 LOCAL_NODE_VALUES = REPO / "tests" / "e2e" / "values" / "prod-on-local-node.yaml"
+DATABASE_PORT = DATABASE_SERVER.ports[0].target
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by values/prod.yaml
 SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
 # The Secrets every prod install needs, by the names values/prod.yaml gives them.
@@ -76,6 +80,26 @@ def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
         return ("--set", f"dags.gitSync.repo={git.https_url}", "--set", "dags.gitSync.caCertConfigMap=airflow-git-ca")
     return ("--set", f"dags.gitSync.repo={git.ssh_url}", "--set", "dags.gitSync.credentialsSecret=",
             "--set", "dags.gitSync.sshKeySecret=airflow-git-ssh")  # fmt: skip
+
+
+def egress_values(target: ClusterTarget, servers: dict[str, tuple[str, int]]) -> tuple[str, ...]:
+    """What values/prod.yaml's egress comment says to replace: the Kubernetes API server's address and
+    port as its EndpointSlice gives them (a policy sees the address behind the `kubernetes` Service),
+    and one rule per service outside the release, {purpose: (namespace, the pod's port)}."""
+    (api,) = target.kubectl_json("get", "endpointslice", "-n", "default", "-l",
+                                 "kubernetes.io/service-name=kubernetes")["items"]  # fmt: skip
+    peers = [{"ipBlock": {"cidr": f"{address}/32"}} for e in api["endpoints"] for address in e["addresses"]]
+    rules = [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
+              "ports": [{"port": port, "protocol": "TCP"}]} for namespace, port in servers.values()]  # fmt: skip
+    return ("--set-json", f"networkPolicies.egress.kubernetesApi.peers={json.dumps(peers)}",
+            "--set-json", f"networkPolicies.egress.kubernetesApi.ports={json.dumps([p['port'] for p in api['ports']])}",
+            "--set-json", f"networkPolicies.egress.extraRules={json.dumps(rules)}")  # fmt: skip
+
+
+def git_port(transport: str, source: str) -> int:
+    """The git server's pod port the release fetches from."""
+    name = "https" if source == "gitBundle" or transport == "https" else "ssh"
+    return next(p.target for p in GIT_SERVER.ports if p.name == name)
 
 
 def log_store_values(store: ObjectStore) -> tuple[str, ...]:
@@ -115,9 +139,12 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
                      "S3_ACCESS_KEY_ID": store.access_key_id, "S3_SECRET_ACCESS_KEY": store.secret_access_key}  # fmt: skip
         run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
                        variables)  # fmt: skip
+        servers = {"database": (database.namespace, DATABASE_PORT), "git": (git.namespace, git_port(transport, source)),
+                   "log store": (store.namespace, STORE_PORT)}  # fmt: skip
         release = dataclasses.replace(release, extra_values=("--values", str(LOCAL_NODE_VALUES),
                                                              *git_values(git, transport, source),
-                                                             *log_store_values(store)))  # fmt: skip
+                                                             *log_store_values(store),
+                                                             *egress_values(target, servers)))  # fmt: skip
         result = release.install()
         assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
         yield ProdInstall(release, git, database, transport, commit, store)
