@@ -60,7 +60,22 @@ class TestWorkerPodTemplate:
             "AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"])
         # values/dev.yaml: the task image, which every cluster `make images` serves already has.
         assert connection["extra"]["xcom_sidecar_container_image"] == "airflow-on-k8s/task-example:dev"
-        assert set(connection["extra"]) == {"in_cluster", "xcom_sidecar_container_image", "xcom_sidecar_container_resources"}
+        assert set(connection["extra"]) == {"in_cluster", "namespace", "xcom_sidecar_container_image",
+                                            "xcom_sidecar_container_resources"}  # fmt: skip
+
+    def test_a_task_naming_no_namespace_launches_in_the_first_granted_one_not_beside_airflow(self, monkeypatch):
+        """Airflow's own KubernetesPodOperator, given the connection the worker pod gets: a task that
+        names no namespace goes to the first of rbac.podLaunchNamespaces, where the worker may launch,
+        not to the worker's own namespace (the release's), where it may not (decision 15)."""
+        from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+        for scenario, expected in ((scenarios.DEV, "development"), (scenarios.MULTI_NAMESPACE, "development")):
+            value = env(_base(worker_pod_template(render(scenario))))["AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"]
+            monkeypatch.setenv("AIRFLOW_CONN_KUBERNETES_DEFAULT", value)
+            pod = KubernetesPodOperator(task_id="no-namespace", image="busybox").build_pod_request_obj(dry_run=True)
+            assert pod.metadata.namespace == expected, scenario.name
+        default = env(_base(worker_pod_template(render(scenarios.DEFAULT))))["AIRFLOW_CONN_KUBERNETES_DEFAULT"]["value"]
+        assert "namespace" not in json.loads(default)["extra"]  # none granted: nothing to name
 
     def test_workers_reach_the_execution_api_of_the_api_server_service(self):
         url = airflow_cfg(render(scenarios.DEFAULT))["core"]["execution_api_server_url"]

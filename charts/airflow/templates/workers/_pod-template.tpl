@@ -44,16 +44,18 @@ spec:
         - name: CONNECTION_CHECK_MAX_COUNT
           value: "0"
         {{- include "airflow.userEnv" . | nindent 8 }}
-        {{- $sidecar := dict }}
-        {{- with $values.podOperator.xcomSidecarResources }}{{ $_ := set $sidecar "xcom_sidecar_container_resources" (toJson .) }}{{ end }}
-        {{- with $values.podOperator.xcomSidecarImage }}{{ $_ := set $sidecar "xcom_sidecar_container_image" . }}{{ end }}
-        {{- if $sidecar }}
+        {{- $extra := dict }}
+        {{- with $values.podOperator.xcomSidecarResources }}{{ $_ := set $extra "xcom_sidecar_container_resources" (toJson .) }}{{ end }}
+        {{- with $values.podOperator.xcomSidecarImage }}{{ $_ := set $extra "xcom_sidecar_container_image" . }}{{ end }}
+        {{- with include "airflow.podLaunchNamespaces" . | fromJsonArray }}{{ $_ := set $extra "namespace" (first .) }}{{ end }}
+        {{- if $extra }}
         # KubernetesPodOperator takes its XCom sidecar's image and resources only from the
-        # `kubernetes_default` connection. in_cluster says outright what the sync hook falls back
-        # to: a deferrable task hands these extras to the triggerer, whose async hook has no such
-        # fallback and would look for ~/.kube/config instead of the pod's token.
+        # `kubernetes_default` connection, and from it the namespace of a task that names none: the
+        # first of rbac.podLaunchNamespaces, not the worker's own, where workers may launch nothing.
+        # in_cluster says outright what the sync hook falls back to: a deferrable task hands these
+        # extras to the triggerer, whose async hook would look for ~/.kube/config instead.
         - name: AIRFLOW_CONN_KUBERNETES_DEFAULT
-          value: {{ dict "conn_type" "kubernetes" "extra" (merge (dict "in_cluster" true) $sidecar) | toJson | quote }}
+          value: {{ dict "conn_type" "kubernetes" "extra" (merge (dict "in_cluster" true) $extra) | toJson | quote }}
         {{- end }}
         {{- with include "airflow.gitBundleConnectionEnv" . | trim }}{{ nindent 8 . }}{{- end }}
         {{- with include "airflow.gitBundleEnv" . | trim }}{{ nindent 8 . }}{{- end }}
