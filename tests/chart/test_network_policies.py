@@ -85,6 +85,12 @@ class TestEgressOfTheCredentialHolders:
                                                                    "app.kubernetes.io/instance": "airflow"}}}]}  # fmt: skip
         assert dns["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
         assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+        # The DNS pods' own port, as a policy sees it behind the Service (prod.yaml says which to set).
+        unprivileged = scenarios.Scenario.of("egress-dns-port", {"networkPolicies": {"enabled": True, "egress": {
+            "enabled": True, "dns": {"ports": [1053]}}}})  # fmt: skip
+        _, dns_1053, *_ = render(unprivileged).get("NetworkPolicy", "airflow-egress")["spec"]["egress"]
+        assert dns_1053["ports"] == [{"port": 1053, "protocol": "UDP"}, {"port": 1053, "protocol": "TCP"}]
+        assert dns_1053["to"] == dns["to"]
         assert api == {"ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}]}
         prod = yaml.safe_load((VALUES_DIR / "prod.yaml").read_text())
         assert listed == prod["networkPolicies"]["egress"]["extraRules"]

@@ -297,6 +297,8 @@ def test_every_worker_pod_was_deleted_after_its_task(airflow: Deployment) -> Non
 
 # --- the UI, in a real browser -------------------------------------------------------------------
 
+UI_WAIT_MS = 90_000  # a page's content under the other lane's load: the api-server answers, if slowly
+
 
 def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succeeded(airflow: Deployment) -> None:
     from tests.lib.live_airflow.browser import NoBrowser, goto, page, screenshot
@@ -311,16 +313,21 @@ def test_the_ui_in_a_browser_logs_in_lists_the_dags_and_shows_the_seed_run_succe
             browser.fill("input[name=password]", admin_password(airflow.release))
             screenshot(browser, "ui", "1-login")
             browser.click("button[type=submit]")
+            # Signed in once the login page is left: going on before that (a busy node answers the login
+            # POST late) would cancel it and land on the login form again.
+            browser.wait_for_url(lambda address: "/auth/login" not in address, timeout=UI_WAIT_MS)
             browser.wait_for_load_state("networkidle")
 
             goto(browser, f"{url}/dags")
-            browser.get_by_text(SEED, exact=True).first.wait_for(timeout=30_000)
-            screenshot(browser, "ui", "2-dag-list")
+            try:
+                browser.get_by_text(SEED, exact=True).first.wait_for(timeout=UI_WAIT_MS)
+            finally:
+                screenshot(browser, "ui", "2-dag-list")  # what was shown, also when the wait failed
             listed = browser.inner_text("body")
             assert all(dag_id in listed for dag_id in dag_bag().dags), listed[:2000]
 
             goto(browser, f"{url}/dags/{SEED}/runs/{run.run_id}")
-            browser.get_by_text(run.run_id).first.wait_for(timeout=30_000)
+            browser.get_by_text(run.run_id).first.wait_for(timeout=UI_WAIT_MS)
             screenshot(browser, "ui", "3-seed-run")
             shown = browser.inner_text("body").lower()
             assert "success" in shown and "failed" not in shown, shown[:2000]

@@ -83,15 +83,19 @@ def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
 
 
 def egress_values(target: ClusterTarget, servers: dict[str, tuple[str, int]]) -> tuple[str, ...]:
-    """What values/prod.yaml's egress comment says to replace: the Kubernetes API server's address and
-    port as its EndpointSlice gives them (a policy sees the address behind the `kubernetes` Service),
-    and one rule per service outside the release, {purpose: (namespace, the pod's port)}."""
+    """What values/prod.yaml's egress comments say to fill in: the DNS pods' port (the kube-dns
+    Service's targetPort), the Kubernetes API server's address and port as its EndpointSlice gives them
+    (a policy sees what is behind a Service), and one rule per service outside the release,
+    {purpose: (namespace, the pod's port)}."""
+    dns = target.kubectl_json("get", "service", "kube-dns", "-n", "kube-system")["spec"]["ports"]
+    dns_ports = sorted({p.get("targetPort", p["port"]) for p in dns})
     (api,) = target.kubectl_json("get", "endpointslice", "-n", "default", "-l",
                                  "kubernetes.io/service-name=kubernetes")["items"]  # fmt: skip
     peers = [{"ipBlock": {"cidr": f"{address}/32"}} for e in api["endpoints"] for address in e["addresses"]]
     rules = [{"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}}],
               "ports": [{"port": port, "protocol": "TCP"}]} for namespace, port in servers.values()]  # fmt: skip
-    return ("--set-json", f"networkPolicies.egress.kubernetesApi.peers={json.dumps(peers)}",
+    return ("--set-json", f"networkPolicies.egress.dns.ports={json.dumps(dns_ports)}",
+            "--set-json", f"networkPolicies.egress.kubernetesApi.peers={json.dumps(peers)}",
             "--set-json", f"networkPolicies.egress.kubernetesApi.ports={json.dumps([p['port'] for p in api['ports']])}",
             "--set-json", f"networkPolicies.egress.extraRules={json.dumps(rules)}")  # fmt: skip
 
