@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from tests.lib.conformance.label_selectors import selects
 from tests.lib.conformance.pod_specs_in_manifests import pod_specs
 from tests.lib.paths import VALUES_DIR
 from tests.lib.render import scenarios
@@ -12,14 +13,7 @@ from tests.lib.render.helm_template import render
 
 
 def _selects(policy, labels) -> bool:
-    selector = policy["spec"]["podSelector"]
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expression in selector.get("matchExpressions") or []:
-        assert expression["operator"] == "In", "extend _selects for this operator"
-        if labels.get(expression["key"]) not in expression["values"]:
-            return False
-    return True
+    return selects(policy["spec"]["podSelector"], labels)
 
 
 class TestNetworkPolicies:

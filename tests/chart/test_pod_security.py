@@ -16,6 +16,8 @@ ALL_SCENARIOS = scenarios.ALL + scenarios.DETAIL_SCENARIOS
 # KubernetesPodOperator.
 TOKEN_USERS = {"Deployment/airflow-scheduler", "Deployment/airflow-api-server", "Deployment/airflow-triggerer",
                "ConfigMap/airflow-pod-template[pod_template_file.yaml]", "CronJob/airflow-cleanup"}
+# Token users only where rbac.podLaunchNamespaces grants somewhere to launch (decision 15).
+LAUNCH_TOKEN_USERS = {"Deployment/airflow-triggerer", "ConfigMap/airflow-pod-template[pod_template_file.yaml]"}
 # Run-to-completion pods: a liveness probe would only kill a long, quiet task or migration.
 RUN_TO_COMPLETION = {"Job/airflow-run-migrations", "Pod/airflow-test-api-server-health",
                      "ConfigMap/airflow-pod-template[pod_template_file.yaml]", "CronJob/airflow-cleanup"}
@@ -100,9 +102,13 @@ class TestPodSecurity:
 
     def test_token_only_where_the_api_is_used(self, scenario):
         rendered = render(scenario)
+        users = set(TOKEN_USERS)
+        if not any(role["metadata"]["name"].endswith("-pod-launcher") for role in rendered.all("Role")):
+            users -= LAUNCH_TOKEN_USERS  # nowhere to launch task pods: DAG code and the triggerer hold no token
         for pod in pod_specs(rendered.objects):
             mounted = pod.spec.get("automountServiceAccountToken")
-            if pod.origin in TOKEN_USERS and scenario is not scenarios.NO_RBAC:
+            if pod.origin in users and scenario is not scenarios.NO_RBAC:
                 assert mounted is True, pod.origin
-            elif pod.origin not in TOKEN_USERS:
+            elif pod.origin not in TOKEN_USERS or (pod.origin in LAUNCH_TOKEN_USERS and pod.origin not in users
+                                                   and scenario is not scenarios.NO_RBAC):  # fmt: skip
                 assert mounted is False, pod.origin

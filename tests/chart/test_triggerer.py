@@ -18,7 +18,9 @@ class TestTriggerer:
         # The job's heartbeat, checked without the Airflow CLI (tests/chart/test_job_liveness.py).
         assert container["livenessProbe"]["exec"]["command"][:2] == ["python", ENTRY]
         assert command_of(container["livenessProbe"]["exec"]["command"])[:3] == ["job-alive", "--job-type", "TriggererJob"]
-        assert pod_spec(deployment)["automountServiceAccountToken"] is True
+        # A token only where rbac.podLaunchNamespaces lets it watch deferred pods (none by default).
+        assert pod_spec(deployment)["automountServiceAccountToken"] is False
+        assert pod_spec(render(scenarios.DEV).get("Deployment", NAME))["automountServiceAccountToken"] is True
         assert pod_spec(deployment)["serviceAccountName"] == NAME
         assert pod_spec(render(scenarios.NO_RBAC).get("Deployment", NAME))["automountServiceAccountToken"] is False
         assert "wait-for-migrations" in init_containers(deployment)

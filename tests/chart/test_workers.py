@@ -23,10 +23,13 @@ def _base(pod):
 
 
 class TestWorkerPodTemplate:
-    def test_runs_as_the_worker_service_account_with_its_token(self):
-        spec = worker_pod_template(render(scenarios.DEFAULT))["spec"]
+    def test_runs_as_the_worker_service_account_with_its_token_where_it_may_launch_pods(self):
+        spec = worker_pod_template(render(scenarios.DEV))["spec"]
         assert spec["serviceAccountName"] == "airflow-worker"
         assert spec["automountServiceAccountToken"] is True  # KubernetesPodOperator calls the API
+        # Granted nowhere (the default): DAG code holds no token; RBAC left to the user: it does.
+        assert worker_pod_template(render(scenarios.DEFAULT))["spec"]["automountServiceAccountToken"] is False
+        assert worker_pod_template(render(scenarios.NO_RBAC))["spec"]["automountServiceAccountToken"] is True
         assert spec["restartPolicy"] == "Never"
 
     def test_base_container_uses_the_airflow_image_and_worker_resources(self):

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.lib.conformance.label_selectors import selects
 from tests.lib.conformance.pod_specs_in_manifests import PodSpec, pod_specs
 from tests.lib.conformance.rbac import effective_permissions
 from tests.lib.conformance.scan_targets import DAG_PODS_ROW, SCENARIOS, chart_objects, dag_pod_objects, dag_pod_specs
@@ -17,16 +18,6 @@ from tests.lib.render.helm_template import NAMESPACE
 
 SCAN_CHECK = "checkov"
 LONG_RUNNING = ("Deployment/", "StatefulSet/", "DaemonSet/")
-
-
-def _selected(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
-    """Does a label selector (Service `selector` or a LabelSelector's matchLabels) pick these labels?"""
-    if selector is None:
-        return False
-    match = selector.get("matchLabels", selector) if "matchExpressions" not in selector else None
-    if match is None:
-        raise NotImplementedError("matchExpressions selectors are not evaluated here; use matchLabels")
-    return all(labels.get(k) == v for k, v in match.items())
 
 
 def _token_mounted(pod: PodSpec, service_accounts: dict[str, dict[str, Any]], namespace: str) -> tuple[bool, str]:
@@ -74,7 +65,7 @@ def test_long_running_servers_have_probes(scenario):  # replaces CKV_K8S_8 and C
     problems = []
     for pod in pod_specs(objects):
         labels = pod.metadata.get("labels") or {}
-        behind_service = any(_selected(s["spec"].get("selector"), labels) for s in services)
+        behind_service = any(selects(s["spec"].get("selector"), labels) for s in services)
         for container in pod.spec.get("containers") or []:
             where = f"{pod.origin} container {container['name']}"
             if pod.origin.startswith(LONG_RUNNING) and "livenessProbe" not in container:
@@ -91,6 +82,6 @@ def test_every_pod_is_selected_by_a_network_policy(scenario):  # replaces CKV2_K
     if not policies:
         pytest.skip(f"{scenario.name} renders no NetworkPolicy (networkPolicies.enabled is false)")
     unselected = [pod.origin for pod in pod_specs(objects)
-                  if not any(_selected(p["spec"].get("podSelector"), pod.metadata.get("labels") or {})
+                  if not any(selects(p["spec"].get("podSelector"), pod.metadata.get("labels") or {})
                              for p in policies)]
     assert not unselected, f"pods no NetworkPolicy selects: {unselected}"

@@ -21,8 +21,9 @@ metadata:
   {{- end }}
 spec:
   serviceAccountName: {{ include "airflow.serviceAccountName" (list . "worker") }}
-  # Tasks running KubernetesPodOperator call the Kubernetes API with this token.
-  automountServiceAccountToken: true
+  # Tasks running KubernetesPodOperator call the Kubernetes API with this token: mounted where the
+  # chart grants it somewhere to launch (or leaves RBAC to you), else DAG code holds no token at all.
+  automountServiceAccountToken: {{ or (not .Values.rbac.create) (not (empty (include "airflow.podLaunchNamespaces" . | fromJsonArray))) }}
   restartPolicy: Never
   {{- include "airflow.podSpecCommon" (list . "worker") | trim | nindent 2 }}
   {{- $extraInit := include "airflow.componentExtras" (list . "worker" "extraInitContainers") | trim }}
