@@ -26,8 +26,6 @@ from tests.lib.live_airflow.rest_api import AirflowApi, connect
 from tests.lib.paths import DAGS
 from tests.lib.suite.fault_report import record
 
-# Its own install, no timing that needs an idle node: in the second lane (tests/lib/suite/lanes.py).
-pytestmark = pytest.mark.second_lane
 RELEASE = "airflow-pvc-dags"
 BROKEN = {
     "broken_syntax.py": "from airflow.sdk import DAG\n\nwith DAG(dag_id='broken-syntax' schedule=None):\n    pass\n",

@@ -34,8 +34,6 @@ from tests.lib.installs.release import (
 from tests.lib.live_airflow.rest_api import connect
 from tests.lib.paths import REPO, VALUES_DIR
 
-# Its own install, no timing that needs an idle node: in the second lane (tests/lib/suite/lanes.py).
-pytestmark = pytest.mark.second_lane
 PREFIX = "e2e-gitops"
 RELEASE = "airflow"  # the release values/gitops.yaml names the Secrets of
 LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE

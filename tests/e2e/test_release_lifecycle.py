@@ -31,8 +31,6 @@ import yaml
 from tests.lib.cluster.target import ClusterTarget
 from tests.lib.installs.release import RELEASE, Release, installed
 
-# Its own install, no timing that needs an idle node: in the second lane (tests/lib/suite/lanes.py).
-pytestmark = pytest.mark.second_lane
 GENERATED_SECRETS = {  # Secret name -> key; all generated on install by values/dev.yaml
     f"{RELEASE}-fernet-key": "fernet-key",
     f"{RELEASE}-jwt-secret": "jwt-secret",
