@@ -163,15 +163,3 @@ def test_the_time_an_exclusive_test_waits_at_the_barrier_is_kept_apart(tmp_path:
     waited = lanes.wait_for_turn(exclusive)
     assert 1.0 <= waited < 15
     assert exclusive.user_properties == [(lanes.WAITED, waited)]
-
-
-def test_waiting_and_second_lane_modules_share_the_second_lane_and_the_rest_the_first() -> None:
-    from types import SimpleNamespace
-
-    from tests.lib.suite import lanes
-
-    def group(marker: str | None) -> str:
-        return lanes.e2e_group(SimpleNamespace(get_closest_marker=lambda name: object() if name == marker else None))
-
-    assert group(lanes.WAITING) == group(lanes.SECOND_LANE) == "e2e-waiting"
-    assert group(None) == group(lanes.EXCLUSIVE) == "e2e"

@@ -2,8 +2,7 @@
 loadgroup --no-loadscope-reorder`), and the same order without it.
 
 The offline tests run beside the e2e suite, and beside the cluster's set-up. The e2e modules run in
-turn (E2E_LANES=1, the default), the modules marked `mostly_waiting` in a second lane beside them,
-followed there by those marked `second_lane` (their own install, nothing that needs an idle node), or
+turn (E2E_LANES=1, the default), the modules marked `mostly_waiting` in a second lane beside them, or
 two at a time (E2E_LANES=2), where much of a module's time is waiting (a task pod sleeping through a
 fault, a token expiring, git-sync's next pull). What must not overlap:
 - a module and the one sharing its install: each shared profile (tests/lib/installs/shared_installs.py)
@@ -49,10 +48,6 @@ EXCLUSIVE = "node_exclusive"  # marker: fills or taints the node on purpose; run
 # rounds): with one e2e lane and two workers it is a group of its own, run beside the e2e group. The node
 # sat at 10-20 % CPU through test_faults' waits, measured on the 2-core node.
 WAITING = "mostly_waiting"
-# marker: a module that installs its own release and checks nothing that needs an idle node (no tight
-# timing on the node's CPU): it joins the waiting modules' lane, which has room once they are done,
-# instead of lengthening the lane of the shared installs.
-SECOND_LANE = "second_lane"
 LAST = "cluster_lifecycle"  # marker: takes the local cluster down and up again; runs after everything
 SETUP_LOCK = USER_CACHE / "e2e-setup.lock"
 BARRIER_TIMEOUT_S = 3 * 3600
@@ -60,8 +55,7 @@ BARRIER_TIMEOUT_S = 3 * 3600
 
 def e2e_group(item: pytest.Item) -> str:
     """The xdist group of an e2e test of rank RANK_E2E with one e2e lane: the waiting modules' or the rest's."""
-    beside = item.get_closest_marker(WAITING) is not None or item.get_closest_marker(SECOND_LANE) is not None
-    return "e2e-waiting" if beside else "e2e"
+    return "e2e-waiting" if item.get_closest_marker(WAITING) is not None else "e2e"
 
 
 def rank(item: pytest.Item) -> int:
