@@ -11,10 +11,8 @@ the CA file it is given). The live uninstall: tests/e2e/test_uninstall_mid_run.p
 from __future__ import annotations
 
 import json
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from tests.lib.render import scenarios
 from tests.lib.render.chart_objects import worker_pod_as_executor_builds
 from tests.lib.render.helm_template import Rendered, Scenario, render
 from tests.lib.render.startup_scripts import worker_owner
+from tests.lib.test_servers.local_api_server import local_api_server
 from tests.lib.test_servers.private_ca import PrivateCa
 
 CONFIGMAP = "airflow-pod-template"
@@ -121,29 +120,11 @@ class FakeApiServer(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An HTTPS server on localhost with a certificate of a private CA, and a ServiceAccount folder
-    (token, namespace, that CA) as the kubelet mounts it; yields the folder."""
-    ca = PrivateCa("test-cluster-ca")
-    cert, key = ca.issue("localhost", ["localhost"])
-    (tmp_path / "tls.crt").write_bytes(cert)
-    (tmp_path / "tls.key").write_bytes(key)
-    account = tmp_path / "serviceaccount"
-    account.mkdir()
-    (account / "ca.crt").write_bytes(ca.pem)
-    (account / "token").write_text(TOKEN)
-    (account / "namespace").write_text("airflow")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "tls.crt", tmp_path / "tls.key")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApiServer)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "localhost")
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(server.server_address[1]))
-    try:
+    """The stand-in API server and the ServiceAccount folder as the kubelet mounts it; yields the folder."""
+    with local_api_server(FakeApiServer, tmp_path, TOKEN) as (account, port):
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "localhost")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(port))
         yield account
-    finally:
-        server.shutdown()
 
 
 def test_the_uid_is_read_over_tls_with_the_pods_token(api_server: Path):

@@ -3,18 +3,16 @@ HTTPS server standing in for the API server's authorizer: what it asks, with whi
 
 from __future__ import annotations
 
-import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.lib.cluster import token_reach
-from tests.lib.test_servers.private_ca import PrivateCa
+from tests.lib.test_servers.local_api_server import local_api_server
 
 TOKEN = "worker-token"
 ASKED: list[tuple[str, str]] = []
@@ -42,26 +40,11 @@ class Authorizer(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    ca = PrivateCa("test-cluster-ca")
-    cert, key = ca.issue("localhost", ["localhost"])
-    (tmp_path / "tls.crt").write_bytes(cert)
-    (tmp_path / "tls.key").write_bytes(key)
-    folder = tmp_path / "serviceaccount"
-    folder.mkdir()
-    (folder / "ca.crt").write_bytes(ca.pem)
-    (folder / "token").write_text(TOKEN + "\n")
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "tls.crt", tmp_path / "tls.key")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Authorizer)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "localhost")
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(server.server_address[1]))
-    ASKED.clear()
-    try:
+    with local_api_server(Authorizer, tmp_path, TOKEN + "\n") as (folder, port):
+        monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "localhost")
+        monkeypatch.setenv("KUBERNETES_SERVICE_PORT", str(port))
+        ASKED.clear()
         yield folder
-    finally:
-        server.shutdown()
 
 
 def test_each_attempt_is_one_request_with_the_pods_token_and_reports_its_status(account: Path):
