@@ -93,7 +93,9 @@ class Faults:
 def faults(running_containers: ClusterTarget) -> Iterator[Faults]:
     target = running_containers
     apply_dev_objects(target)
-    with installed(target, "e2e-faults", (LAUNCH_NAMESPACE,), (), RELEASE) as release, connect(release) as api:
+    # The fresh namespace granted after `development` has none of the DAGs' Secrets: the missing-Secret run's.
+    with installed(target, "e2e-faults", (LAUNCH_NAMESPACE,), (), RELEASE, fresh_launch_namespace=True) as release, \
+            connect(release) as api:  # fmt: skip
         api.wait_for_dags({DAG})
         yield Faults(release, api)
 
@@ -309,7 +311,7 @@ def test_helm_upgrade_with_a_config_change_mid_task_rolls_the_pods_keeps_the_sec
 POD_FAULTS = {
     "oom": {"allocate_mib": 512},
     "no-image": {"image": "airflow-on-k8s/no-such-image:1.0"},
-    # The release namespace is granted but has no Secret test-env.
+    # Launched into a namespace the release may use but that has no Secret test-env (pod_faults).
     "no-secret": {"startup_timeout": STARTUP_TIMEOUT_SECONDS},
 }
 
@@ -354,7 +356,8 @@ def hang_triggerer(faults: Faults) -> Hang:
 def pod_faults(faults: Faults) -> dict[str, Any]:
     """The three broken-pod runs, and a hung triggerer beside them (KubernetesPodOperator waits for
     these pods in the worker, not in the triggerer): the node busy, as a probe must tolerate."""
-    confs = {**POD_FAULTS, "no-secret": {**POD_FAULTS["no-secret"], "namespace": faults.release.namespace}}
+    empty = faults.release.launch_namespaces[-1]  # granted, without the DAGs' Secrets (the faults fixture)
+    confs = {**POD_FAULTS, "no-secret": {**POD_FAULTS["no-secret"], "namespace": empty}}
     with ThreadPoolExecutor(len(confs) + 1) as pool:
         futures = {name: pool.submit(run_with_fault, faults, conf, broken_pod=name != "oom") for name, conf in confs.items()}
         futures["hung-triggerer"] = pool.submit(hang_triggerer, faults)

@@ -188,19 +188,24 @@ def installed(
     extra_values: tuple[str, ...] = (),
     name: str = RELEASE,
     before_install: Callable[[str], None] | None = None,
+    fresh_launch_namespace: bool | None = None,
 ) -> Iterator[Release]:
     """values/dev.yaml installed into a fresh restricted namespace; uninstalled and deleted afterwards.
 
     Workers may launch pods in `launch_elsewhere` (never the release namespace); by default one fresh
     namespace `<release namespace>-tasks` stands in for dev.yaml's `development`, so a module does not
-    collide with another release's Roles there. Namespaces this creates are deleted afterwards.
+    collide with another release's Roles there. `fresh_launch_namespace=True` grants that empty one
+    after `launch_elsewhere` too (a namespace without the DAGs' Secrets and ConfigMaps). Namespaces
+    this creates are deleted afterwards.
     Modules that do not look at the database's volume pass NO_DATABASE_VOLUME: the local control plane
     has only a few static PersistentVolumes, and a claim's volume is reusable only after cluster-up.
     """
     remove_leftovers(target, prefix, name)
     namespace = fresh_namespace_name(prefix)
-    created = (f"{namespace}-tasks",) if launch_elsewhere is None else ()
-    others = created if launch_elsewhere is None else launch_elsewhere
+    if fresh_launch_namespace is None:
+        fresh_launch_namespace = launch_elsewhere is None
+    created = (f"{namespace}-tasks",) if fresh_launch_namespace else ()
+    others = (*(launch_elsewhere or ()), *created)
     create_namespaces(target, namespace, created)
     release = Release(target, namespace, others, extra_values, name)
     try:
