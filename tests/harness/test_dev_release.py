@@ -4,6 +4,7 @@ killed before restoring it is recovered."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -37,4 +38,19 @@ def test_a_marker_of_a_cluster_that_is_gone_is_dropped(tmp_path: Path) -> None:
     marker = tmp_path / "paused.json"
     marker.write_text(json.dumps({"kubeconfig": str(tmp_path / "gone.yaml"), "reason": "test"}))
     assert dev_release.restore(marker) == []
+    assert not marker.exists()
+
+
+def test_a_run_ending_while_the_pausing_run_goes_on_leaves_the_release_paused(tmp_path: Path) -> None:
+    """An offline run beside an e2e run: its end must not bring the release back under the e2e tests."""
+    marker = tmp_path / "paused.json"
+    with subprocess.Popen(["sleep", "30"]) as pausing:
+        try:
+            marker.write_text(json.dumps({"kubeconfig": str(tmp_path / "gone.yaml"), "reason": "test",
+                                          "paused_by": [pausing.pid, 1]}))  # fmt: skip
+            assert dev_release.restore(marker) == []
+            assert marker.exists()
+        finally:
+            pausing.kill()
+    assert dev_release.restore(marker) == []  # the pausing run is gone: the marker is handled
     assert not marker.exists()

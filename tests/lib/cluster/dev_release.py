@@ -8,6 +8,8 @@ and StatefulSet to zero; nothing is lost (the database keeps its volume, Secrets
 and the suite then has the node CI has. Each paused object keeps its replica count in the
 PAUSED_REPLICAS annotation and MARKER names the cluster, so a run that was killed before it could
 restore is restored by the next run's end (or by `make deploy-dev`, whose upgrade sets the replicas).
+A run that ends while the one that paused is still going (an offline run beside an e2e run) leaves
+the release paused: MARKER names the pausing process and its parent (the pytest-xdist controller).
 
 E2E_DEV_RELEASE=keep leaves the release running on any node; E2E_DEV_RELEASE=pause pauses it on any.
 """
@@ -58,7 +60,8 @@ def pause(target: ClusterTarget, reason: str) -> list[str]:
     Idempotent: an object already paused (by this run's other lane, or a run that was killed) keeps
     the count it had before the first pause."""
     MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(json.dumps({"kubeconfig": str(target.kubeconfig), "reason": reason}) + "\n")
+    MARKER.write_text(json.dumps({"kubeconfig": str(target.kubeconfig), "reason": reason,
+                                  "paused_by": [os.getpid(), os.getppid()]}) + "\n")  # fmt: skip
     paused = []
     for obj in workloads(target):
         name = f"{obj['kind'].lower()}/{obj['metadata']['name']}"
@@ -71,12 +74,22 @@ def pause(target: ClusterTarget, reason: str) -> list[str]:
     return paused
 
 
+def another_run_is_pausing(paused_by: list[int]) -> bool:
+    """Whether the run that paused (a process and its parent) is still going and is not this one."""
+    if os.getpid() in paused_by:
+        return False
+    return any(Path(f"/proc/{pid}").exists() for pid in paused_by if pid > 1)
+
+
 def restore(marker: Path = MARKER) -> list[str]:
     """Bring back what pause() scaled down on the cluster the marker names; the names restored. The
     release's pods start in the background: the run does not wait for them."""
     if not marker.exists():
         return []
-    target = ClusterTarget(kubeconfig=Path(json.loads(marker.read_text())["kubeconfig"]), simulated=False)
+    paused = json.loads(marker.read_text())
+    if another_run_is_pausing(paused.get("paused_by", [])):
+        return []
+    target = ClusterTarget(kubeconfig=Path(paused["kubeconfig"]), simulated=False)
     restored = []
     if target.kubeconfig.exists() and target.kubectl("get", "namespace", NAMESPACE, check=False).returncode == 0:
         for obj in workloads(target):
