@@ -54,15 +54,25 @@ def sqlite_url(tmp_path):
     """A SQLite database and a function setting its alembic_version (None: no such table yet)."""
     path = tmp_path / "airflow.db"
 
-    def at(*revisions: str | None) -> str:
+    def at(*revisions: str | None, table: str = "alembic_version") -> str:
         with sqlite3.connect(path) as db:
-            db.execute("DROP TABLE IF EXISTS alembic_version")
+            db.execute(f"DROP TABLE IF EXISTS {table}")
             if revisions != (None,):
-                db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
-                db.executemany("INSERT INTO alembic_version VALUES (?)", [(r,) for r in revisions])
+                db.execute(f"CREATE TABLE {table} (version_num VARCHAR(32) NOT NULL)")
+                db.executemany(f"INSERT INTO {table} VALUES (?)", [(r,) for r in revisions])  # noqa: S608 - the test's own names
         return f"sqlite:///{path}"
 
     return at
+
+
+@pytest.fixture(scope="module")
+def fab_head() -> str:
+    """The FAB provider's newest schema revision, from its own table of heads by release (read as text)."""
+    spec = importlib.util.find_spec("airflow.providers.fab")
+    source = Path(spec.submodule_search_locations[0], "auth_manager", "models", "db.py").read_text()
+    heads = next(ast.literal_eval(node.value) for node in ast.walk(ast.parse(source))
+                 if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "_REVISION_HEADS_MAP")  # fmt: skip
+    return heads[max(heads, key=Version)]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +181,7 @@ class TestWaitForMigrations:
         found = "no revision" if state == "no-table" else "29ce7909c52b"
         # Said once, not every second, and Airflow not asked.
         assert run.watch(wait_command(), url, lines=1, then_quiet_for=2.5) == [
-            f"waiting for the migrations: the database is at {found}, this Airflow needs {airflow_head}\n", ""]
+            f"waiting for the migrations: alembic_version is at {found}, this image needs {airflow_head}\n", ""]
 
     def test_gives_up_when_the_wait_is_over(self, run, sqlite_url, airflow_head):
         command = wait_command(Scenario.of("short-migration-wait", {"migrations": {"waitTimeoutSeconds": 45}}))
@@ -179,7 +189,7 @@ class TestWaitForMigrations:
         with mock.patch.object(metadata_database.Deadline, "passed", lambda _: True):  # 45 s later
             result = run(command, sqlite_url(None))
         assert result.returncode == 1 and result.stdout == ""
-        assert result.stderr == f"the migrations did not finish in 45 s: the database is at no revision, this Airflow needs {airflow_head}\n"
+        assert result.stderr == f"the migrations did not finish in 45 s: alembic_version is at no revision, this image needs {airflow_head}\n"
 
     def test_goes_on_as_soon_as_the_migrations_are_done(self, run, sqlite_url, airflow_head):
         url = sqlite_url(None)
@@ -207,9 +217,19 @@ class TestWaitForMigrations:
         assert 500 < int(check[4]) <= 600  # what is left of the wait
 
     def test_a_custom_auth_manager_leaves_the_check_to_airflow(self, run, sqlite_url, airflow_head):
-        # FAB's tables have their own version, which only Airflow's check waits for.
+        # A custom manager's tables may have their own version, which only Airflow's check knows.
         result = run(wait_command(scenarios.CUSTOM_AUTH), sqlite_url(airflow_head))
         assert result.stdout.splitlines()[-1].startswith("airflow db check-migrations --migration-wait-timeout ")
+
+    def test_with_fab_it_waits_for_fabs_tables_too(self, run, sqlite_url, airflow_head, fab_head):
+        command = wait_command(scenarios.FAB_OIDC)
+        assert command[command.index("--auth-manager") + 1] == "fab"
+        url = sqlite_url(airflow_head)
+        assert run.watch(command, url, lines=1, then_quiet_for=2.5) == [
+            f"waiting for the migrations: alembic_version_fab is at no revision, this image needs {fab_head}\n", ""]
+        sqlite_url(fab_head, table="alembic_version_fab")
+        result = run(command, url)
+        assert (result.returncode, result.stdout) == (0, ""), result.stderr  # Airflow was not asked
 
     def test_waits_for_the_database_first(self, run, closed_port):
         lines = run.watch(wait_command(), f"postgresql://airflow:pw@127.0.0.1:{closed_port}/airflow", lines=2)

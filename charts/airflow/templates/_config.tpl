@@ -50,6 +50,7 @@ they are, for Airflow.
 {{- /* The Secret is mounted read-only; an init container copies it here, where Airflow can lock it. */ -}}
 {{- $_ := set $chart.core "simple_auth_manager_passwords_file" "/opt/airflow/simple-auth/passwords.json" -}}
 {{- end -}}
+{{- include "airflow.fabAuthConfig" (list . $chart) -}}
 {{- include "airflow.remoteLogsConfig" (list . $chart) -}}
 {{- include "airflow.metricsConfig" (list . $chart) -}}
 {{- $merged := mergeOverwrite $chart (deepCopy .Values.config) -}}

@@ -21,10 +21,13 @@ from tests.lib.conformance.pss import CONTAINER_LISTS
 
 SENSITIVE_KEY = re.compile(
     r"password|passwd|secret|token|fernet|sql_alchemy_conn|private[_-]?key|api[_-]?key|credential", re.IGNORECASE)
-INDIRECT_SUFFIX = re.compile(r"_(cmd|secret|file|path)$", re.IGNORECASE)
+# A pointer to a secret: a command, a secrets-backend key, a file, or (in code) an env var name.
+INDIRECT_SUFFIX = re.compile(r"_(cmd|secret|file|path|env)$", re.IGNORECASE)
 # Shorter Secret values (a user name such as "airflow", a port) are too common to prove a leak.
 MIN_SECRET_LENGTH = 8
 INI_LINE = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*$")
+# In Python a value is literal only as a string (`password = "..."`); `secret = environ.get(...)` reads one.
+PY_STRING = re.compile(r"^[rRbBuUfF]{0,2}['\"]")
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,8 @@ def rendered_secret_leaks(objects: list[dict[str, Any]]) -> list[Leak]:
 
 
 def config_map_key_leaks(config_map: dict[str, Any]) -> list[Leak]:
-    """Sensitive keys with literal values in a ConfigMap, including key = value lines of an embedded .cfg."""
+    """Sensitive keys with literal values in a ConfigMap, including key = value lines of an embedded
+    .cfg, and string assignments of an embedded Python file."""
     origin = f"ConfigMap/{config_map['metadata']['name']}"
     pod_keys = {key for key, _ in embedded_pods(config_map)}  # their env is checked as a pod
     leaks = []
@@ -110,6 +114,8 @@ def config_map_key_leaks(config_map: dict[str, Any]) -> list[Leak]:
             continue
         for line_no, line in enumerate(str(text).splitlines(), 1):
             match = INI_LINE.match(line)
+            if match and key.endswith(".py") and not PY_STRING.match(match.group(2)):
+                continue
             if match and is_sensitive_key(match.group(1)) and match.group(2):
                 leaks.append(Leak(f"{origin} data.{key} line {line_no}",
                                   f"`{match.group(1)}` holds a literal value; load it from a Secret"))

@@ -67,6 +67,14 @@ CUSTOM_AUTH = Scenario.of("custom-auth", {
     "auth": {"manager": "custom"},
     "config": {"core": {"auth_manager": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"}},
 })
+# Sign-in through an OpenID Connect provider on a private CA (templates/_auth.tpl, files/fab_oidc.py).
+FAB_OIDC = Scenario.of("fab-oidc", {"auth": {"manager": "fab", "fab": {"oidc": {
+    "issuer": "https://idp.example.com/realms/airflow", "clientId": "airflow",
+    "clientSecret": {"secretName": "airflow-oidc"}, "scopes": ["openid", "email", "profile"],
+    "roleMapping": {"airflow-admins": ["Admin"], "airflow-viewers": ["Viewer"]},
+    "caBundle": {"configMapName": "idp-ca"}}}},
+    "networkPolicies": {"enabled": True, "egress": {"enabled": True, "identityProvider": {
+        "peers": [{"ipBlock": {"cidr": "192.0.2.10/32"}}], "ports": [8443]}}}})
 NO_RBAC = Scenario.of("no-rbac", {"rbac": {"create": False}, "serviceAccounts": {"create": False}})
 API_SERVER_PEERS = Scenario.of("api-server-peers", {"networkPolicies": {
     "enabled": True,
@@ -198,5 +206,5 @@ GITOPS = Scenario.of("gitops", files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "git
 GITOPS_CHANGED = Scenario.of("gitops-changed", {"config": {"core": {"default_task_retries": 1}}},
                              files=[VALUES_DIR / "dev.yaml", VALUES_DIR / "gitops.yaml"])
 
-DETAIL_SCENARIOS = [GITOPS, UNSAFE_RELEASE_NAMESPACE, INGRESS_HOSTS_AND_ROUTE, POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
+DETAIL_SCENARIOS = [GITOPS, UNSAFE_RELEASE_NAMESPACE, INGRESS_HOSTS_AND_ROUTE, POD_SETTINGS, PLATFORM_OBJECTS, LOCAL_SETTINGS, GITSYNC_SSH_KNOWN_HOSTS, GITSYNC_PRIVATE_CA, GITBUNDLE_SSH_KNOWN_HOSTS, EXISTING_SECRETS, CUSTOM_AUTH, FAB_OIDC, NO_RBAC, API_SERVER_PEERS, LOGS_PVC, POSTGRESQL_NO_VOLUME,
                     EXTRA_ENV, INGRESS, SERVICE_ACCOUNT_NAMES, TEAM_B, DATABASE_TLS, JWT_KEYS, METRICS_OPERATOR]

@@ -53,7 +53,7 @@ def wait_for_migrations(args: argparse.Namespace) -> None:
     deadline."""
     deadline = Deadline(args.timeout)
     database = metadata_database.wait_for_database(deadline, args.metadata_secret)
-    schema_migrations.wait_for_migrations(database, deadline, custom_auth_manager=args.auth_manager != "simple")
+    schema_migrations.wait_for_migrations(database, deadline, auth_manager=args.auth_manager)
 
 
 def job_alive(args: argparse.Namespace) -> None:
@@ -90,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
                                  help="connect once before migrating (an external database)")
     migrations = database_command("wait-for-migrations", wait_for_migrations,
                                   "wait for the database, then for the migrations this Airflow needs")
-    migrations.add_argument("--auth-manager", choices=["simple", "custom"], required=True,
+    migrations.add_argument("--auth-manager", choices=["simple", "fab", "custom"], required=True,
                             help="the chart's auth.manager: with a custom one `airflow db check-migrations` decides")
 
     alive = sub.add_parser("job-alive", help="liveness: this host's job of a type heartbeats in time")

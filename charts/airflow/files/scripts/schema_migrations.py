@@ -4,11 +4,13 @@ api-server, dag-processor and triggerer runs, after the database wait (metadata_
 It reads the schema version (alembic_version) once a second with SQLAlchemy alone and goes on when
 it is the head of the migration scripts this image's Airflow ships, the revision `airflow db
 check-migrations` compares with. That command would import all of Airflow, seconds of CPU in each of
-four pods while the migration Job needs the CPU. Anything out of the ordinary (engine settings the
-plain URL would miss, a revision these scripts do not know, a failed read) hands over to `airflow db
-check-migrations` itself, as does a custom auth manager, which may keep tables of its own (FAB's)
-that only Airflow's check waits for. It goes on only at exactly the image's head revision, so it
-never lets a wrong schema through.
+four pods while the migration Job needs the CPU. With the FAB auth manager it also waits for FAB's
+own tables (alembic_version_fab, at the head of the FAB provider's scripts), which `airflow db
+migrate` migrates with Airflow's. Anything out of the ordinary (engine settings the plain URL would
+miss, a revision these scripts do not know, a failed read) hands over to `airflow db
+check-migrations` itself, as does a custom auth manager, which may keep tables of its own that only
+Airflow's check knows. It goes on only at exactly the image's head revisions, so it never lets a
+wrong schema through.
 """
 
 from __future__ import annotations
@@ -30,12 +32,18 @@ def ask_airflow(why: str, deadline: Deadline) -> None:
     os.execvp("airflow", ["airflow", "db", "check-migrations", "--migration-wait-timeout", str(left)])
 
 
-def migration_revisions() -> tuple[set[str], set[str]]:
-    """(every revision, the heads) of the migration scripts of the installed Airflow, read as text
-    from the package's folder: finding it imports no Airflow."""
+# Where a package's migration scripts are, and the table their revision is kept in.
+AIRFLOW_SCHEMA = ("airflow", "migrations/versions", "alembic_version")
+FAB_SCHEMA = ("airflow.providers.fab", "migrations/versions", "alembic_version_fab")
+
+
+def migration_revisions(package: str = AIRFLOW_SCHEMA[0], folder_path: str = AIRFLOW_SCHEMA[1]) -> tuple[set[str], set[str]]:
+    """(every revision, the heads) of the migration scripts of an installed package (Airflow's, or
+    the FAB provider's), read as text from the package's folder: finding it imports no Airflow."""
     revisions, parents = set(), set()
-    for package in importlib.util.find_spec("airflow").submodule_search_locations:
-        folder = os.path.join(package, "migrations", "versions")
+    spec = importlib.util.find_spec(package)
+    for location in (spec.submodule_search_locations or ()) if spec else ():
+        folder = os.path.join(location, folder_path)
         for name in os.listdir(folder) if os.path.isdir(folder) else ():
             if not name.endswith(".py"):
                 continue
@@ -47,34 +55,43 @@ def migration_revisions() -> tuple[set[str], set[str]]:
     return revisions, revisions - parents
 
 
-def wait_for_migrations(database: DatabaseUrl, deadline: Deadline, custom_auth_manager: bool) -> None:
-    """Return once the database is at this Airflow's head revision; exit 1 when `deadline` passes
-    first. Says the state once per change, not every second."""
-    if custom_auth_manager:
+def wait_for_migrations(database: DatabaseUrl, deadline: Deadline, auth_manager: str = "simple") -> None:
+    """Return once the database is at the head revision of this Airflow (and of the FAB provider
+    with auth_manager "fab"); exit 1 when `deadline` passes first. Says the state once per change,
+    not every second."""
+    if auth_manager not in ("simple", "fab"):
         ask_airflow("a custom auth manager may keep tables of its own", deadline)
     missed = plain_url_misses()
     if missed:
         ask_airflow(missed, deadline)
-    revisions, heads = migration_revisions()
-    if len(heads) != 1:
-        ask_airflow(f"the migration scripts have {len(heads)} heads", deadline)
+    schemas = [AIRFLOW_SCHEMA] + ([FAB_SCHEMA] if auth_manager == "fab" else [])
+    wanted = {}  # version table -> (every revision, the heads)
+    for package, folder, table in schemas:
+        revisions, heads = migration_revisions(package, folder)
+        if len(heads) != 1:
+            ask_airflow(f"the migration scripts of {package} have {len(heads)} heads", deadline)
+        wanted[table] = (revisions, heads)
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(database.url, poolclass=sqlalchemy.pool.NullPool)
     shown = None
     while True:
-        try:
-            with engine.connect() as connection:
-                found = set()
-                if sqlalchemy.inspect(connection).has_table("alembic_version"):
-                    found = set(connection.scalars(sqlalchemy.text("SELECT version_num FROM alembic_version")))
-        except Exception as error:
-            ask_airflow(f"reading the schema version failed ({error.__class__.__name__})", deadline)
-        if found == heads:
+        states = []
+        for table, (revisions, heads) in wanted.items():
+            try:
+                with engine.connect() as connection:
+                    found = set()
+                    if sqlalchemy.inspect(connection).has_table(table):
+                        found = set(connection.scalars(sqlalchemy.text(f"SELECT version_num FROM {table}")))  # noqa: S608 - a constant
+            except Exception as error:
+                ask_airflow(f"reading the schema version failed ({error.__class__.__name__})", deadline)
+            if not found <= revisions:
+                ask_airflow(f"{table} is at {', '.join(found)}, a revision these migration scripts do not know", deadline)
+            if found != heads:
+                states.append(f"{table} is at {', '.join(found) or 'no revision'}, this image needs {', '.join(heads)}")
+        if not states:
             return
-        if not found <= revisions:
-            ask_airflow(f"the database is at {', '.join(found)}, a revision these migration scripts do not know", deadline)
-        state = f"the database is at {', '.join(found) or 'no revision'}, this Airflow needs {', '.join(heads)}"
+        state = "; ".join(states)
         if deadline.passed():
             sys.exit(f"the migrations did not finish in {deadline.seconds} s: {state}")
         if state != shown:

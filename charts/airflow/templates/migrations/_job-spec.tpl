@@ -58,6 +58,7 @@ template:
         volumeMounts:
           {{- include "airflow.serverVolumeMounts" . | nindent 10 }}
           {{- include "airflow.scriptsVolumeMounts" . | nindent 10 }}
+          {{- with include "airflow.fabOidcMounts" (list . false) | trim }}{{ nindent 10 . }}{{- end }}
           {{- with include "airflow.componentExtras" (list . "run-migrations" "extraVolumeMounts") | trim }}{{ nindent 10 . }}{{- end }}
         securityContext:
           {{- include "airflow.containerSecurityContext" (list . "run-migrations") | nindent 10 }}

@@ -79,6 +79,12 @@ def test_sensitive_literal_in_cfg_line_is_found_without_any_secret():
                      "load it from a Secret"]
 
 
+def test_in_python_a_string_assigned_to_a_sensitive_name_is_found_but_a_value_read_is_not():
+    module = 'client_secret = "hunter22-literal"\nsecret = environ.get("CLIENT_SECRET", "")\ntoken = body["access_token"]\n'
+    assert leaks(config_map({"module.py": module})) == [
+        "ConfigMap/airflow-config data.module.py line 1: `client_secret` holds a literal value; load it from a Secret"]
+
+
 def test_sensitive_config_map_key_is_found():
     assert leaks(config_map({"api-token": "abc"})) == [
         "ConfigMap/airflow-config data.api-token: a sensitive key holds a literal value; use a Secret"]
@@ -100,4 +106,5 @@ def test_key_name_rules():
     assert not is_sensitive_key("fernet_key_cmd")
     assert not is_sensitive_key("simple_auth_manager_passwords_file")
     assert not is_sensitive_key("GITSYNC_PASSWORD_FILE")
+    assert not is_sensitive_key("CLIENT_SECRET_ENV")  # the name of the env var that holds it
     assert not is_sensitive_key("AIRFLOW__CORE__EXECUTOR")
