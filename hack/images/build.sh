@@ -9,6 +9,7 @@
 #   s3-server        airflow-on-k8s/s3-server:dev             docker/s3-server: versitygw, an S3 server, for the tests' remote logs
 #   statsd-exporter  airflow-on-k8s/statsd-exporter:v0.31.0   docker/statsd-exporter: Prometheus' statsd_exporter, the chart's metrics.enabled
 #   prometheus       airflow-on-k8s/prometheus:v3.16.0        docker/prometheus: Prometheus from its Go module, for the metrics tests
+#   keycloak         airflow-on-k8s/keycloak:26.5.6           docker/keycloak: Keycloak from Maven Central, the SSO tests' identity provider
 #   all              every one of them
 # On the official bases (apache/airflow, python, debian) when the user's Docker daemon is reachable,
 # which pulls them; otherwise on local stand-ins built here from a debootstrap root filesystem, Debian
@@ -30,7 +31,7 @@ BASES=""
 LOAD=true
 CACHE_ARGS=()
 DEV_IMAGES=(airflow task-example postgresql)
-ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server statsd-exporter prometheus)
+ALL_IMAGES=("${DEV_IMAGES[@]}" git-server git-sync s3-server statsd-exporter prometheus keycloak)
 SELECTED=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -123,6 +124,7 @@ STATSD_EXPORTER_BINARY="$(hack/images/go-binary.sh statsd_exporter --print-path)
 STATSD_EXPORTER_IMAGE="airflow-on-k8s/statsd-exporter:$(basename "$(dirname "${STATSD_EXPORTER_BINARY}")")"
 PROMETHEUS_BINARY="$(hack/images/go-binary.sh prometheus --print-path)"
 PROMETHEUS_IMAGE=airflow-on-k8s/prometheus:v3.16.0 # the release go-binary.sh builds (tests/lib/test_servers/metrics_tools.py)
+KEYCLOAK_IMAGE="airflow-on-k8s/keycloak:$(basename "$(hack/images/keycloak.sh --print-dir)")" # tests/lib/test_servers/identity_provider.py
 built=()
 if selected airflow; then
   build_image airflow docker/airflow/Dockerfile --tag airflow-on-k8s/airflow:dev .
@@ -162,11 +164,17 @@ if selected prometheus; then
   build_image prometheus docker/prometheus/Dockerfile --tag "${PROMETHEUS_IMAGE}" "$(dirname "${PROMETHEUS_BINARY}")"
   built+=("${PROMETHEUS_IMAGE}")
 fi
+if selected keycloak; then
+  # Its server distribution from Maven Central (keycloak.sh); the context is the folder holding it.
+  hack/images/keycloak.sh
+  build_image keycloak docker/keycloak/Dockerfile --tag "${KEYCLOAK_IMAGE}" "$(hack/images/keycloak.sh --print-dir)"
+  built+=("${KEYCLOAK_IMAGE}")
+fi
 
 # Sizes of every project image the daemon holds, not only this run's (make bench reads them all).
 for image in airflow-on-k8s/airflow:dev airflow-on-k8s/task-example:dev test/image:1.0 airflow-on-k8s/postgresql:15 \
   airflow-on-k8s/git-server:dev "${GIT_SYNC_IMAGE}" airflow-on-k8s/s3-server:dev "${STATSD_EXPORTER_IMAGE}" \
-  "${PROMETHEUS_IMAGE}"; do
+  "${PROMETHEUS_IMAGE}" "${KEYCLOAK_IMAGE}"; do
   if size="$("${DOCKER[@]}" image inspect -f '{{.Size}}' "${image}" 2>/dev/null)"; then printf '%s %s\n' "${image}" "${size}"; fi
 done >"${CACHE}/images/sizes.txt"
 

@@ -68,8 +68,8 @@ def build_and_load_images(*names: str) -> subprocess.CompletedProcess[str]:
 
 # What the prod modules run besides the dev images: git-sync, the git server holding their DAGs, the
 # S3 server storing their remote task logs, the statsd-exporter values/prod.yaml turns on and the
-# Prometheus that scrapes it.
-PROD_IMAGES = ("git-server", "git-sync", "s3-server", "statsd-exporter", "prometheus")
+# Prometheus that scrapes it, and Keycloak, the identity provider people sign in through.
+PROD_IMAGES = ("git-server", "git-sync", "s3-server", "statsd-exporter", "prometheus", "keycloak")
 
 
 def network_policy_engine() -> str | None:

@@ -16,7 +16,7 @@ import json
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,9 @@ class Release:
     values_file: Path = DEV_VALUES
     # The Secret with the UI users' passwords: the chart's generated one unless the values name one.
     passwords_secret: str = ""
+    # A bearer token for the REST API at the api-server's URL, where people sign in through an
+    # identity provider (values/prod.yaml); None: the generated admin's password (SimpleAuthManager).
+    api_login: Callable[[str], str] | None = field(default=None, compare=False)
 
     @property
     def pod_namespaces(self) -> tuple[str, ...]:

@@ -32,15 +32,18 @@ def chromium() -> str:
 
 
 @contextlib.contextmanager
-def page(artifacts: str) -> Iterator[object]:
-    """A fresh browser page; screenshots go to test-artifacts/<artifacts>/."""
+def page(artifacts: str, flags: list[str] | None = None, ignore_https_errors: bool = False) -> Iterator[object]:
+    """A fresh browser page (a fresh profile: no cookie of an earlier page); screenshots go to
+    test-artifacts/<artifacts>/. `flags` adds to Chromium's; `ignore_https_errors` for a server on a
+    private CA the browser cannot be told about (its real clients check it)."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium()
     (ARTIFACTS / artifacts).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(profile, executable_path=executable, headless=True,
-                                                        args=FLAGS, viewport={"width": 1400, "height": 900})  # fmt: skip
+                                                        args=FLAGS + (flags or []), ignore_https_errors=ignore_https_errors,
+                                                        viewport={"width": 1400, "height": 900})  # fmt: skip
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:

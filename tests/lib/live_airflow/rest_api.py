@@ -79,6 +79,18 @@ def access_token(base_url: str, username: str, password: str) -> str:
             time.sleep(1)
 
 
+def exchanged_token(base_url: str, access_token: str) -> tuple[int, dict[str, Any]]:
+    """POST /auth/token with an identity provider's access token (auth.fab.oidc), as the README's
+    curl does: (status, body), the Airflow token in body["access_token"] on 201."""
+    request = urllib.request.Request(f"{base_url}/auth/token", method="POST", data=json.dumps({"access_token": access_token}).encode(),
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
 @contextlib.contextmanager
 def service_url(release: Release) -> Iterator[str]:
     """http://host:port of the release's api-server Service, reachable from this process."""
@@ -284,11 +296,14 @@ class AirflowApi:
 
 
 @contextlib.contextmanager
-def connect(release: Release) -> Iterator[AirflowApi]:
+def connect(release: Release, login: Callable[[str], str] | None = None) -> Iterator[AirflowApi]:
+    """The REST API of `release`, logged in as the chart's generated admin, or with `login(url)`'s
+    bearer token (the release's api_login where people sign in through an identity provider)."""
+    login = login or release.api_login
     with service_url(release) as url:
-        def login() -> str:
-            return access_token(url, ADMIN, admin_password(release))
+        def fresh_token() -> str:
+            return login(url) if login is not None else access_token(url, ADMIN, admin_password(release))
 
-        configuration = client.Configuration(host=url, access_token=login(), retries=REFUSED_RETRIES)
+        configuration = client.Configuration(host=url, access_token=fresh_token(), retries=REFUSED_RETRIES)
         with client.ApiClient(configuration) as api:
-            yield AirflowApi(url, api, login, release=release)
+            yield AirflowApi(url, api, fresh_token, release=release)

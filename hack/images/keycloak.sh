@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Usage: hack/images/keycloak.sh [--print-dir]
+# Gets, once, Keycloak's server distribution (org.keycloak:keycloak-quarkus-dist, Apache-2.0) from
+# Maven Central into ~/.cache/airflow-on-k8s/keycloak/<version>/keycloak/, the build context of
+# docker/keycloak: the identity provider the SSO e2e tests sign people in through. The archive is
+# checked against the SHA-256 pinned here (and Maven's own .sha1 beside it). 26.5.6 runs on Debian
+# bookworm's Java 17 (openjdk-17-jre-headless), which the image installs: checked by starting it.
+# MAVEN_REPOSITORY overrides the repository (a mirror); KEYCLOAK_VERSION with KEYCLOAK_SHA256 the release.
+# --print-dir prints the build context's folder (or where it will be).
+set -o errexit -o nounset -o pipefail
+# shellcheck source=../lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+case "${1:-}" in
+  -h | --help) usage ;;
+  "" | --print-dir) ;;
+  *) usage_error "unknown argument '$1'" ;;
+esac
+cd "${REPO}"
+PROG=keycloak
+VERSION="${KEYCLOAK_VERSION:-26.5.6}"
+SHA256="${KEYCLOAK_SHA256:-490189d9dff05272432d51f71a069462eeca97f2920a694d539a1e6c26a5a347}"
+REPOSITORY="${MAVEN_REPOSITORY:-https://repo1.maven.org/maven2}"
+DIR="${CACHE}/keycloak/${VERSION}"
+[[ "${1:-}" == --print-dir ]] && { echo "${DIR}"; exit 0; }
+if [[ -x "${DIR}/keycloak/bin/kc.sh" ]]; then
+  echo "keycloak ${VERSION} already here: ${DIR}"
+  exit 0
+fi
+mkdir -p "${DIR}"
+exec 9>"${DIR}/.get.lock"
+flock 9
+[[ -x "${DIR}/keycloak/bin/kc.sh" ]] && exit 0 # another run finished it while this one waited
+command -v unzip >/dev/null || die "unzip not found: install it (Debian: apt-get install unzip)"
+url="${REPOSITORY}/org/keycloak/keycloak-quarkus-dist/${VERSION}/keycloak-quarkus-dist-${VERSION}.zip"
+echo "keycloak: getting ${url}"
+curl --fail --silent --show-error --location --retry 3 -o "${DIR}/dist.zip.part" "${url}" \
+  || die "could not download ${url}: check that Maven Central (or MAVEN_REPOSITORY) is reachable"
+sha1="$(curl --fail --silent --show-error --location --retry 3 "${url}.sha1" | cut -c1-40)" \
+  || die "could not download ${url}.sha1"
+echo "${SHA256}  ${DIR}/dist.zip.part" | sha256sum --check --quiet \
+  || die "${url} does not have the pinned SHA-256 ${SHA256}: a changed or corrupted download (set KEYCLOAK_SHA256 only for another KEYCLOAK_VERSION)"
+echo "${sha1}  ${DIR}/dist.zip.part" | sha1sum --check --quiet || die "${url} does not match the repository's own .sha1 (${sha1})"
+rm -rf "${DIR}/unpacked"
+unzip -q "${DIR}/dist.zip.part" -d "${DIR}/unpacked"
+mv "${DIR}/unpacked/keycloak-${VERSION}" "${DIR}/keycloak"
+rm -rf "${DIR}/unpacked" "${DIR}/dist.zip.part"
+echo "keycloak ${VERSION}: ${DIR}/keycloak"
