@@ -15,11 +15,16 @@ class TestNotes:
         assert "helm test airflow --namespace airflow" in notes
         assert "PersistentVolumeClaim" in notes  # the embedded database warning
 
-    def test_existing_passwords_secret_and_no_dev_warning_in_prod(self):
+    def test_sign_in_through_the_identity_provider_and_no_dev_warning_in_prod(self):
         notes = render_notes(scenarios.PROD)
-        assert "get secret airflow-ui-passwords" in notes
-        assert "generated on first install" not in notes
+        assert "through your identity provider (https://idp.example.com/realms/airflow)" in notes
+        assert "airflow-admins → Admin; " in notes and "anyone else is refused" in notes
+        assert "password" not in notes
         assert "embedded PostgreSQL" not in notes
+
+    def test_fab_oidc_tells_scripts_how_to_get_a_token(self):
+        notes = render_notes(scenarios.FAB_OIDC)
+        assert 'POST /auth/token {"access_token":' in notes and "anyone else is refused" in notes
 
     def test_custom_auth_manager_named(self):
         notes = render_notes(scenarios.CUSTOM_AUTH)

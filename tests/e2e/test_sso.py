@@ -1,8 +1,10 @@
-"""Sign-in through a real identity provider (auth.manager: fab with auth.fab.oidc), on the real node:
-Keycloak in a namespace of its own (tests/lib/test_servers/identity_provider.py) with a realm, Airflow's
-client, two groups and three users; the chart installed with its issuer, client secret (a Secret) and
-CA (a ConfigMap). A headless Chromium signs people in as they would; a script gets its token from the
-identity provider without a browser, as automation does. Screenshots go to test-artifacts/sso.
+"""Sign-in through a real identity provider, as values/prod.yaml documents it (auth.manager: fab with
+auth.fab.oidc), on the real node: the prod install's Keycloak, in a namespace of its own
+(tests/lib/test_servers/identity_provider.py), with the realm, Airflow's client and its two groups the
+install set up, and three people added here; the chart installed by prod.yaml's commands and values,
+two api-servers behind their Service and the egress policies on. A headless Chromium signs people in
+as they would; a script gets its token from the identity provider without a browser, as automation
+does. Screenshots go to test-artifacts/sso.
 """
 
 from __future__ import annotations
@@ -10,25 +12,22 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.lib.cluster.target import ClusterTarget
-from tests.lib.dag_bundle.dev_objects import apply_dev_objects
-from tests.lib.installs.release import Release, delete_namespaces, installed
-from tests.lib.live_airflow.rest_api import AirflowApi, connect, exchanged_token, service_url
+from tests.lib.installs.prod_install import ProdInstall
+from tests.lib.installs.release import Release
+from tests.lib.live_airflow.rest_api import AirflowApi, exchanged_token, service_url
 from tests.lib.suite.fault_report import record
 from tests.lib.test_servers.identity_provider import ADMIN_GROUP, VIEWER_GROUP, IdentityProvider, User
 
-LAUNCH_NAMESPACE = "development"
+PROD_INSTALL = ("https", "gitSync")  # shared with the other modules of that pair (tests/e2e/conftest.py)
 SEED = "kubernetes-dag"
 ARTIFACTS = "sso"
 PROVIDER = "sso"  # values.yaml auth.fab.oidc.providerName
@@ -50,44 +49,10 @@ class Sso:
 
 
 @pytest.fixture(scope="module")
-def sso(prod_images: ClusterTarget) -> Iterator[Sso]:
-    target = prod_images
-    apply_dev_objects(target)
-    workdir = Path(tempfile.mkdtemp(prefix="e2e-sso-"))
-    made: dict[str, IdentityProvider] = {}
-
-    def identity_provider(namespace: str) -> None:
-        """Keycloak beside the release, set up; then the Secret and ConfigMap the values name."""
-        target.create_namespace(f"{namespace}-idp")
-        idp = made["idp"] = IdentityProvider(target, f"{namespace}-idp", workdir / "idp")
-        idp.deploy()
-        idp.create_realm([ALICE, BOB, CAROL])
-        (workdir / "ca.crt").write_bytes(idp.ca_pem)
-        target.kubectl("create", "secret", "generic", "airflow-oidc", "-n", namespace,
-                       f"--from-literal=client-secret={idp.client_secret}")  # fmt: skip
-        target.kubectl("create", "configmap", "idp-ca", "-n", namespace, f"--from-file=ca.crt={workdir / 'ca.crt'}")
-
-    # What a user sets for their provider (README: sign-in through your identity provider); the issuer
-    # is known once the namespace is, so the file is written just before the install.
-    values = workdir / "sso-values.yaml"
-    release_values = ("--values", str(values))
-
-    def before_install(namespace: str) -> None:
-        identity_provider(namespace)
-        idp = made["idp"]
-        oidc = {"issuer": idp.issuer, "clientId": "airflow", "clientSecret": {"secretName": "airflow-oidc"},
-                "roleMapping": {ADMIN_GROUP: ["Admin"], VIEWER_GROUP: ["Viewer"]},
-                "caBundle": {"configMapName": "idp-ca"}}  # fmt: skip
-        values.write_text(json.dumps({"auth": {"manager": "fab", "fab": {"oidc": oidc}}}))
-
-    try:
-        with installed(target, "e2e-sso", (LAUNCH_NAMESPACE,), release_values, before_install=before_install) as release, \
-                service_url(release) as url:  # fmt: skip
-            yield Sso(release, made["idp"], url)
-    finally:
-        if "idp" in made:
-            delete_namespaces(target, made["idp"].namespace)
-        shutil.rmtree(workdir, ignore_errors=True)
+def sso(prod: ProdInstall) -> Iterator[Sso]:
+    prod.idp.create_users([ALICE, BOB, CAROL])
+    with service_url(prod.release) as url:
+        yield Sso(prod.release, prod.idp, url)
 
 
 # --- a script's token ------------------------------------------------------------------------------
@@ -98,22 +63,20 @@ def script_token(sso: Sso) -> str:
     return sso.idp.airflow_token(sso.url)
 
 
-def rest(url: str, token: str, method: str, path: str, body: Any = None) -> int:
+def rest_json(url: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """One REST API call with a person's token, as their browser's UI makes it: (status, body)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{url}{path}", method=method, data=data,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})  # fmt: skip
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status
+            return response.status, json.load(response)
     except urllib.error.HTTPError as error:
-        return error.code
+        return error.code, error.read().decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def automation(sso: Sso) -> Iterator[AirflowApi]:
-    """The REST API client, logged in with the script's token."""
-    with connect(sso.release, login=sso.idp.airflow_token) as api:
-        yield api
+def rest(url: str, token: str, method: str, path: str, body: Any = None) -> int:
+    return rest_json(url, token, method, path, body)[0]
 
 
 # --- a person in the browser -----------------------------------------------------------------------
@@ -171,7 +134,7 @@ def no_browser_skip(err: Exception) -> None:
 # --- the tests -------------------------------------------------------------------------------------
 
 
-def test_an_admin_group_user_signs_in_at_the_identity_provider_and_lands_on_the_dag_list(sso: Sso) -> None:
+def test_an_admin_group_user_signs_in_at_the_identity_provider_and_runs_the_seed_dag(sso: Sso, api: AirflowApi) -> None:
     from tests.lib.live_airflow.browser import NoBrowser
 
     try:
@@ -181,6 +144,10 @@ def test_an_admin_group_user_signs_in_at_the_identity_provider_and_lands_on_the_
     assert alice.token, alice.page_text[-2000:]
     assert SEED in alice.page_text
     assert rest(sso.url, alice.token, "POST", "/api/v2/variables", {"key": "set-by-alice", "value": "x"}) == 201
+    api.unpause(SEED)
+    status, run = rest_json(sso.url, alice.token, "POST", f"/api/v2/dags/{SEED}/dagRuns", {"logical_date": None})
+    assert status == 200, run
+    assert api.wait_for_run(SEED, run["dag_run_id"]) == "success"
 
 
 def test_a_viewer_group_user_sees_the_dags_but_may_not_trigger_one(sso: Sso) -> None:
@@ -206,11 +173,11 @@ def test_a_user_in_no_mapped_group_gets_no_access(sso: Sso) -> None:
     assert "/auth/login" in carol.landed and "carol is in no group that has access to Airflow" in carol.page_text
 
 
-def test_a_script_gets_a_token_without_a_browser_and_runs_the_seed_dag(sso: Sso, automation: AirflowApi) -> None:
-    automation.wait_for_dags({SEED})
-    automation.unpause(SEED)
-    run_id = automation.trigger(SEED)
-    assert automation.wait_for_run(SEED, run_id) == "success"
+def test_a_script_gets_a_token_without_a_browser_and_runs_the_seed_dag(sso: Sso, api: AirflowApi) -> None:
+    # `api` logs in as the prod install's api_login does: client credentials, then /auth/token.
+    api.unpause(SEED)
+    run_id = api.trigger(SEED)
+    assert api.wait_for_run(SEED, run_id) == "success"
 
 
 def test_a_wrong_client_secret_or_a_forged_token_is_refused(sso: Sso) -> None:

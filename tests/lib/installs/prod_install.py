@@ -41,6 +41,8 @@ from tests.lib.test_servers.external_db import SERVER as DATABASE_SERVER
 from tests.lib.test_servers.external_db import ExternalDatabase
 from tests.lib.test_servers.git_server import SERVER as GIT_SERVER
 from tests.lib.test_servers.git_server import USERNAME, GitServer
+from tests.lib.test_servers.identity_provider import PORT as IDENTITY_PROVIDER_PORT
+from tests.lib.test_servers.identity_provider import IdentityProvider
 from tests.lib.test_servers.object_store import PORT as STORE_PORT
 from tests.lib.test_servers.object_store import ObjectStore
 
@@ -50,7 +52,8 @@ LAUNCH_NAMESPACE = "development"  # dags/pod_defaults.py NAMESPACE, granted by v
 SUBPATH = "dags"  # values/prod.yaml dags.gitSync.subPath: the repository is this project's layout
 # The Secrets every prod install needs, by the names values/prod.yaml gives them.
 COMMON_SECRETS = {"airflow-metadata-db", "airflow-metadata-db-ca", "airflow-fernet-key", "airflow-jwt-keys",
-                  "airflow-api-secret-key", "airflow-ui-passwords", "airflow-remote-logs"}  # fmt: skip
+                  "airflow-api-secret-key", "airflow-oidc", "airflow-remote-logs"}  # fmt: skip
+IDENTITY_PROVIDER_CA = "airflow-oidc-ca"  # the ConfigMap prod.yaml's comment makes for an issuer on a private CA
 HTTPS_OBJECTS = {"airflow-git-credentials", "airflow-git-ca"}
 SSH_OBJECTS = {"airflow-git-ssh"}
 BUNDLE_REFRESH_S = 20
@@ -65,6 +68,7 @@ class ProdInstall:
     transport: str  # "https" or "ssh"
     initial_commit: str
     store: ObjectStore
+    idp: IdentityProvider
 
 
 def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
@@ -82,11 +86,11 @@ def git_values(git: GitServer, transport: str, source: str) -> tuple[str, ...]:
             "--set", "dags.gitSync.sshKeySecret=airflow-git-ssh")  # fmt: skip
 
 
-def egress_values(target: ClusterTarget, servers: dict[str, tuple[str, int]]) -> tuple[str, ...]:
+def egress_values(target: ClusterTarget, servers: dict[str, tuple[str, int]], idp: IdentityProvider) -> tuple[str, ...]:
     """What values/prod.yaml's egress comments say to fill in: the DNS pods' port (the kube-dns
     Service's targetPort), the Kubernetes API server's address and port as its EndpointSlice gives them
-    (a policy sees what is behind a Service), and one rule per service outside the release,
-    {purpose: (namespace, the pod's port)}."""
+    (a policy sees what is behind a Service), one rule per service outside the release,
+    {purpose: (namespace, the pod's port)}, and the identity provider's namespace and port."""
     dns = target.kubectl_json("get", "service", "kube-dns", "-n", "kube-system")["spec"]["ports"]
     dns_ports = sorted({p.get("targetPort", p["port"]) for p in dns})
     (api,) = target.kubectl_json("get", "endpointslice", "-n", "default", "-l",
@@ -97,13 +101,21 @@ def egress_values(target: ClusterTarget, servers: dict[str, tuple[str, int]]) ->
     return ("--set-json", f"networkPolicies.egress.dns.ports={json.dumps(dns_ports)}",
             "--set-json", f"networkPolicies.egress.kubernetesApi.peers={json.dumps(peers)}",
             "--set-json", f"networkPolicies.egress.kubernetesApi.ports={json.dumps([p['port'] for p in api['ports']])}",
-            "--set-json", f"networkPolicies.egress.extraRules={json.dumps(rules)}")  # fmt: skip
+            "--set-json", f"networkPolicies.egress.extraRules={json.dumps(rules)}",
+            "--set-json", "networkPolicies.egress.identityProvider.peers="
+            + json.dumps([{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": idp.namespace}}}]),
+            "--set-json", f"networkPolicies.egress.identityProvider.ports=[{IDENTITY_PROVIDER_PORT}]")  # fmt: skip
 
 
 def git_port(transport: str, source: str) -> int:
     """The git server's pod port the release fetches from."""
     name = "https" if source == "gitBundle" or transport == "https" else "ssh"
     return next(p.target for p in GIT_SERVER.ports if p.name == name)
+
+
+def sign_in_values(idp: IdentityProvider) -> tuple[str, ...]:
+    """What values/prod.yaml's comments say to set: the issuer, and its CA's ConfigMap (a private CA)."""
+    return ("--set", f"auth.fab.oidc.issuer={idp.issuer}", "--set", f"auth.fab.oidc.caBundle.configMapName={IDENTITY_PROVIDER_CA}")
 
 
 def log_store_values(store: ObjectStore) -> tuple[str, ...]:
@@ -118,11 +130,10 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
     """`transport` "https" or "ssh"; `source` "gitSync" (prod.yaml as shipped) or "gitBundle" (https only)."""
     remove_leftovers(target, prefix, "airflow")
     namespace = fresh_namespace_name(prefix)
-    others = (f"{namespace}-db", f"{namespace}-git", f"{namespace}-logs")
+    others = (f"{namespace}-db", f"{namespace}-git", f"{namespace}-logs", f"{namespace}-idp")
     create_namespaces(target, namespace, others)
     workdir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
-    release = Release(target, namespace, (LAUNCH_NAMESPACE,), name="airflow", values_file=PROD_VALUES,
-                      passwords_secret="airflow-ui-passwords")  # fmt: skip
+    release = Release(target, namespace, (LAUNCH_NAMESPACE,), name="airflow", values_file=PROD_VALUES)
     try:
         apply_dev_objects(target)
         database = ExternalDatabase(target, f"{namespace}-db")
@@ -133,6 +144,10 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
         store = ObjectStore(target, f"{namespace}-logs")
         store.deploy()
         store.create_bucket(LOG_BUCKET)
+        idp = IdentityProvider(target, f"{namespace}-idp", workdir / "idp")
+        idp.deploy()
+        idp.create_realm()
+        (workdir / "idp-ca.crt").write_bytes(idp.ca_pem)
         (workdir / "database-ca.crt").write_bytes(database.ca.pem)
         (workdir / "known_hosts").write_text(git.known_hosts + "\n")
         (workdir / "id_ed25519").write_text(git.client_private_key)
@@ -140,18 +155,21 @@ def prod_installed(target: ClusterTarget, prefix: str, transport: str, source: s
                      "GIT_USERNAME": USERNAME, "GIT_TOKEN": git.token,
                      "GIT_CA_FILE": str(git.workdir / "ca.crt"), "GIT_SSH_KEY_FILE": str(workdir / "id_ed25519"),
                      "GIT_KNOWN_HOSTS_FILE": str(workdir / "known_hosts"),
-                     "S3_ACCESS_KEY_ID": store.access_key_id, "S3_SECRET_ACCESS_KEY": store.secret_access_key}  # fmt: skip
-        run_documented(target, namespace, COMMON_SECRETS | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
+                     "S3_ACCESS_KEY_ID": store.access_key_id, "S3_SECRET_ACCESS_KEY": store.secret_access_key,
+                     "OIDC_CLIENT_SECRET": idp.client_secret, "OIDC_CA_FILE": str(workdir / "idp-ca.crt")}  # fmt: skip
+        run_documented(target, namespace, COMMON_SECRETS | {IDENTITY_PROVIDER_CA} | (HTTPS_OBJECTS if transport == "https" else SSH_OBJECTS),
                        variables)  # fmt: skip
         servers = {"database": (database.namespace, DATABASE_PORT), "git": (git.namespace, git_port(transport, source)),
                    "log store": (store.namespace, STORE_PORT)}  # fmt: skip
         release = dataclasses.replace(release, extra_values=("--values", str(LOCAL_NODE_VALUES),
                                                              *git_values(git, transport, source),
                                                              *log_store_values(store),
-                                                             *egress_values(target, servers)))  # fmt: skip
+                                                             *sign_in_values(idp),
+                                                             *egress_values(target, servers, idp)),
+                                      api_login=idp.airflow_token)  # fmt: skip
         result = release.install()
         assert result.returncode == 0, f"helm install -f values/prod.yaml failed:\n{result.stderr}"
-        yield ProdInstall(release, git, database, transport, commit, store)
+        yield ProdInstall(release, git, database, transport, commit, store, idp)
     finally:
         release.uninstall()
         delete_namespaces(target, namespace, *others)

@@ -167,9 +167,9 @@ class IdentityProvider:
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         return self.request(method, f"/admin/realms{path}", body, token=self.admin_token())[1]
 
-    def create_realm(self, users: list[User], redirect_uri: str = "*") -> None:
-        """The realm, Airflow's client with the groups mapper, the two groups and `users`; the
-        client's service account joins the admin group (the automation's identity)."""
+    def create_realm(self, redirect_uri: str = "*") -> None:
+        """The realm, Airflow's client with the groups mapper and the two groups; the client's
+        service account joins the admin group (the automation's identity)."""
         self.admin("POST", "", {"realm": REALM, "enabled": True})
         for group in (ADMIN_GROUP, VIEWER_GROUP):
             self.admin("POST", f"/{REALM}/groups", {"name": group})
@@ -180,15 +180,18 @@ class IdentityProvider:
             "clientId": CLIENT_ID, "secret": self.client_secret, "publicClient": False, "enabled": True,
             "standardFlowEnabled": True, "directAccessGrantsEnabled": False, "serviceAccountsEnabled": True,
             "redirectUris": [redirect_uri], "protocolMappers": [groups_mapper]})  # fmt: skip
+        (client,) = self.admin("GET", f"/{REALM}/clients?clientId={CLIENT_ID}")
+        account = self.admin("GET", f"/{REALM}/clients/{client['id']}/service-account-user")
+        self.admin("PUT", f"/{REALM}/users/{account['id']}/groups/{self.group_id(ADMIN_GROUP)}")
+
+    def create_users(self, users: list[User]) -> None:
+        """People with a password, in their groups."""
         for user in users:
             self.admin("POST", f"/{REALM}/users", {
                 "username": user.username, "enabled": True, "email": f"{user.username}@example.com", "emailVerified": True,
                 "firstName": user.username.capitalize(), "lastName": "Tester", "requiredActions": [],
                 "credentials": [{"type": "password", "value": user.password, "temporary": False}],
                 "groups": [f"/{g}" for g in user.groups]})  # fmt: skip
-        (client,) = self.admin("GET", f"/{REALM}/clients?clientId={CLIENT_ID}")
-        account = self.admin("GET", f"/{REALM}/clients/{client['id']}/service-account-user")
-        self.admin("PUT", f"/{REALM}/users/{account['id']}/groups/{self.group_id(ADMIN_GROUP)}")
 
     def group_id(self, name: str) -> str:
         (group,) = [g for g in self.admin("GET", f"/{REALM}/groups") if g["name"] == name]
