@@ -31,7 +31,7 @@ mkdir -p "${DIR}"
 exec 9>"${DIR}/.get.lock"
 flock 9
 [[ -x "${DIR}/keycloak/bin/kc.sh" ]] && exit 0 # another run finished it while this one waited
-command -v unzip >/dev/null || die "unzip not found: install it (Debian: apt-get install unzip)"
+command -v python3 >/dev/null || die "python3 not found: it unpacks the archive (zipfile); install it (Debian: apt-get install python3)"
 url="${REPOSITORY}/org/keycloak/keycloak-quarkus-dist/${VERSION}/keycloak-quarkus-dist-${VERSION}.zip"
 echo "keycloak: getting ${url}"
 curl --fail --silent --show-error --location --retry 3 -o "${DIR}/dist.zip.part" "${url}" \
@@ -42,7 +42,8 @@ echo "${SHA256}  ${DIR}/dist.zip.part" | sha256sum --check --quiet \
   || die "${url} does not have the pinned SHA-256 ${SHA256}: a changed or corrupted download (set KEYCLOAK_SHA256 only for another KEYCLOAK_VERSION)"
 echo "${sha1}  ${DIR}/dist.zip.part" | sha1sum --check --quiet || die "${url} does not match the repository's own .sha1 (${sha1})"
 rm -rf "${DIR}/unpacked"
-unzip -q "${DIR}/dist.zip.part" -d "${DIR}/unpacked"
+python3 -m zipfile -e "${DIR}/dist.zip.part" "${DIR}/unpacked"
+chmod +x "${DIR}/unpacked/keycloak-${VERSION}"/bin/*.sh # zipfile keeps no modes
 mv "${DIR}/unpacked/keycloak-${VERSION}" "${DIR}/keycloak"
 rm -rf "${DIR}/unpacked" "${DIR}/dist.zip.part"
 echo "keycloak ${VERSION}: ${DIR}/keycloak"
