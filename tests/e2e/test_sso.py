@@ -223,7 +223,7 @@ def test_the_identity_provider_down_sign_in_says_so_tokens_keep_working_and_it_c
     except NoBrowser as err:
         no_browser_skip(err)
     lost = [f"restarted: {name}" for name in before if after.get(name, 0) != before[name]]
-    record("sso. identity provider down", "Keycloak's Service selected no pod while a user signed in and a script listed DAGs",
+    record("12. identity provider down", "Keycloak's Service selected no pod while a user signed in and a script listed DAGs",
            f"sign-in page said it is unavailable: {'Sign-in is unavailable' in shown}; REST API with an earlier token: "
            f"{listed}; signed in again once back: {bool(back.token)}", lost)  # fmt: skip
     assert "Sign-in is unavailable" in shown, shown[-2000:]
