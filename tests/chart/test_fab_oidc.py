@@ -4,8 +4,10 @@ renders, and the rendered module run by a real Airflow api-server app against a 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -100,6 +102,56 @@ class TestRendered:
         assert "fab_oidc.py" not in rendered.get("ConfigMap", "airflow-config")["data"]
         api = containers(rendered.get("Deployment", "airflow-api-server"))["api-server"]
         assert "AIRFLOW_ON_K8S_OIDC" not in env(api)
+
+
+@pytest.fixture(scope="module")
+def fab_oidc():
+    """The chart's module, imported from its file as the api-server imports it from $AIRFLOW_HOME/config."""
+    spec = importlib.util.spec_from_file_location(MODULE, REPO / "charts/airflow/files/fab_oidc.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[MODULE] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestClaims:
+    """How the module reads a provider's claims: what differs between providers is in the values."""
+
+    def settings(self, fab_oidc, **values):
+        data = {"issuer": "https://idp.example.com/", "clientId": "airflow", "roleMapping": {"admins": ["Admin"]}, **values}
+        return fab_oidc.OidcSettings.from_env({fab_oidc.SETTINGS_ENV: json.dumps(data)})
+
+    def test_a_nested_claim_is_reached_by_a_dotted_path(self, fab_oidc):
+        settings = self.settings(fab_oidc, groupsClaim="realm_access.roles", usernameClaim="upn")
+        info = fab_oidc.user_info({"upn": "ann@example.com", "realm_access": {"roles": ["admins", "x"]}}, settings)
+        assert info["username"] == "ann@example.com" and info["role_keys"] == ["admins", "x"]
+        assert fab_oidc.mapped_roles(info, settings) == {"Admin"}
+
+    def test_a_single_group_as_a_string_counts_and_no_groups_claim_is_no_group(self, fab_oidc):
+        settings = self.settings(fab_oidc)
+        assert fab_oidc.user_info({"groups": "admins"}, settings)["role_keys"] == ["admins"]
+        assert fab_oidc.user_info({}, settings)["role_keys"] == []
+
+    def test_a_user_of_no_mapped_group_gets_the_default_role_or_nothing(self, fab_oidc):
+        info = {"role_keys": ["others"]}
+        assert fab_oidc.mapped_roles(info, self.settings(fab_oidc)) == set()
+        assert fab_oidc.mapped_roles(info, self.settings(fab_oidc, defaultRole="Viewer")) == {"Viewer"}
+
+    def test_the_issuer_is_read_without_its_trailing_slash_and_the_audience_defaults_to_the_client(self, fab_oidc):
+        settings = self.settings(fab_oidc)
+        assert settings.discovery_url == "https://idp.example.com/.well-known/openid-configuration"
+        assert settings.token_audiences == ("airflow",)
+
+    @pytest.mark.parametrize(("environ", "says"), [
+        ({}, "AIRFLOW_ON_K8S_OIDC is not set"),
+        ({"AIRFLOW_ON_K8S_OIDC": "{"}, "AIRFLOW_ON_K8S_OIDC is not JSON"),
+        ({"AIRFLOW_ON_K8S_OIDC": '{"clientId": "a"}'}, "auth.fab.oidc.issuer is empty"),
+        ({"AIRFLOW_ON_K8S_OIDC": '{"issuer": "https://i", "clientId": "a", "roleMapping": {"g": ["Boss"]}}'},
+         "roles FAB does not have: ['Boss']"),
+    ])  # fmt: skip
+    def test_wrong_settings_say_what_is_wrong(self, fab_oidc, environ, says):
+        with pytest.raises(fab_oidc.OidcSettingsError, match=re.escape(says)):
+            fab_oidc.OidcSettings.from_env(environ)
 
 
 @pytest.fixture(scope="module")
