@@ -14,7 +14,7 @@ import json
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,10 +87,12 @@ class SignIn:
     landed: str  # the URL the browser ended on
     page_text: str
     token: str  # the Airflow token the UI holds (its _token cookie), "" when refused
+    then: str = ""  # what the UI showed after sign_in's `then`
 
 
-def sign_in(sso: Sso, user: User, step: str) -> SignIn:
-    """Open the UI, follow it to Keycloak's own sign-in page, sign in as `user`; screenshot each step."""
+def sign_in(sso: Sso, user: User, step: str, then: Callable[[Any], str] | None = None) -> SignIn:
+    """Open the UI, follow it to Keycloak's own sign-in page, sign in as `user`; screenshot each step.
+    `then(page)`, once signed in, does more in the UI and says what it saw."""
     from tests.lib.live_airflow.browser import goto, page, screenshot
 
     with page(ARTIFACTS, flags=sso.idp.browser_flags(), ignore_https_errors=True) as browser:
@@ -111,7 +113,31 @@ def sign_in(sso: Sso, user: User, step: str) -> SignIn:
             goto(browser, f"{sso.url}/dags")
             browser.get_by_text(SEED, exact=True).first.wait_for(timeout=UI_WAIT_MS)
         screenshot(browser, ARTIFACTS, f"{step}-3-landed-{user.username}")
-        return SignIn(browser.url, browser.inner_text("body"), token)
+        signed_in = SignIn(browser.url, browser.inner_text("body"), token)
+        if then is not None and token:
+            signed_in.then = then(browser)
+        return signed_in
+
+
+def trigger_in_the_ui(browser: Any) -> str:
+    """On the seed DAG's page, click Trigger and confirm, as a person would; what the UI showed."""
+    import re
+
+    from tests.lib.live_airflow.browser import goto, screenshot
+
+    goto(browser, browser.url.split("/dags")[0] + f"/dags/{SEED}")
+    trigger = browser.get_by_role("button", name=re.compile(r"^\s*Trigger", re.IGNORECASE))
+    if trigger.count() == 0:
+        screenshot(browser, ARTIFACTS, "2-viewer-4-no-trigger-button")
+        return "no Trigger button"
+    trigger.first.click()
+    dialog = browser.get_by_role("dialog")
+    dialog.wait_for(timeout=UI_WAIT_MS)
+    dialog.get_by_role("button", name=re.compile(r"^\s*Trigger", re.IGNORECASE)).last.click()
+    browser.wait_for_load_state("networkidle")
+    browser.wait_for_timeout(3000)
+    screenshot(browser, ARTIFACTS, "2-viewer-4-trigger-clicked")
+    return browser.inner_text("body")
 
 
 def unavailable_sign_in(sso: Sso) -> str:
@@ -150,14 +176,25 @@ def test_an_admin_group_user_signs_in_at_the_identity_provider_and_runs_the_seed
     assert api.wait_for_run(SEED, run["dag_run_id"]) == "success"
 
 
+def seed_runs(sso: Sso, token: str) -> int:
+    status, body = rest_json(sso.url, token, "GET", f"/api/v2/dags/{SEED}/dagRuns?limit=1")
+    assert status == 200, body
+    return body["total_entries"]
+
+
 def test_a_viewer_group_user_sees_the_dags_but_may_not_trigger_one(sso: Sso) -> None:
     from tests.lib.live_airflow.browser import NoBrowser
 
+    admin = script_token(sso)
+    before = seed_runs(sso, admin)
     try:
-        bob = sign_in(sso, BOB, "2-viewer")
+        bob = sign_in(sso, BOB, "2-viewer", then=trigger_in_the_ui)
     except NoBrowser as err:
         no_browser_skip(err)
     assert bob.token and SEED in bob.page_text
+    # In the UI: no Trigger button, or one whose run is refused, saying so; either way no run was made.
+    assert bob.then == "no Trigger button" or ("Access Denied" in bob.then and "403" in bob.then), bob.then[-2000:]
+    assert seed_runs(sso, admin) == before, bob.then[-2000:]
     assert rest(sso.url, bob.token, "GET", "/api/v2/dags") == 200
     assert rest(sso.url, bob.token, "POST", f"/api/v2/dags/{SEED}/dagRuns", {"logical_date": None}) == 403
 
