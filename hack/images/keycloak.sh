@@ -3,7 +3,7 @@
 # Gets, once, Keycloak's server distribution (org.keycloak:keycloak-quarkus-dist, Apache-2.0) from
 # Maven Central into ~/.cache/airflow-on-k8s/keycloak/<version>/keycloak/, the build context of
 # docker/keycloak: the identity provider the SSO e2e tests sign people in through. The archive is
-# checked against the SHA-256 pinned here (and Maven's own .sha1 beside it). 26.5.6 runs on Debian
+# checked against the SHA-256 pinned here and Maven's own .sha1 beside it (maven_artifact.py). 26.5.6 runs on Debian
 # bookworm's Java 17 (openjdk-17-jre-headless), which the image installs: checked by starting it.
 # MAVEN_REPOSITORY overrides the repository (a mirror); KEYCLOAK_VERSION with KEYCLOAK_SHA256 the release.
 # --print-dir prints the build context's folder (or where it will be).
@@ -31,19 +31,14 @@ mkdir -p "${DIR}"
 exec 9>"${DIR}/.get.lock"
 flock 9
 [[ -x "${DIR}/keycloak/bin/kc.sh" ]] && exit 0 # another run finished it while this one waited
-command -v python3 >/dev/null || die "python3 not found: it unpacks the archive (zipfile); install it (Debian: apt-get install python3)"
+command -v python3 >/dev/null || die "python3 not found: it downloads and unpacks the archive; install it (Debian: apt-get install python3)"
 url="${REPOSITORY}/org/keycloak/keycloak-quarkus-dist/${VERSION}/keycloak-quarkus-dist-${VERSION}.zip"
 echo "keycloak: getting ${url}"
-curl --fail --silent --show-error --location --retry 3 -o "${DIR}/dist.zip.part" "${url}" \
-  || die "could not download ${url}: check that Maven Central (or MAVEN_REPOSITORY) is reachable"
-sha1="$(curl --fail --silent --show-error --location --retry 3 "${url}.sha1" | cut -c1-40)" \
-  || die "could not download ${url}.sha1"
-echo "${SHA256}  ${DIR}/dist.zip.part" | sha256sum --check --quiet \
-  || die "${url} does not have the pinned SHA-256 ${SHA256}: a changed or corrupted download (set KEYCLOAK_SHA256 only for another KEYCLOAK_VERSION)"
-echo "${sha1}  ${DIR}/dist.zip.part" | sha1sum --check --quiet || die "${url} does not match the repository's own .sha1 (${sha1})"
+python3 hack/images/maven_artifact.py "${url}" "${DIR}/dist.zip" "${SHA256}" \
+  || die "could not get ${url} (see above); set KEYCLOAK_SHA256 only together with another KEYCLOAK_VERSION"
 rm -rf "${DIR}/unpacked"
-python3 -m zipfile -e "${DIR}/dist.zip.part" "${DIR}/unpacked"
+python3 -m zipfile -e "${DIR}/dist.zip" "${DIR}/unpacked"
 chmod +x "${DIR}/unpacked/keycloak-${VERSION}"/bin/*.sh # zipfile keeps no modes
 mv "${DIR}/unpacked/keycloak-${VERSION}" "${DIR}/keycloak"
-rm -rf "${DIR}/unpacked" "${DIR}/dist.zip.part"
+rm -rf "${DIR}/unpacked" "${DIR}/dist.zip"
 echo "keycloak ${VERSION}: ${DIR}/keycloak"
