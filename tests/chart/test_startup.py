@@ -168,6 +168,16 @@ class TestWaitForMigrations:
         assert (started_imports() | used) - SIBLINGS <= PLAIN | {"sqlalchemy"}
         assert imports_in(schema_migrations.wait_for_migrations) == {"sqlalchemy"}
 
+    def test_finding_the_migration_scripts_imports_no_airflow(self, airflow_head, fab_head):
+        # Looking up `airflow.providers.fab` would import `airflow` and initialise its settings: seconds
+        # in every component's init container. Run alone, as the init container runs it.
+        script = ("import sys, schema_migrations as m; "
+                  "print(sorted(m.migration_revisions(m.AIRFLOW_SCHEMA[0])[1] | m.migration_revisions(m.FAB_SCHEMA[0])[1]), "
+                  "'airflow' in sys.modules)")  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", script], cwd=SCRIPTS, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"{sorted([airflow_head, fab_head])} False"
+
     def test_goes_on_at_the_head_of_this_airflows_migrations(self, run, sqlite_url, airflow_head):
         started = time.monotonic()
         result = run(wait_command(), sqlite_url(airflow_head))

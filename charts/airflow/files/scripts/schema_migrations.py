@@ -32,17 +32,18 @@ def ask_airflow(why: str, deadline: Deadline) -> None:
     os.execvp("airflow", ["airflow", "db", "check-migrations", "--migration-wait-timeout", str(left)])
 
 
-# Where a package's migration scripts are, and the table their revision is kept in.
-AIRFLOW_SCHEMA = ("airflow", "migrations/versions", "alembic_version")
-FAB_SCHEMA = ("airflow.providers.fab", "migrations/versions", "alembic_version_fab")
+# Where migration scripts are, under the `airflow` package's folder(s), and the table their revision
+# is kept in. Only the top-level package is looked up: finding `airflow.providers.fab` would import
+# `airflow` (its parent), which initialises Airflow's settings, seconds of CPU.
+AIRFLOW_SCHEMA = ("migrations/versions", "alembic_version")
+FAB_SCHEMA = ("providers/fab/migrations/versions", "alembic_version_fab")
 
 
-def migration_revisions(package: str = AIRFLOW_SCHEMA[0], folder_path: str = AIRFLOW_SCHEMA[1]) -> tuple[set[str], set[str]]:
-    """(every revision, the heads) of the migration scripts of an installed package (Airflow's, or
-    the FAB provider's), read as text from the package's folder: finding it imports no Airflow."""
+def migration_revisions(folder_path: str = AIRFLOW_SCHEMA[0]) -> tuple[set[str], set[str]]:
+    """(every revision, the heads) of the migration scripts in `folder_path` of the installed
+    Airflow (its own, or the FAB provider's), read as text: finding the folder imports no Airflow."""
     revisions, parents = set(), set()
-    spec = importlib.util.find_spec(package)
-    for location in (spec.submodule_search_locations or ()) if spec else ():
+    for location in importlib.util.find_spec("airflow").submodule_search_locations:
         folder = os.path.join(location, folder_path)
         for name in os.listdir(folder) if os.path.isdir(folder) else ():
             if not name.endswith(".py"):
@@ -66,29 +67,29 @@ def wait_for_migrations(database: DatabaseUrl, deadline: Deadline, auth_manager:
         ask_airflow(missed, deadline)
     schemas = [AIRFLOW_SCHEMA] + ([FAB_SCHEMA] if auth_manager == "fab" else [])
     wanted = {}  # version table -> (every revision, the heads)
-    for package, folder, table in schemas:
-        revisions, heads = migration_revisions(package, folder)
+    for folder, table in schemas:
+        revisions, heads = migration_revisions(folder)
         if len(heads) != 1:
-            ask_airflow(f"the migration scripts of {package} have {len(heads)} heads", deadline)
+            ask_airflow(f"the migration scripts in {folder} have {len(heads)} heads", deadline)
         wanted[table] = (revisions, heads)
     import sqlalchemy
 
     engine = sqlalchemy.create_engine(database.url, poolclass=sqlalchemy.pool.NullPool)
     shown = None
     while True:
+        try:
+            with engine.connect() as connection:  # one connection a round, for every table
+                inspector = sqlalchemy.inspect(connection)
+                found = {table: set(connection.scalars(sqlalchemy.text(f"SELECT version_num FROM {table}")))  # noqa: S608 - a constant
+                         if inspector.has_table(table) else set() for table in wanted}  # fmt: skip
+        except Exception as error:
+            ask_airflow(f"reading the schema version failed ({error.__class__.__name__})", deadline)
         states = []
         for table, (revisions, heads) in wanted.items():
-            try:
-                with engine.connect() as connection:
-                    found = set()
-                    if sqlalchemy.inspect(connection).has_table(table):
-                        found = set(connection.scalars(sqlalchemy.text(f"SELECT version_num FROM {table}")))  # noqa: S608 - a constant
-            except Exception as error:
-                ask_airflow(f"reading the schema version failed ({error.__class__.__name__})", deadline)
-            if not found <= revisions:
-                ask_airflow(f"{table} is at {', '.join(found)}, a revision these migration scripts do not know", deadline)
-            if found != heads:
-                states.append(f"{table} is at {', '.join(found) or 'no revision'}, this image needs {', '.join(heads)}")
+            if not found[table] <= revisions:
+                ask_airflow(f"{table} is at {', '.join(found[table])}, a revision these migration scripts do not know", deadline)
+            if found[table] != heads:
+                states.append(f"{table} is at {', '.join(found[table]) or 'no revision'}, this image needs {', '.join(heads)}")
         if not states:
             return
         state = "; ".join(states)
