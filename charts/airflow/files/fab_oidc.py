@@ -105,6 +105,13 @@ class OidcSettings:
             context.load_verify_locations(cafile=self.ca_bundle)
         return context
 
+    def discovery_document(self) -> dict[str, Any]:
+        """The issuer's discovery document, fetched now (its CA checked); raises what urllib raises."""
+        import urllib.request
+
+        with urllib.request.urlopen(self.discovery_url, timeout=ISSUER_TIMEOUT_S, context=self.ssl_context()) as response:
+            return json.load(response)
+
 
 def claim(claims: Mapping[str, Any], path: str) -> Any:
     """A claim by name, or by a dotted path into nested claims (Keycloak's `realm_access.roles`)."""
@@ -189,12 +196,8 @@ def webserver_config(environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
 
 def issuer_unavailable(settings: OidcSettings) -> str:
     """Why sign-in cannot start now ('' when the issuer answers its discovery document)."""
-    import urllib.request
-
     try:
-        with urllib.request.urlopen(settings.discovery_url, timeout=ISSUER_TIMEOUT_S,
-                                    context=settings.ssl_context()) as response:  # fmt: skip
-            json.load(response)
+        settings.discovery_document()
         return ""
     except Exception as error:  # noqa: BLE001 - whatever the cause, the user is told sign-in is unavailable
         log.warning("The identity provider %s does not answer: %s", settings.issuer, error)
@@ -211,7 +214,7 @@ class OidcAuthOAuthView(CustomAuthOAuthView):
 
         already = g.user is not None and g.user.is_authenticated
         if provider is not None and not already:
-            unavailable = issuer_unavailable(OidcSettings.from_env())
+            unavailable = issuer_unavailable(self.appbuilder.sm.oidc_settings)
             if unavailable:
                 flash(unavailable, "warning")
                 return self.render_template(self.login_template, providers=self.appbuilder.sm.oauth_providers,
@@ -261,15 +264,11 @@ class AccessTokenVerifier:
         self._jwks_client = None
 
     def jwks_client(self):
-        import urllib.request
-
         import jwt
 
         if self._jwks_client is None:
             try:
-                with urllib.request.urlopen(self.settings.discovery_url, timeout=ISSUER_TIMEOUT_S,
-                                            context=self.settings.ssl_context()) as response:  # fmt: skip
-                    jwks_uri = json.load(response)["jwks_uri"]
+                jwks_uri = self.settings.discovery_document()["jwks_uri"]
             except Exception as error:  # noqa: BLE001
                 raise IdentityProviderUnavailable(f"{self.settings.discovery_url}: {error}") from error
             self._jwks_client = jwt.PyJWKClient(
