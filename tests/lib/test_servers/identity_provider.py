@@ -203,15 +203,12 @@ class IdentityProvider:
 
     @contextlib.contextmanager
     def unreachable(self) -> Iterator[None]:
-        """Keycloak down, as its clients see it: its Service selects no pod (the server and its realm
-        stay, for after)."""
-        patch = json.dumps({"spec": {"selector": {"app": f"{NAME}-down"}}})
-        self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
+        """Keycloak down, as its clients see it (server_manifest.unreachable); its realm stays. Back,
+        once its Service connects again."""
         try:
-            yield
+            with server_manifest.unreachable(self.target, self.namespace, server_spec(self.host)):
+                yield
         finally:
-            patch = json.dumps({"spec": {"selector": {"app": NAME}}})
-            self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
             wait_while_refused(self.cluster_ip, PORT)
 
 

@@ -9,9 +9,7 @@ node is admitted by the store's NetworkPolicy, as by every other). Pods reach it
 from __future__ import annotations
 
 import contextlib
-import json
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -63,17 +61,9 @@ class ObjectStore:
                             f"--from-literal=secret-access-key={self.secret_access_key}")  # fmt: skip
         server_manifest.deploy(self.target, self.namespace, SERVER, timeout_s=120)
 
-    @contextlib.contextmanager
-    def unreachable(self) -> Iterator[None]:
-        """The store down, as its clients see it: its Service selects no pod, so every connection is
-        refused (the server and its data stay, for after)."""
-        patch = json.dumps({"spec": {"selector": {"app": f"{NAME}-down"}}})
-        self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
-        try:
-            yield
-        finally:
-            patch = json.dumps({"spec": {"selector": {"app": NAME}}})
-            self.target.kubectl("patch", "service", NAME, "-n", self.namespace, "-p", patch)
+    def unreachable(self) -> contextlib.AbstractContextManager[None]:
+        """The store down, as its clients see it (server_manifest.unreachable); its data stays."""
+        return server_manifest.unreachable(self.target, self.namespace, SERVER)
 
     @cached_property
     def client(self):

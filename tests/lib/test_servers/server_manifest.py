@@ -12,6 +12,9 @@ a test waits for a server seconds, not a default ten-second period at a time.
 
 from __future__ import annotations
 
+import contextlib
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,3 +134,16 @@ def deploy(target: ClusterTarget, namespace: str, spec: ServerSpec, timeout_s: i
     """Apply the server's objects in `namespace`; return once its Deployment has rolled out."""
     target.kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all(server_objects(spec), sort_keys=False))
     target.kubectl("rollout", "status", "-n", namespace, f"deployment/{spec.name}", f"--timeout={timeout_s}s")
+
+
+@contextlib.contextmanager
+def unreachable(target: ClusterTarget, namespace: str, spec: ServerSpec) -> Iterator[None]:
+    """The server down, as its clients see it: its Service selects no pod, so every connection is
+    refused (the server and its data stay, for after)."""
+    patch = json.dumps({"spec": {"selector": {"app": f"{spec.name}-down"}}})
+    target.kubectl("patch", "service", spec.name, "-n", namespace, "-p", patch)
+    try:
+        yield
+    finally:
+        patch = json.dumps({"spec": {"selector": {"app": spec.name}}})
+        target.kubectl("patch", "service", spec.name, "-n", namespace, "-p", patch)
